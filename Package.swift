@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let dlibCxx: [CXXSetting] = [
+    .unsafeFlags(["-O2", "-std=c++17", "-DDLIB_NO_GUI_SUPPORT", "-DNDEBUG"]),
+]
+
+let package = Package(
+    name: "faced",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "facectl", targets: ["facectl"]),
+        .executable(name: "faced", targets: ["faced"]),
+        .executable(name: "facebench", targets: ["facebench"]),
+        .library(name: "FaceVision", targets: ["FaceVision"]),
+        .library(name: "FaceStore", targets: ["FaceStore"]),
+        .library(name: "FaceAccess", targets: ["FaceAccess"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .target(
+            name: "CDlibFace",
+            cxxSettings: dlibCxx,
+            linkerSettings: [
+                .linkedLibrary("dlib"), .linkedLibrary("openblas"), .linkedLibrary("lapack"),
+                .linkedLibrary("stdc++"),
+            ]
+        ),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .target(name: "FaceVision", dependencies: ["CDlibFace", "CTurboJPEG", "CPNG"]),
+        .target(name: "FaceStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FaceAccess", dependencies: [
+            "FaceVision", "FaceStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "facectl", dependencies: [
+            "FaceVision", "FaceStore", "FaceAccess",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "faced", dependencies: [
+            "FaceAccess",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "facebench", dependencies: [
+            "FaceVision", "FaceStore", "FaceAccess",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"]),
+        .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore"]),
+        .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore"]),
+        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)
