@@ -77,6 +77,8 @@ public struct Face: Sendable {
     public var embedding: FaceEmbedding
     /// The aligned 150x150 chip the embedding was computed from.
     public var chip: RGBImage
+
+    public var quality: FaceQuality { FaceQuality(chip: chip) }
 }
 
 public enum FaceEngineError: Error, CustomStringConvertible {

@@ -30,7 +30,11 @@ public struct PixelRect: Sendable, Hashable, Codable, CustomStringConvertible {
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
-    public var description: String { "\(width)x\(height)+\(x)+\(y)" }
+    /// X11 geometry: WIDTHxHEIGHT+X+Y, with '-' for an offset left of or above the image.
+    public var description: String {
+        func offset(_ v: Int) -> String { v < 0 ? "\(v)" : "+\(v)" }
+        return "\(width)x\(height)\(offset(x))\(offset(y))"
+    }
 }
 
 /// A point in pixel coordinates, sub-pixel.

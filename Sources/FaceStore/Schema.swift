@@ -1,0 +1,48 @@
+import GRDB
+
+/// Every schema change, in order. Add new migrations at the end; never edit a shipped one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: people and templates") { db in
+            try db.create(table: "people") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique().collate(.nocase)
+                t.column("display_name", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("enabled", .boolean).notNull().defaults(to: true)
+            }
+            try db.create(table: "templates") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("person_id", .integer).notNull().indexed().references("people", onDelete: .cascade)
+                t.column("vector", .blob).notNull().check { length($0) == FaceTemplate.dimension * 4 }
+                t.column("source_name", .text).notNull()
+                t.column("source_sha256", .text).notNull()
+                t.column("box_x", .integer).notNull()
+                t.column("box_y", .integer).notNull()
+                t.column("box_width", .integer).notNull()
+                t.column("box_height", .integer).notNull()
+                t.column("detector_score", .double).notNull()
+                t.column("sharpness", .double).notNull()
+                t.column("brightness", .double).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.uniqueKey(["person_id", "source_sha256"])
+            }
+            // One row counting gallery changes, so a reader learns cheaply that its snapshot is stale.
+            try db.create(table: "gallery_state") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("generation", .integer).notNull()
+            }
+            try db.execute(sql: "INSERT INTO gallery_state (id, generation) VALUES (1, 0)")
+            for table in ["people", "templates"] {
+                for op in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_\(op.lowercased())_bumps_generation AFTER \(op) ON \(table)
+                        BEGIN UPDATE gallery_state SET generation = generation + 1 WHERE id = 1; END
+                        """)
+                }
+            }
+        }
+        return migrator
+    }
+}

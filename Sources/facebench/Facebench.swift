@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct Facebench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facebench",
+        abstract: "Measure faced's engine and matcher, and calibrate the security levels.",
+        discussion: """
+            Build in release mode for meaningful figures:
+              swift build -c release && .build/release/facebench
+              .build/release/facebench calibrate --faces-dev ../shared/faces-dev
+            """,
+        subcommands: [Speed.self, Calibrate.self],
+        defaultSubcommand: Speed.self
+    )
+}

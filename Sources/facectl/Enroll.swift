@@ -1,0 +1,82 @@
+import ArgumentParser
+import FaceAccess
+import FaceStore
+import FaceVision
+import Foundation
+
+struct Enroll: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enroll a person from one or more photos.",
+        discussion: """
+            Each photo must show exactly one face of at least --min-face pixels. A photo with several
+            faces is refused unless --largest picks the largest one. If any photo is refused, nothing is
+            enrolled. If a face already matches another enrolled person at the standard level, the
+            command refuses unless --force: it is likely the wrong photo or the same person twice.
+            Photos may be added to an existing person later; the same photo file is never stored twice.
+
+            Examples:
+              facectl enroll alice alice-1.jpg alice-2.jpg alice-3.jpg
+              facectl enroll bob --display-name "Bob Stone" team-photo.jpg --largest
+            """)
+
+    @Argument(help: "Short unique name: letters, digits, '.', '_' or '-'.")
+    var name: String
+
+    @Argument(help: "JPEG or PNG photos of the person.")
+    var photos: [String]
+
+    @Option(help: "Name to show in logs and listings (default: NAME).")
+    var displayName: String?
+
+    @Flag(help: "Take the largest face of a photo with several faces.")
+    var largest = false
+
+    @Flag(help: "Enroll even if a face matches another enrolled person.")
+    var force = false
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    func validate() throws {
+        guard Person.isValidName(name) else { throw ValidationError(StoreError.invalidName(name).description) }
+        guard !photos.isEmpty else { throw ValidationError("give at least one photo") }
+    }
+
+    func run() throws {
+        let engine = try engineOptions.engine()
+        let gallery = try store.open(create: true)
+        let enroller = Enroller(engine: engine, store: gallery)
+        let options = EnrollmentOptions(minFace: engineOptions.minFace, takeLargest: largest, detector: engineOptions.detector)
+        let checked = try enroller.prepare(photos, for: name, options: options)
+
+        let refused = checked.compactMap { item -> String? in
+            if case let .failure(reason) = item.result { return "\(item.path): \(reason)" }
+            return nil
+        }
+        guard refused.isEmpty else {
+            throw CommandFailure("nothing enrolled; fix or leave out these photos:\n  " + refused.joined(separator: "\n  "))
+        }
+        let prepared = checked.compactMap { try? $0.result.get() }
+
+        let conflicts = try enroller.conflicts(prepared, for: name, level: .standard)
+        if !conflicts.isEmpty {
+            for c in conflicts {
+                printError("warning: \(c.path) looks like enrolled person '\(c.otherPerson)' "
+                           + "(distance \(fixed(c.distance)) ≤ \(fixed(SecurityLevel.standard.maxDistance)))")
+            }
+            guard force else {
+                throw CommandFailure("nothing enrolled; if '\(name)' really is someone else, run again with --force")
+            }
+        }
+
+        let person = try enroller.commit(prepared, name: name, displayName: displayName)
+        let total = try gallery.templates(ofPersonID: person.id!).count
+        print("enrolled \(person.name): \(prepared.count) photo\(prepared.count == 1 ? "" : "s") added, \(total) in total")
+        var rows = [["photo", "face", "score", "sharpness", "brightness"]]
+        for p in prepared {
+            rows.append([p.path, "\(p.face.detection.box)", fixed(Double(p.face.detection.score), 2),
+                         fixed(p.quality.sharpness), fixed(p.quality.brightness)])
+        }
+        print(columns(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+}

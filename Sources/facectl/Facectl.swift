@@ -1,0 +1,78 @@
+import ArgumentParser
+import FaceStore
+import FaceVision
+import Foundation
+
+@main
+struct Facectl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facectl",
+        abstract: "Manage the faced gallery: enroll people from photos, list them, identify faces.",
+        discussion: """
+            The gallery is an SQLite file: --db PATH, else $FACED_DB, else \(FaceStore.defaultPath).
+            Models: --models DIR, else $FACED_MODELS, else ./Models, else \(FaceModels.installedDirectory).
+
+            Examples:
+              facectl enroll alice alice-1.jpg alice-2.jpg alice-3.jpg
+              facectl identify door.jpg --level strict
+              facectl list --json
+
+            Exit codes:
+              0  success (identify: at least one face matched)
+              1  input or usage error (missing file, no face, unknown person, bad option)
+              2  identify found no matching face
+            """,
+        version: FacedVersion.string,
+        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self]
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            Foundation.exit(Self.report(error))
+        }
+    }
+
+    /// Prints `error` the way a user should see it and returns the exit status.
+    static func report(_ error: Error) -> Int32 {
+        switch error {
+        case let exit as ExitCode:
+            return exit.rawValue
+        case let failure as CommandFailure:
+            printError(failure.message)
+            return 1
+        case let error where isOwnError(error):
+            printError(String(describing: error))
+            return 1
+        default:
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                print(message)
+                return 0
+            }
+            printError(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message)
+            return 1
+        }
+    }
+
+    private static func isOwnError(_ error: Error) -> Bool {
+        error is StoreError || error is FaceEngineError || error is ImageFileError || error is ImageError
+    }
+}
+
+/// A failure already phrased for the user.
+struct CommandFailure: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("facectl: " + message + "\n").utf8))
+}
+
+enum FacedVersion {
+    static let string = "0.1.0"
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FaceAccess
+import FaceStore
+import FaceVision
+import Foundation
+
+/// Where the gallery lives; shared by every subcommand.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Gallery database.", valueName: "path"))
+    var db: String?
+
+    var path: String { FaceStore.resolvePath(db) }
+
+    func open(create: Bool) throws -> FaceStore { try FaceStore(path: path, create: create) }
+}
+
+/// The face engine's inputs; for subcommands that look at photos.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Directory holding the dlib model files.", valueName: "dir"))
+    var models: String?
+
+    @Option(name: .long, help: ArgumentHelp("Smallest face to accept, in pixels (side of the face box).", valueName: "px"))
+    var minFace: Int = EnrollmentOptions.defaultMinFace
+
+    @Option(name: .long, help: "Face detector: hog (fast) or cnn (slower, finds turned faces).")
+    var detector: FaceDetector = .hog
+
+    func validate() throws {
+        guard (20 ... 2000).contains(minFace) else { throw ValidationError("--min-face must be between 20 and 2000 pixels") }
+    }
+
+    func engine() throws -> FaceEngine {
+        try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: detector == .cnn)
+    }
+}
+
+extension FaceDetector: ExpressibleByArgument {}
+
+extension SecurityLevel: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let level = SecurityLevel.named(argument) else { return nil }
+        self = level
+    }
+
+    public static var allValueStrings: [String] { presets.map(\.name) }
+    public var defaultValueDescription: String { name }
+}
+
+/// Pretty JSON with sorted keys and ISO 8601 dates, one document on stdout.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+func fixed(_ value: Float, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+func fixed(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+/// Columns padded to their widest cell.
+func columns(_ rows: [[String]]) -> String {
+    guard let first = rows.first else { return "" }
+    let widths = first.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { c, cell in
+            c == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}
