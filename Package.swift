@@ -52,10 +52,11 @@ let package = Package(
             "FaceVision", "FaceStore", "FaceAccess",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision"]),
-        .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore"]),
-        .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore"]),
-        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore"]),
+        .target(name: "FaceTestSupport", dependencies: ["FaceVision", "FaceStore"], path: "Tests/Support"),
+        .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision", "FaceTestSupport"]),
+        .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
+        .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),
+        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceTestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -93,6 +93,8 @@ FR_FILES=(
 INSIGHT_FILES=(
   "t1.jpg 47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489"
   "Tom_Hanks_54745.png 8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083"
+  "mask_white.jpg 3adee6ba6680d26197bbea95deb9d335252d01c2c51ead23e01af9784c310aa6"
+  "mask_black.jpg d81c40c77a0e38717dc7e1d4ca994e2bc58efa804465ff8d09d915daeddf2c83"
 )
 
 all_present() { # DIR "name sha"...

@@ -171,11 +171,24 @@ extension ImageDecoder {
     }
 
     public func decode(bytes: [UInt8], path: String, scale: JPEGScale = .full) throws -> RGBImage {
+        try Self.checkExtension(path: path, bytes: bytes)
         do {
             return try decode(bytes, scale: scale)
         } catch let error as ImageError {
             throw ImageFileError(path: path, reason: error.description)
         }
+    }
+
+    /// A file named .jpg that holds a PNG (or the reverse) is refused: it is often the wrong file.
+    static func checkExtension(path: String, bytes: [UInt8]) throws {
+        let named: ImageFormat? = switch (path as NSString).pathExtension.lowercased() {
+        case "jpg", "jpeg", "jpe": .jpeg
+        case "png": .png
+        default: nil
+        }
+        guard let named, let actual = ImageFormat.sniff(bytes), actual != named else { return }
+        throw ImageFileError(path: path, reason: "the file holds a \(actual.rawValue.uppercased()) image but is named "
+                             + ".\((path as NSString).pathExtension); rename it to .\(actual == .jpeg ? "jpg" : "png")")
     }
 
     /// The file's bytes; a missing, unreadable or directory path is an `ImageFileError`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FaceAccess
 import FaceStore
 import FaceVision
 import Foundation
@@ -71,8 +72,4 @@ struct CommandFailure: Error {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(("facectl: " + message + "\n").utf8))
-}
-
-enum FacedVersion {
-    static let string = "0.1.0"
 }

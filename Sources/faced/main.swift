@@ -1,4 +1,6 @@
 import ArgumentParser
+import FaceAccess
+import Foundation
 
 /// The daemon. This release only reports its version; the frame pipeline comes next.
 struct Faced: ParsableCommand {
@@ -10,11 +12,12 @@ struct Faced: ParsableCommand {
             manages, decide whether to open the door, and log every decision. This build has only
             --version and --help; use facectl to enroll and identify.
             """,
-        version: "0.1.0"
+        version: FacedVersion.string
     )
 
     func run() throws {
-        throw ValidationError("the daemon pipeline is not implemented yet; see `faced --help`")
+        FileHandle.standardError.write(Data("faced: the daemon pipeline is not built yet; see `faced --help`\n".utf8))
+        throw ExitCode(1)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FaceVision
+import FaceTestSupport
 
 @Suite struct DecoderTests {
     @Test func decodesJPEGAtFullAndReducedScale() throws {
@@ -77,5 +78,23 @@ import Testing
         let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 255)] + payload + [0xFF, 0xDA]
         #expect(ExifOrientation.read(fromJPEG: jpeg) == .right)
         #expect(ExifOrientation.read(fromJPEG: [0xFF, 0xD8, 0xFF, 0xDA]) == nil)
+    }
+
+    @Test func readsBigEndianExifFromARealFile() throws {
+        // mask_black.jpg carries a Motorola-order Exif block with orientation 1 (upright).
+        #expect(ExifOrientation.read(fromJPEG: try Fixtures.bytes("mask_black.jpg")) == .up)
+        #expect(ExifOrientation.read(fromJPEG: try Fixtures.bytes("t1.jpg")) == nil, "t1.jpg has no Exif block")
+        #expect(ExifOrientation.read(fromJPEG: try Fixtures.bytes("obama.jpg")) == .up)
+    }
+
+    @Test func refusesAPNGNamedJPG() throws {
+        let dir = try TempDirectory()
+        let path = try dir.write("photo.jpg", try Fixtures.bytes("32bit.png"))
+        do {
+            _ = try ImageDecoder().decode(contentsOf: path)
+            Issue.record("a PNG named .jpg was accepted")
+        } catch let error as ImageFileError {
+            #expect(error.description == "\(path): the file holds a PNG image but is named .jpg; rename it to .png")
+        }
     }
 }

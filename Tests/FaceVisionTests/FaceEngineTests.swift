@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FaceVision
+import FaceTestSupport
 
 @Suite struct FaceEngineTests {
     let engine = Fixtures.engine

@@ -1,5 +1,6 @@
 import Testing
 @testable import FaceVision
+import FaceTestSupport
 
 @Suite struct ImageTests {
     func ramp(width: Int, height: Int) throws -> RGBImage {

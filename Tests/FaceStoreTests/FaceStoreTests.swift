@@ -1,0 +1,125 @@
+import FaceTestSupport
+import Foundation
+import GRDB
+import Testing
+@testable import FaceStore
+
+@Suite struct FaceStoreTests {
+    let dir: TempDirectory
+    let store: FaceStore
+
+    init() throws {
+        dir = try TempDirectory()
+        store = try FaceStore(path: dir.file("gallery/faced.db"))
+    }
+
+    func template(_ seed: Float, sha: String) -> FaceTemplate {
+        FaceTemplate(vector: (0 ..< 128).map { Float($0) * 0.001 + seed }, sourceName: "\(sha).jpg", sourceSHA256: sha,
+                     box: (10, 20, 100, 110), detectorScore: 1.5, sharpness: 300, brightness: 120)
+    }
+
+    @Test func createsTheDirectoryAndUsesWAL() throws {
+        #expect(FileManager.default.fileExists(atPath: dir.file("gallery/faced.db")))
+        let mode = try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let migrations = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(migrations == ["v1: people and templates"])
+    }
+
+    @Test func enrollStoresVectorsExactly() throws {
+        let t = template(0.25, sha: "aa")
+        let person = try store.enroll(name: "alice", displayName: "Alice A.", templates: [t])
+        #expect(person.id != nil && person.displayName == "Alice A.")
+        let stored = try store.templates(ofPersonID: person.id!)
+        #expect(stored.count == 1)
+        #expect(stored[0].values == t.values)
+        #expect(stored[0].vector.count == 512)
+        #expect(stored[0].boxWidth == 100 && stored[0].sourceSHA256 == "aa")
+    }
+
+    @Test func addingToAnExistingPersonKeepsOnePerson() throws {
+        try store.enroll(name: "alice", templates: [template(0, sha: "a1")])
+        try store.enroll(name: "alice", templates: [template(0.1, sha: "a2")])
+        #expect(try store.counts() == (1, 2))
+        #expect(try store.person(named: "ALICE")?.name == "alice", "names are case-insensitive")
+    }
+
+    @Test func aRepeatedPhotoRollsBackTheWholeEnrollment() throws {
+        try store.enroll(name: "alice", templates: [template(0, sha: "a1")])
+        let before = try GalleryFingerprint(store)
+        #expect(throws: StoreError.duplicatePhoto(person: "alice", source: "a1.jpg")) {
+            try store.enroll(name: "alice", templates: [template(0.3, sha: "new"), template(0, sha: "a1")])
+        }
+        #expect(try GalleryFingerprint(store) == before)
+        // A new person whose enrollment fails leaves no person row behind.
+        #expect(throws: StoreError.self) {
+            try store.enroll(name: "bob", templates: [template(0.3, sha: "b1"), template(0.4, sha: "b1")])
+        }
+        #expect(try store.person(named: "bob") == nil)
+        #expect(try GalleryFingerprint(store) == before)
+    }
+
+    @Test(arguments: ["", "has space", "-dash-first", String(repeating: "x", count: 65), "semi;colon"])
+    func rejectsBadNames(name: String) throws {
+        #expect(throws: StoreError.invalidName(name)) { try store.enroll(name: name, templates: []) }
+    }
+
+    @Test func removeCascadesToTemplates() throws {
+        try store.enroll(name: "alice", templates: [template(0, sha: "a1"), template(0.1, sha: "a2")])
+        try store.enroll(name: "bob", templates: [template(0.5, sha: "b1")])
+        #expect(try store.remove(name: "alice") == 2)
+        let orphans = try store.writer.read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM templates WHERE person_id NOT IN (SELECT id FROM people)")
+        }
+        #expect(orphans == 0)
+        #expect(try store.counts() == (1, 1))
+        #expect(throws: StoreError.personNotFound("alice")) { try store.remove(name: "alice") }
+    }
+
+    @Test func generationCountsEveryChange() throws {
+        let g0 = try store.generation()
+        try store.enroll(name: "alice", templates: [template(0, sha: "a1")])
+        let g1 = try store.generation()
+        #expect(g1 > g0)
+        try store.remove(name: "alice")
+        #expect(try store.generation() > g1)
+    }
+
+    @Test func snapshotIsContiguousAndOrdered() throws {
+        try store.enroll(name: "bob", templates: [template(0.5, sha: "b1")])
+        try store.enroll(name: "alice", templates: [template(0, sha: "a1"), template(0.1, sha: "a2")])
+        try store.enroll(name: "carol", templates: [])
+        let snap = try store.snapshot()
+        #expect(snap.count == 3)
+        #expect(snap.people.map(\.name) == ["bob", "alice"], "people without templates are left out")
+        #expect(snap.owner == [0, 1, 1])
+        #expect(snap.vectors.count == 3 * 128)
+        #expect(Array(snap.vectors[128 ..< 256]) == template(0, sha: "x").values)
+        #expect(snap.generation == (try store.generation()))
+    }
+
+    @Test func reopeningKeepsData() throws {
+        try store.enroll(name: "alice", templates: [template(0, sha: "a1")])
+        let again = try FaceStore(path: store.path, create: false)
+        #expect(try again.counts() == (1, 1))
+    }
+
+    @Test func missingOrForeignFilesGiveClearErrors() throws {
+        #expect(throws: StoreError.noDatabase(dir.file("none.db"))) { try FaceStore(path: dir.file("none.db"), create: false) }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("none.db")))
+        let text = try dir.write("notes.db", Array(String(repeating: "not a database\n", count: 100).utf8))
+        do {
+            _ = try FaceStore(path: text)
+            Issue.record("a text file opened as a database")
+        } catch let StoreError.cannotOpen(path, reason) {
+            #expect(path == text)
+            #expect(reason.contains("not a database"))
+        }
+    }
+
+    @Test func resolvesPathFromFlagThenEnvironment() {
+        #expect(FaceStore.resolvePath("/a.db", environment: ["FACED_DB": "/b.db"]) == "/a.db")
+        #expect(FaceStore.resolvePath(nil, environment: ["FACED_DB": "/b.db"]) == "/b.db")
+        #expect(FaceStore.resolvePath(nil, environment: [:]) == FaceStore.defaultPath)
+    }
+}
