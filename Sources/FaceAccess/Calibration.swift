@@ -1,4 +1,6 @@
 import FaceStore
+import FaceVision
+import Foundation
 
 /// Measures a security level on labelled descriptors, the way the door will meet people:
 /// each identity with several photos is enrolled from its first ones and probed with the rest
@@ -103,5 +105,32 @@ public struct Calibration: Sendable {
             for probe in enrolled + genuineProbes where probe.label == label { impostor(probe, without) }
         }
         return outcomes
+    }
+}
+
+extension Calibration {
+    /// Descriptors of a labelled photo set: one folder per person (folders starting with '_' or '.'
+    /// are skipped), the largest face of each photo. Photos without a face are listed in `skipped`.
+    public static func loadSamples(from directory: String, engine: FaceEngine, minFace: Int = 40)
+        throws -> (samples: [Sample], skipped: [String]) {
+        let fm = FileManager.default
+        let people = try fm.contentsOfDirectory(atPath: directory)
+            .filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }
+            .filter { var isDir: ObjCBool = false; return fm.fileExists(atPath: directory + "/" + $0, isDirectory: &isDir) && isDir.boolValue }
+            .sorted()
+        let decoder = ImageDecoder()
+        var samples = [Sample](), skipped = [String]()
+        for person in people {
+            for file in try fm.contentsOfDirectory(atPath: directory + "/" + person).sorted() where !file.hasPrefix(".") {
+                let path = "\(directory)/\(person)/\(file)"
+                guard let image = try? decoder.decode(contentsOf: path) else { skipped.append(path + " (unreadable)"); continue }
+                let faces = try engine.faces(in: image, minFace: minFace)
+                guard let face = faces.max(by: { $0.detection.box.area < $1.detection.box.area }) else {
+                    skipped.append(path + " (no face)"); continue
+                }
+                samples.append(Sample(label: person, vector: face.embedding.values))
+            }
+        }
+        return (samples, skipped)
     }
 }

@@ -26,25 +26,10 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)))
-        let fm = FileManager.default
-        let people = try fm.contentsOfDirectory(atPath: facesDev).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }
-            .filter { var d: ObjCBool = false; return fm.fileExists(atPath: facesDev + "/" + $0, isDirectory: &d) && d.boolValue }
-            .sorted()
-        var samples = [Calibration.Sample](), skipped = [String]()
-        let decoder = ImageDecoder()
-        for person in people {
-            for file in try fm.contentsOfDirectory(atPath: facesDev + "/" + person).sorted() {
-                let path = "\(facesDev)/\(person)/\(file)"
-                guard let image = try? decoder.decode(contentsOf: path) else { skipped.append(path + " (unreadable)"); continue }
-                let faces = try engine.faces(in: image, minFace: 40)
-                guard let face = faces.max(by: { $0.detection.box.area < $1.detection.box.area }) else {
-                    skipped.append(path + " (no face)"); continue
-                }
-                samples.append(.init(label: person, vector: face.embedding.values))
-            }
-        }
+        let (samples, skipped) = try Calibration.loadSamples(from: facesDev, engine: engine)
+        let people = Set(samples.map(\.label))
         let calibration = Calibration(samples: samples, enrollPerIdentity: enroll)
-        print("faces-dev: \(people.count) people, \(samples.count) photos with a face, \(skipped.count) skipped")
+        print("faces-dev: \(people.count) people with a face, \(samples.count) photos with a face, \(skipped.count) skipped")
         for s in skipped { print("  skipped \(s)") }
         print("enrolled templates: \(calibration.enrolled.count), genuine probes: \(calibration.genuineProbes.count), "
               + "strangers: \(calibration.strangers.count)\n")
@@ -60,8 +45,8 @@ struct Calibrate: ParsableCommand {
         add(calibration.evaluate(SecurityLevel.presets))
         if sweep {
             var levels = [SecurityLevel]()
-            for d in stride(from: 0.30, through: 0.62, by: 0.02) {
-                for m in [0.0, 0.03, 0.06, 0.1] {
+            for d in stride(from: 0.40, through: 0.60, by: 0.01) {
+                for m in [0.0, 0.04, 0.06, 0.08, 0.1, 0.12] {
                     levels.append(SecurityLevel(name: "sweep", maxDistance: Float(d), minMargin: Float(m)))
                 }
             }

@@ -1,0 +1,31 @@
+# faced: common tasks. `make demo` and `make test` work on a fresh Debian 12 machine with Swift 6.
+SWIFT ?= swift
+FACED_MODELS ?= $(CURDIR)/Models
+export FACED_MODELS
+
+.PHONY: setup build release test demo bench calibrate clean
+
+setup:
+	scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	scripts/demo.sh .build/debug/facectl
+
+bench: release
+	.build/release/facebench speed
+
+calibrate: release
+	.build/release/facebench calibrate --faces-dev ../shared/faces-dev
+
+clean:
+	rm -rf .build

@@ -1,0 +1,185 @@
+import FaceStore
+import FaceTestSupport
+import Foundation
+import Testing
+
+/// Runs the real facectl binary as a child process.
+struct CLI {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+    }
+
+    static let binary: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for dir in [beside, beside.deletingLastPathComponent(), Fixtures.root.appendingPathComponent(".build/debug")] {
+            let candidate = dir.appendingPathComponent("facectl").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        fatalError("facectl binary not found next to \(beside.path); run `swift build` first")
+    }()
+
+    let db: String
+
+    func run(_ arguments: String...) throws -> Run { try run(arguments) }
+
+    func run(_ arguments: [String], withDB: Bool = true) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments + (withDB ? ["--db", db] : [])
+        var env = ProcessInfo.processInfo.environment
+        env["FACED_MODELS"] = Fixtures.modelsDirectory
+        env["FACED_DB"] = nil
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite struct FacectlTests {
+    let dir: TempDirectory
+    let cli: CLI
+
+    init() throws {
+        dir = try TempDirectory()
+        cli = CLI(db: dir.file("faced.db"))
+    }
+
+    func fingerprint() throws -> GalleryFingerprint { try GalleryFingerprint(FaceStore(path: cli.db, create: false)) }
+
+    func enrollObama() throws {
+        let run = try cli.run("enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("enrolled obama: 2 photos added, 2 in total"))
+    }
+
+    @Test func enrollThenIdentify() throws {
+        try enrollObama()
+        let obama = try cli.run("identify", Fixtures.photo("obama3.jpg"))
+        #expect(obama.status == 0)
+        #expect(obama.stdout.contains("→ obama  (distance 0."))
+        let biden = try cli.run("identify", Fixtures.photo("biden.jpg"))
+        #expect(biden.status == 2, "no match exits 2")
+        #expect(biden.stdout.contains("→ unknown  (closest obama"))
+    }
+
+    @Test func identifyJSONParsesAndHoldsEveryFace() throws {
+        try enrollObama()
+        let run = try cli.run("identify", "--json", "--level", "strict", Fixtures.photo("obama3.jpg"), Fixtures.photo("t1.jpg"))
+        #expect(run.status == 0)
+        let doc = try #require(try run.json() as? [String: Any])
+        #expect((doc["level"] as? [String: Any])?["name"] as? String == "strict")
+        let photos = try #require(doc["photos"] as? [[String: Any]])
+        #expect(photos.count == 2)
+        let first = try #require((photos[0]["faces"] as? [[String: Any]])?.first)
+        #expect(first["verdict"] as? String == "match")
+        #expect((first["best"] as? [String: Any])?["name"] as? String == "obama")
+        #expect((first["box"] as? [String: Any])?["width"] as? Int ?? 0 > 100)
+        let group = try #require(photos[1]["faces"] as? [[String: Any]])
+        #expect(group.count == 6)
+        #expect(group.allSatisfy { $0["verdict"] as? String == "unknown" })
+    }
+
+    @Test func badPhotosFailClearlyAndChangeNothing() throws {
+        try enrollObama()
+        let before = try fingerprint()
+        for (kind, path) in try dir.badPhotos() {
+            let run = try cli.run("enroll", "newcomer", path)
+            #expect(run.status == 1, "\(kind)")
+            #expect(run.stderr.contains("\(path): "), "\(kind): the message names the file: \(run.stderr)")
+            #expect(run.stderr.hasPrefix("facectl: nothing enrolled"), "\(kind)")
+            #expect(try fingerprint() == before, "\(kind) changed the gallery")
+        }
+        // A good photo next to a bad one is not enrolled either: all or nothing.
+        let mixed = try cli.run("enroll", "newcomer", Fixtures.photo("biden.jpg"), Fixtures.photo("mask_white.jpg"))
+        #expect(mixed.status == 1)
+        #expect(mixed.stderr.contains("mask_white.jpg: no face"))
+        #expect(try fingerprint() == before)
+        let identify = try cli.run("identify", dir.file("does-not-exist.jpg"))
+        #expect(identify.status == 1)
+        #expect(identify.stderr.contains("does-not-exist.jpg: no such file"))
+    }
+
+    @Test func groupPhotoNeedsLargest() throws {
+        try enrollObama()
+        let before = try fingerprint()
+        let refused = try cli.run("enroll", "someone", Fixtures.photo("t1.jpg"))
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("6 faces found; crop the photo to one face or pass --largest"))
+        #expect(try fingerprint() == before)
+        let taken = try cli.run("enroll", "someone", Fixtures.photo("t1.jpg"), "--largest")
+        #expect(taken.status == 0, "\(taken.stderr)")
+        #expect(try fingerprint().templates == before.templates + 1)
+    }
+
+    @Test func duplicatePersonWarnsAndNeedsForce() throws {
+        try enrollObama()
+        let before = try fingerprint()
+        let refused = try cli.run("enroll", "barack", Fixtures.photo("obama3.jpg"))
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("warning: \(Fixtures.photo("obama3.jpg")) looks like enrolled person 'obama'"))
+        #expect(refused.stderr.contains("--force"))
+        #expect(try fingerprint() == before)
+        let forced = try cli.run("enroll", "barack", Fixtures.photo("obama3.jpg"), "--force")
+        #expect(forced.status == 0)
+        #expect(forced.stderr.contains("warning:"))
+        #expect(try fingerprint().people == before.people + 1)
+    }
+
+    @Test func listShowRemoveAndTheirJSON() throws {
+        try enrollObama()
+        #expect(try cli.run("enroll", "biden", "--display-name", "Joe Biden", Fixtures.photo("biden.jpg")).status == 0)
+
+        let list = try cli.run("list", "--json")
+        let people = try #require(try list.json() as? [[String: Any]])
+        #expect(people.map { $0["name"] as? String } == ["biden", "obama"])
+        #expect(people[0]["displayName"] as? String == "Joe Biden" && people[1]["templates"] as? Int == 2)
+        #expect(try cli.run("list").stdout.contains("Joe Biden"))
+
+        let show = try cli.run("show", "obama", "--json")
+        let details = try #require(try show.json() as? [String: Any])
+        let templates = try #require(details["templates"] as? [[String: Any]])
+        #expect(templates.map { $0["source"] as? String } == ["obama.jpg", "obama2.jpg"])
+        #expect((templates[0]["sha256"] as? String)?.count == 64)
+
+        let removed = try cli.run("remove", "obama")
+        #expect(removed.status == 0 && removed.stdout.contains("removed obama and 2 templates"))
+        let store = try FaceStore(path: cli.db, create: false)
+        #expect(try store.counts() == (1, 1), "obama's templates went with them")
+
+        let unknown = try cli.run("show", "obama")
+        #expect(unknown.status == 1 && unknown.stderr == "facectl: no person named 'obama' is enrolled (see `facectl list`)\n")
+        #expect(try cli.run("remove", "obama").status == 1)
+    }
+
+    @Test func usageErrorsExitOne() throws {
+        let badLevel = try cli.run("identify", "--level", "lax", Fixtures.photo("obama.jpg"))
+        #expect(badLevel.status == 1 && badLevel.stderr.contains("'lax' is invalid"))
+        #expect(try cli.run("enroll", "has space", Fixtures.photo("obama.jpg")).status == 1)
+        #expect(try cli.run("frobnicate").status == 1)
+        let help = try cli.run(["--help"], withDB: false)
+        #expect(help.status == 0 && help.stdout.contains("Exit codes:"))
+    }
+
+    @Test func readCommandsNeedAnExistingDatabase() throws {
+        let run = try cli.run("list")
+        #expect(run.status == 1)
+        #expect(run.stderr == "facectl: no database at \(cli.db); enroll someone first, or pass --db or set FACED_DB\n")
+        #expect(!FileManager.default.fileExists(atPath: cli.db))
+    }
+
+    @Test func missingModelsNameThePath() throws {
+        let run = try cli.run("enroll", "obama", Fixtures.photo("obama.jpg"), "--models", dir.file("nomodels"))
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("model file \(dir.file("nomodels"))/shape_predictor_5_face_landmarks.dat is missing"))
+    }
+}
