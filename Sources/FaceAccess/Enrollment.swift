@@ -90,15 +90,16 @@ public struct Enroller: Sendable {
         if let person, knownHashes.contains(sha) { return .failure(.alreadyEnrolled(person: person)) }
         if let first = seen[sha] { return .failure(.repeatedInCommand(first)) }
         seen[sha] = path
-        var faces = try engine.faces(in: image, minFace: options.minFace, detector: options.detector)
-        if faces.isEmpty { return .failure(.noFace(minFace: options.minFace)) }
-        if faces.count > 1 {
-            guard options.takeLargest else { return .failure(.severalFaces(count: faces.count)) }
-            faces.sort { $0.detection.box.area > $1.detection.box.area }
+        let gray = image.grayscale()
+        var found = try engine.detect(image, gray: gray, minFace: options.minFace, detector: options.detector)
+        if found.isEmpty { return .failure(.noFace(minFace: options.minFace)) }
+        if found.count > 1 {
+            guard options.takeLargest else { return .failure(.severalFaces(count: found.count)) }
+            found = [found.max { $0.box.area < $1.box.area }!]
         }
-        let face = faces[0]
-        let size = min(face.detection.box.width, face.detection.box.height)
+        let size = min(found[0].box.width, found[0].box.height)
         if size < options.minFace { return .failure(.faceTooSmall(size: size, minFace: options.minFace)) }
+        let face = try engine.describe(found, in: image, gray: gray)[0]
         return .success(PreparedPhoto(path: path, sha256: sha, face: face, quality: face.quality))
     }
 

@@ -159,6 +159,11 @@ public final class FaceEngine: Sendable {
         }
     }
 
+    /// Detects with a gray copy the caller already made (HOG uses it; the CNN uses `image`).
+    public func detect(_ image: RGBImage, gray: GrayImage, minFace: Int, detector: FaceDetector) throws -> [DetectedFace] {
+        detector == .hog ? try detect(gray, minFace: minFace) : try detect(image, minFace: minFace, detector: .cnn)
+    }
+
     private func runDetector(_ kind: Int, _ pixels: [UInt8], _ width: Int, _ height: Int, channels: Int,
                              scale: Double, threshold: Double) throws -> [DetectedFace] {
         var capacity = 64
@@ -234,9 +239,14 @@ public final class FaceEngine: Sendable {
     /// Detect, landmark and embed every face of at least `minFace` pixels, most confident first.
     public func faces(in image: RGBImage, minFace: Int = 80, detector: FaceDetector = .hog) throws -> [Face] {
         let gray = image.grayscale()
-        let detections = detector == .hog
-            ? try detect(gray, minFace: minFace)
-            : try detect(image, minFace: minFace, detector: .cnn)
+        return try describe(detect(image, gray: gray, minFace: minFace, detector: detector), in: image, gray: gray)
+    }
+
+    /// Landmarks, embedding and aligned chip for chosen detections of `image`.
+    /// Pass `gray` when the caller already has the gray copy.
+    public func describe(_ detections: [DetectedFace], in image: RGBImage, gray: GrayImage? = nil) throws -> [Face] {
+        if detections.isEmpty { return [] }
+        let gray = gray ?? image.grayscale()
         let marks = try detections.map { try landmarks(of: $0.box, in: gray) }
         let described = try embeddingsAndChips(of: marks, in: image, keepChips: true)
         return zip(detections, zip(marks, described)).map { d, rest in

@@ -89,6 +89,10 @@ public struct ImageDecoder: Sendable {
     private func jpegHeader(_ data: [UInt8]) throws -> (width: Int, height: Int) {
         guard let handle = tjInitDecompress() else { throw ImageError.corrupt("cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
+        return try jpegHeader(data, handle)
+    }
+
+    private func jpegHeader(_ data: [UInt8], _ handle: tjhandle) throws -> (width: Int, height: Int) {
         var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
         let rc = data.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsamp, &colorspace)
@@ -100,13 +104,9 @@ public struct ImageDecoder: Sendable {
     private func decodeJPEG(_ data: [UInt8], scale: JPEGScale) throws -> RGBImage {
         guard let handle = tjInitDecompress() else { throw ImageError.corrupt("cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
-        var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
-        let header = data.withUnsafeBufferPointer {
-            tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsamp, &colorspace)
-        }
-        guard header == 0 else { throw ImageError.corrupt(String(cString: tjGetErrorStr2(handle))) }
-        try checkBudget(Int(w), Int(h))
-        let outW = scale.scaled(Int(w)), outH = scale.scaled(Int(h))
+        let (w, h) = try jpegHeader(data, handle)
+        try checkBudget(w, h)
+        let outW = scale.scaled(w), outH = scale.scaled(h)
         var failure: String?
         let image = data.withUnsafeBufferPointer { src in
             RGBImage(unsafeWidth: outW, height: outH) { dst in

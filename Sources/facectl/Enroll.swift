@@ -45,7 +45,8 @@ struct Enroll: ParsableCommand {
     func run() throws {
         let engine = try engineOptions.engine()
         let gallery = try store.open(create: true)
-        let enroller = Enroller(engine: engine, store: gallery)
+        var enroller = Enroller(engine: engine, store: gallery)
+        enroller.decoder = engineOptions.decoder
         let options = EnrollmentOptions(minFace: engineOptions.minFace, takeLargest: largest, detector: engineOptions.detector)
         let checked = try enroller.prepare(photos, for: name, options: options)
 

@@ -57,7 +57,7 @@ struct Identify: ParsableCommand {
         let gallery = try store.open(create: false)
         let engine = try engineOptions.engine()
         let identifier = Identifier(engine: engine, matcher: Matcher(snapshot: try gallery.snapshot()), level: level)
-        let decoder = ImageDecoder()
+        let decoder = engineOptions.decoder
         var reports = [PhotoReport]()
         for path in photos {
             do {

@@ -25,9 +25,15 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Face detector: hog (fast) or cnn (slower, finds turned faces).")
     var detector: FaceDetector = .hog
 
+    @Option(name: .long, help: ArgumentHelp("Refuse photos larger than this, checked before decoding.", valueName: "mp"))
+    var maxMegapixels: Int = ImageDecoder.defaultMaxPixels / 1_000_000
+
     func validate() throws {
         guard (20 ... 2000).contains(minFace) else { throw ValidationError("--min-face must be between 20 and 2000 pixels") }
+        guard (1 ... 1000).contains(maxMegapixels) else { throw ValidationError("--max-megapixels must be between 1 and 1000") }
     }
+
+    var decoder: ImageDecoder { ImageDecoder(maxPixels: maxMegapixels * 1_000_000) }
 
     func engine() throws -> FaceEngine {
         try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: detector == .cnn)

@@ -170,6 +170,12 @@ struct CLI {
         #expect(help.status == 0 && help.stdout.contains("Exit codes:"))
     }
 
+    @Test func pixelBudgetIsEnforcedFromTheCommandLine() throws {
+        let run = try cli.run("enroll", "obama", Fixtures.photo("obama3.jpg"), "--max-megapixels", "2")
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("obama3.jpg: image is 1434x2333 (3 MP), above the 2 MP limit"), "\(run.stderr)")
+    }
+
     @Test func readCommandsNeedAnExistingDatabase() throws {
         let run = try cli.run("list")
         #expect(run.status == 1)
