@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "faced", targets: ["faced"]),
         .executable(name: "facebench", targets: ["facebench"]),
         .library(name: "FaceVision", targets: ["FaceVision"]),
+        .library(name: "FaceCapture", targets: ["FaceCapture"]),
         .library(name: "FaceStore", targets: ["FaceStore"]),
         .library(name: "FaceAccess", targets: ["FaceAccess"]),
     ],
@@ -35,7 +36,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
         .target(name: "FaceVision", dependencies: ["CDlibFace", "CTurboJPEG", "CPNG"]),
-        .target(name: "FaceStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "FaceCapture", dependencies: ["FaceVision"]),
+        .target(name: "FaceStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "FaceAccess", dependencies: [
             "FaceVision", "FaceStore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -54,6 +59,7 @@ let package = Package(
         ]),
         .target(name: "FaceTestSupport", dependencies: ["FaceVision", "FaceStore"], path: "Tests/Support"),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision", "FaceTestSupport"]),
+        .testTarget(name: "FaceCaptureTests", dependencies: ["FaceCapture", "FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),
         .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceTestSupport"]),

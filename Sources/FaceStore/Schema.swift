@@ -43,6 +43,31 @@ enum Schema {
                 }
             }
         }
+        migrator.registerMigration("v2: hash-chained events") { db in
+            try db.create(table: "events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("kind", .text).notNull()
+                t.column("time", .text).notNull().indexed()
+                t.column("camera", .text).notNull()
+                t.column("track_id", .integer)
+                t.column("decision", .text)
+                t.column("reason", .text)
+                t.column("person_id", .integer)
+                t.column("person_name", .text)
+                t.column("best_distance", .double)
+                t.column("runner_up_name", .text)
+                t.column("runner_up_distance", .double)
+                t.column("margin", .double)
+                t.column("frames_used", .integer)
+                t.column("evidence", .text)
+                t.column("latency_ms", .double)
+                t.column("snapshot_path", .text)
+                t.column("ref_event_id", .integer)
+                t.column("detail", .text)
+                t.column("prev_hash", .text).notNull()
+                t.column("hash", .text).notNull().unique()
+            }
+        }
         return migrator
     }
 }

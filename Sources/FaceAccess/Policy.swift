@@ -1,0 +1,141 @@
+import Foundation
+
+/// Why a visitor was not let in. Stable strings: they are stored in the audit log.
+public enum DenialReason: String, Sendable, Hashable, Codable, CaseIterable {
+    case unknown, ambiguous, disabled, expired, outsideSchedule = "outside_schedule", cooldown
+}
+
+/// The outcome of one visit (one track).
+public enum Decision: Sendable, Hashable {
+    case granted(personID: Int64)
+    case denied(personID: Int64?, reason: DenialReason)
+
+    public var reason: DenialReason? {
+        if case let .denied(_, reason) = self { return reason }
+        return nil
+    }
+}
+
+/// What a person may do, as policy sees it: the flag, the validity window and the schedules
+/// of the person and of their groups. No schedule at all means "any time".
+public struct AccessRights: Sendable, Hashable {
+    public var enabled: Bool
+    public var validFrom: Date?
+    public var validUntil: Date?
+    public var schedules: [Schedule]
+
+    public init(enabled: Bool = true, validFrom: Date? = nil, validUntil: Date? = nil, schedules: [Schedule] = []) {
+        self.enabled = enabled
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+        self.schedules = schedules
+    }
+}
+
+/// One processed frame of a track: who it looked like.
+public struct Observation: Sendable, Hashable {
+    public var result: MatchResult
+    public var verdict: Verdict
+
+    public init(result: MatchResult, verdict: Verdict) {
+        self.result = result
+        self.verdict = verdict
+    }
+}
+
+/// K of the last M processed frames must name the same person before a track is recognised.
+public struct EvidenceRule: Sendable, Hashable, Codable {
+    public var required: Int
+    public var window: Int
+
+    public init(required: Int = 3, window: Int = 5) {
+        precondition(required >= 1 && window >= required, "need 1 ≤ K ≤ M")
+        self.required = required
+        self.window = window
+    }
+
+    public static let standard = EvidenceRule()
+}
+
+/// What the evidence of a track says, before access rights are applied.
+public struct EvidenceSummary: Sendable, Hashable {
+    public enum Finding: Sendable, Hashable { case recognised(personID: Int64), unknown, ambiguous, undecided }
+    public var finding: Finding
+    /// Distances of the frames that back the finding (the recognised person's frames, or all).
+    public var distances: [Float]
+    public var medianDistance: Float?
+    public var medianMargin: Float?
+    public var framesUsed: Int
+}
+
+/// Turns evidence and access rights into one decision per track.
+public struct Policy: Sendable {
+    public var level: SecurityLevel
+    public var evidence: EvidenceRule
+    /// No second grant for the same person within this many seconds.
+    public var cooldown: TimeInterval
+    public var timeZone: TimeZone
+
+    public init(level: SecurityLevel = .standard, evidence: EvidenceRule = .standard, cooldown: TimeInterval = 10,
+                timeZone: TimeZone = .current) {
+        self.level = level
+        self.evidence = evidence
+        self.cooldown = cooldown
+        self.timeZone = timeZone
+    }
+
+    /// Reads the last M observations. A person is recognised when at least K of them match that
+    /// person and the median distance and margin of those frames pass the level. After M frames
+    /// without that, the track is unknown, or ambiguous when ambiguous frames outnumber unknown ones.
+    public func summarise(_ observations: [Observation]) -> EvidenceSummary {
+        let recent = Array(observations.suffix(evidence.window))
+        var byPerson = [Int64: [Observation]]()
+        for o in recent where o.verdict != .unknown {
+            if let id = o.result.best?.personID { byPerson[id, default: []].append(o) }
+        }
+        if let (id, frames) = byPerson.max(by: { $0.value.count < $1.value.count }), frames.count >= evidence.required {
+            let distances = frames.compactMap { $0.result.best?.distance }
+            let margins = frames.map { $0.result.margin ?? .infinity }
+            let medianDistance = median(distances), medianMargin = median(margins)
+            if medianDistance <= level.maxDistance {
+                let finding: EvidenceSummary.Finding = medianMargin >= level.minMargin ? .recognised(personID: id) : .ambiguous
+                return EvidenceSummary(finding: finding, distances: distances, medianDistance: medianDistance,
+                                       medianMargin: medianMargin, framesUsed: frames.count)
+            }
+        }
+        let distances = recent.compactMap { $0.result.best?.distance }
+        let summary = { (finding: EvidenceSummary.Finding) in
+            EvidenceSummary(finding: finding, distances: distances, medianDistance: distances.isEmpty ? nil : self.median(distances),
+                            medianMargin: nil, framesUsed: recent.count)
+        }
+        guard recent.count >= evidence.window else { return summary(.undecided) }
+        let ambiguous = recent.filter { $0.verdict == .ambiguous }.count
+        return summary(ambiguous > recent.count - ambiguous ? .ambiguous : .unknown)
+    }
+
+    /// The decision for recognised evidence, or nil while the track is undecided.
+    /// `lastGrant` is when this person was last let in, if ever.
+    public func decide(_ summary: EvidenceSummary, rights: (Int64) -> AccessRights?, lastGrant: (Int64) -> Date?,
+                       at now: Date) -> Decision? {
+        switch summary.finding {
+        case .undecided: return nil
+        case .unknown: return .denied(personID: nil, reason: .unknown)
+        case .ambiguous: return .denied(personID: nil, reason: .ambiguous)
+        case let .recognised(id):
+            guard let r = rights(id), r.enabled else { return .denied(personID: id, reason: .disabled) }
+            if let from = r.validFrom, now < from { return .denied(personID: id, reason: .expired) }
+            if let until = r.validUntil, now >= until { return .denied(personID: id, reason: .expired) }
+            if !r.schedules.isEmpty && !r.schedules.contains(where: { $0.contains(now, in: timeZone) }) {
+                return .denied(personID: id, reason: .outsideSchedule)
+            }
+            if let last = lastGrant(id), now.timeIntervalSince(last) < cooldown { return .denied(personID: id, reason: .cooldown) }
+            return .granted(personID: id)
+        }
+    }
+
+    func median(_ values: [Float]) -> Float {
+        let s = values.sorted()
+        if s.isEmpty { return .infinity }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}

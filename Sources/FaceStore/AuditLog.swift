@@ -1,0 +1,146 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// One row of the audit log. Rows are chained: `hash` is SHA-256 over the row's canonical text
+/// and the previous row's hash, so an edited, inserted or deleted row breaks the chain.
+public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "events"
+
+    /// What the row records.
+    public enum Kind: String, Codable, Sendable {
+        /// The decision for one visitor (one track).
+        case decision
+        /// The result of the door action that a grant ran; `refEventID` names the grant.
+        case action
+        /// Camera health: lost, restored, persistent dark frames.
+        case camera
+    }
+
+    public var id: Int64?
+    public var kind: Kind
+    /// UTC, ISO 8601 with milliseconds.
+    public var time: String
+    public var camera: String
+    public var trackID: Int64?
+    /// granted, denied or unknown (decision rows).
+    public var decision: String?
+    public var reason: String?
+    /// The person as they were at the time; the person may since have been renamed or removed.
+    public var personID: Int64?
+    public var personName: String?
+    public var bestDistance: Double?
+    public var runnerUpName: String?
+    public var runnerUpDistance: Double?
+    public var margin: Double?
+    public var framesUsed: Int?
+    /// The distances of the frames the decision rests on, as a JSON array.
+    public var evidence: String?
+    public var latencyMs: Double?
+    public var snapshotPath: String?
+    public var refEventID: Int64?
+    /// Free text for action and camera rows (exit status, duration, error).
+    public var detail: String?
+    public var prevHash: String = ""
+    public var hash: String = ""
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, time, camera, trackID = "track_id", decision, reason, personID = "person_id"
+        case personName = "person_name", bestDistance = "best_distance", runnerUpName = "runner_up_name"
+        case runnerUpDistance = "runner_up_distance", margin, framesUsed = "frames_used", evidence
+        case latencyMs = "latency_ms", snapshotPath = "snapshot_path", refEventID = "ref_event_id", detail
+        case prevHash = "prev_hash", hash
+    }
+
+    public init(kind: Kind, time: Date, camera: String) {
+        self.kind = kind
+        self.time = Self.format(time)
+        self.camera = camera
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    public static let genesisHash = String(repeating: "0", count: 64)
+
+    static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
+
+    public var date: Date? { try? Date(time, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
+
+    /// Every field but the hashes, in a fixed order, one `name=value` per line; strings escaped
+    /// so that no value can forge a line; absent values as a bare name.
+    public var canonicalText: String {
+        func s(_ v: String?) -> String? {
+            v.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+                .replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        }
+        let fields: [(String, String?)] = [
+            ("id", id.map(String.init)), ("kind", s(kind.rawValue)), ("time", s(time)), ("camera", s(camera)),
+            ("track_id", trackID.map(String.init)), ("decision", s(decision)), ("reason", s(reason)),
+            ("person_id", personID.map(String.init)), ("person_name", s(personName)),
+            ("best_distance", bestDistance.map { "\($0)" }), ("runner_up_name", s(runnerUpName)),
+            ("runner_up_distance", runnerUpDistance.map { "\($0)" }), ("margin", margin.map { "\($0)" }),
+            ("frames_used", framesUsed.map(String.init)), ("evidence", s(evidence)), ("latency_ms", latencyMs.map { "\($0)" }),
+            ("snapshot_path", s(snapshotPath)), ("ref_event_id", refEventID.map(String.init)), ("detail", s(detail)),
+        ]
+        return fields.map { name, value in value.map { "\(name)=\($0)" } ?? name }.joined(separator: "\n")
+    }
+
+    public func computedHash(prev: String) -> String {
+        SHA256.hash(data: Data((canonicalText + "\nprev=" + prev).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Where the chain first fails.
+public struct ChainBreak: Sendable, Equatable, CustomStringConvertible {
+    public var eventID: Int64
+    public var problem: String
+    public var description: String { "event \(eventID): \(problem)" }
+}
+
+extension FaceStore {
+    /// Appends an event and its hash link in one transaction; returns the stored row.
+    @discardableResult
+    public func append(_ event: AuditEvent) throws -> AuditEvent {
+        try writer.write { db in
+            var row = event
+            let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1")
+            row.id = (last?["id"] as Int64? ?? 0) + 1
+            row.prevHash = last?["hash"] ?? AuditEvent.genesisHash
+            row.hash = row.computedHash(prev: row.prevHash)
+            try row.insert(db)
+            return row
+        }
+    }
+
+    /// Walks the whole chain in id order; nil when every link holds.
+    public func verifyChain() throws -> (checked: Int, firstBreak: ChainBreak?) {
+        try writer.read { db in
+            let rows = try AuditEvent.order(Column("id")).fetchCursor(db)
+            var prev = AuditEvent.genesisHash, checked = 0, expectedID: Int64 = 1
+            while let row = try rows.next() {
+                let id = row.id!
+                if id != expectedID {
+                    return (checked, ChainBreak(eventID: id, problem: "event \(expectedID) is missing before it (deleted?)"))
+                }
+                if row.prevHash != prev {
+                    return (checked, ChainBreak(eventID: id, problem: "its link to the previous event does not match (inserted or removed row)"))
+                }
+                if row.computedHash(prev: prev) != row.hash {
+                    return (checked, ChainBreak(eventID: id, problem: "its content does not match its hash (edited after it was written)"))
+                }
+                prev = row.hash
+                checked += 1
+                expectedID += 1
+            }
+            return (checked, nil)
+        }
+    }
+
+    public func events(after id: Int64 = 0, limit: Int = 1000) throws -> [AuditEvent] {
+        try writer.read { db in
+            try AuditEvent.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+}
