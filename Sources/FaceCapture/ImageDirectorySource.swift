@@ -22,28 +22,31 @@ public struct ImageDirectorySource: FrameSource {
         files = names.map { path + "/" + $0 }
     }
 
+    /// Pulled one at a time: a file is read only when the consumer asks for the next frame.
     public func frames() -> AsyncThrowingStream<Frame, Error> {
         let files = files, fps = fps
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                let start = ContinuousClock.now
-                for (i, file) in files.enumerated() {
-                    do {
-                        try await pace(index: i, fps: fps, start: start)
-                        guard let data = FileManager.default.contents(atPath: file) else {
-                            throw FrameSourceError.unreadable(file, reason: "cannot read the file")
-                        }
-                        let bytes = [UInt8](data)
-                        let payload: Frame.Payload = file.lowercased().hasSuffix(".png") ? .png(bytes) : .jpeg(bytes)
-                        continuation.yield(Frame(index: i, time: Date(), payload: payload))
-                    } catch {
-                        continuation.finish(throwing: error is CancellationError ? nil : error)
-                        return
-                    }
-                }
-                continuation.finish()
+        let cursor = Cursor()
+        return AsyncThrowingStream(unfolding: {
+            let i = cursor.next()
+            guard i < files.count else { return nil }
+            try await pace(index: i, fps: fps, start: cursor.start)
+            guard let data = FileManager.default.contents(atPath: files[i]) else {
+                throw FrameSourceError.unreadable(files[i], reason: "cannot read the file")
             }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+            let bytes = [UInt8](data)
+            let payload: Frame.Payload = files[i].lowercased().hasSuffix(".png") ? .png(bytes) : .jpeg(bytes)
+            return Frame(index: i, time: Date(), payload: payload)
+        })
+    }
+}
+
+/// Position of a pulled stream; only its single consumer touches it.
+final class Cursor: @unchecked Sendable {
+    let start = ContinuousClock.now
+    private var index = 0
+
+    func next() -> Int {
+        defer { index += 1 }
+        return index
     }
 }

@@ -14,34 +14,49 @@ public struct MJPEGFileSource: FrameSource {
         self.fps = fps
     }
 
+    /// Pulled one at a time: the file is read in 1 MiB chunks only as frames are asked for.
     public func frames() -> AsyncThrowingStream<Frame, Error> {
-        let path = path, fps = fps
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                guard let handle = FileHandle(forReadingAtPath: path) else {
-                    continuation.finish(throwing: FrameSourceError.unreadable(path, reason: "cannot open the file"))
-                    return
-                }
-                defer { try? handle.close() }
-                var splitter = MJPEGSplitter()
-                var index = 0
-                let start = ContinuousClock.now
-                do {
-                    while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                        for jpeg in splitter.push(chunk) {
-                            try await pace(index: index, fps: fps, start: start)
-                            continuation.yield(Frame(index: index, time: Date(), payload: .jpeg(jpeg)))
-                            index += 1
-                        }
-                    }
-                    splitter.finish()
-                    if index == 0 { throw FrameSourceError.unreadable(path, reason: "holds no complete JPEG frame") }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error is CancellationError ? nil : error)
-                }
+        let reader = Reader(path: path)
+        let fps = fps
+        return AsyncThrowingStream(unfolding: {
+            guard let (index, jpeg) = try reader.next() else { return nil }
+            try await pace(index: index, fps: fps, start: reader.start)
+            return Frame(index: index, time: Date(), payload: .jpeg(jpeg))
+        })
+    }
+
+    /// The file handle, the splitter and frames cut but not yet handed out; one consumer only.
+    final class Reader: @unchecked Sendable {
+        let path: String
+        let start = ContinuousClock.now
+        private var handle: FileHandle?
+        private var opened = false
+        private var splitter = MJPEGSplitter()
+        private var ready = [[UInt8]]()
+        private var index = 0
+
+        init(path: String) { self.path = path }
+        deinit { try? handle?.close() }
+
+        func next() throws -> (Int, [UInt8])? {
+            if !opened {
+                opened = true
+                handle = FileHandle(forReadingAtPath: path)
+                if handle == nil { throw FrameSourceError.unreadable(path, reason: "cannot open the file") }
             }
-            continuation.onTermination = { _ in task.cancel() }
+            while ready.isEmpty, let handle {
+                guard let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty else {
+                    splitter.finish()
+                    try? handle.close()
+                    self.handle = nil
+                    if index == 0 { throw FrameSourceError.unreadable(path, reason: "holds no complete JPEG frame") }
+                    break
+                }
+                ready = splitter.push(chunk)
+            }
+            guard !ready.isEmpty else { return nil }
+            defer { index += 1 }
+            return (index, ready.removeFirst())
         }
     }
 }

@@ -144,3 +144,52 @@ extension FaceStore {
         }
     }
 }
+
+/// Which audit events to read.
+public struct EventFilter: Sendable {
+    public var since: Date?
+    public var until: Date?
+    public var person: String?
+    public var decision: String?
+    public var reason: String?
+    public var camera: String?
+    /// Only events with an id above this one (for following the log).
+    public var afterID: Int64?
+    /// The newest `limit` events that pass, in id order.
+    public var limit: Int?
+
+    public init(since: Date? = nil, until: Date? = nil, person: String? = nil, decision: String? = nil, reason: String? = nil,
+                camera: String? = nil, afterID: Int64? = nil, limit: Int? = nil) {
+        self.since = since
+        self.until = until
+        self.person = person
+        self.decision = decision
+        self.reason = reason
+        self.camera = camera
+        self.afterID = afterID
+        self.limit = limit
+    }
+}
+
+extension FaceStore {
+    public func events(_ filter: EventFilter) throws -> [AuditEvent] {
+        try writer.read { db in
+            var request = AuditEvent.all()
+            if let since = filter.since { request = request.filter(Column("time") >= AuditEvent.format(since)) }
+            if let until = filter.until { request = request.filter(Column("time") < AuditEvent.format(until)) }
+            if let person = filter.person { request = request.filter(Column("person_name").collating(.nocase) == person) }
+            if let decision = filter.decision { request = request.filter(Column("decision") == decision) }
+            if let reason = filter.reason { request = request.filter(Column("reason") == reason) }
+            if let camera = filter.camera { request = request.filter(Column("camera") == camera) }
+            if let after = filter.afterID { request = request.filter(Column("id") > after) }
+            if let limit = filter.limit {
+                return try request.order(Column("id").desc).limit(limit).fetchAll(db).reversed()
+            }
+            return try request.order(Column("id")).fetchAll(db)
+        }
+    }
+
+    public func event(id: Int64) throws -> AuditEvent? {
+        try writer.read { db in try AuditEvent.fetchOne(db, key: id) }
+    }
+}

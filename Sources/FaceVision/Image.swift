@@ -208,3 +208,20 @@ extension Image where Format == Gray8 {
         }
     }
 }
+
+extension Image {
+    /// Copies `other` into this image with its top-left corner at (x, y); parts outside are clipped.
+    public mutating func paste(_ other: Image, x: Int, y: Int) {
+        guard let region = PixelRect(x: x, y: y, width: other.width, height: other.height).intersection(bounds) else { return }
+        let c = Format.channels, rowLen = region.width * c, w = width, ow = other.width
+        other.pixels.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for row in 0 ..< region.height {
+                    let from = ((region.y - y + row) * ow + (region.x - x)) * c
+                    let to = ((region.y + row) * w + region.x) * c
+                    (dst.baseAddress! + to).update(from: src.baseAddress! + from, count: rowLen)
+                }
+            }
+        }
+    }
+}

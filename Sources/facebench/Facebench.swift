@@ -10,7 +10,7 @@ struct Facebench: ParsableCommand {
               swift build -c release && .build/release/facebench
               .build/release/facebench calibrate --faces-dev ../shared/faces-dev
             """,
-        subcommands: [Speed.self, Calibrate.self],
+        subcommands: [Speed.self, Calibrate.self, Replay.self],
         defaultSubcommand: Speed.self
     )
 }

@@ -1,0 +1,209 @@
+import FaceAccess
+import FaceCapture
+import FaceStore
+import FaceVision
+import Foundation
+
+/// Everything the pipeline needs to know besides its engine and gallery.
+public struct PipelineSettings: Sendable {
+    public var camera: String
+    public var minFace: Int
+    public var detector: FaceDetector
+    public var policy: Policy
+    /// Where face snapshots go; nil keeps none.
+    public var snapshotDirectory: String?
+    /// Keep snapshots of granted visitors too (unknown and denied ones are always kept).
+    public var snapshotGranted: Bool
+    public var doorAction: DoorAction?
+
+    public init(camera: String = "door", minFace: Int = 80, detector: FaceDetector = .hog, policy: Policy = Policy(),
+                snapshotDirectory: String? = nil, snapshotGranted: Bool = false, doorAction: DoorAction? = nil) {
+        self.camera = camera
+        self.minFace = minFace
+        self.detector = detector
+        self.policy = policy
+        self.snapshotDirectory = snapshotDirectory
+        self.snapshotGranted = snapshotGranted
+        self.doorAction = doorAction
+    }
+}
+
+/// Frames in, decisions out: decode, detect, track, embed undecided tracks, weigh the evidence,
+/// decide once per track, log the decision in the hash chain, and start the door action.
+/// Use from one task at a time.
+public final class Pipeline {
+    public let engine: FaceEngine
+    public let store: FaceStore
+    public let settings: PipelineSettings
+    private var tracker = FaceTracker()
+    private var evidence = [Int64: [Observation]]()
+    private var decided = Set<Int64>()
+    private var lastGrant = [Int64: Date]()
+    private var snapshot: GallerySnapshot
+    private var matcher: Matcher
+    private var lastGenerationCheck = ContinuousClock.now
+    private var pendingActions = [Task<Void, Never>]()
+    private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
+
+    /// Frames processed, and faces seen in them.
+    public private(set) var framesProcessed = 0
+    public private(set) var facesSeen = 0
+
+    public init(engine: FaceEngine, store: FaceStore, settings: PipelineSettings) throws {
+        self.engine = engine
+        self.store = store
+        self.settings = settings
+        snapshot = try store.snapshot()
+        matcher = Matcher(snapshot: snapshot)
+    }
+
+    /// Processes one frame and returns the events it caused.
+    @discardableResult
+    public func process(_ frame: Frame) throws -> [AuditEvent] {
+        try reloadGalleryIfChanged()
+        let image: RGBImage
+        switch frame.payload {
+        case let .jpeg(bytes), let .png(bytes): image = try decoder.decode(bytes)
+        case let .rgb(rgb): image = rgb
+        case let .gray(gray): image = gray.rgb()
+        }
+        let gray = image.grayscale()
+        let detections = try engine.detect(image, gray: gray, minFace: settings.minFace, detector: settings.detector)
+        framesProcessed += 1
+        facesSeen += detections.count
+        let (ids, ended) = tracker.update(detections.map(\.box), at: frame.time)
+        var events = [AuditEvent]()
+        for track in ended { events += try close(track, image: nil, at: frame.time) }
+
+        let open = ids.indices.filter { !decided.contains(ids[$0]) }
+        let faces = try engine.describe(open.map { detections[$0] }, in: image, gray: gray)
+        for (i, face) in zip(open, faces) {
+            let id = ids[i]
+            let result = matcher.match(face.embedding.values)
+            evidence[id, default: []].append(Observation(result: result, verdict: settings.policy.level.verdict(for: result)))
+            let summary = settings.policy.summarise(evidence[id]!)
+            if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }) {
+                events.append(try record(decision, summary: summary, track: track, face: face.detection.box, image: image, at: frame.time))
+            }
+        }
+        return events
+    }
+
+    /// End of stream: decides the tracks that gathered at least K frames, then waits for door actions.
+    public func finish(at time: Date) async throws -> [AuditEvent] {
+        var events = [AuditEvent]()
+        for track in tracker.finish() { events += try close(track, image: nil, at: time) }
+        await waitForActions()
+        return events
+    }
+
+    public func waitForActions() async {
+        let actions = pendingActions
+        pendingActions.removeAll()
+        for task in actions { await task.value }
+    }
+
+    private func decide(_ summary: EvidenceSummary, at time: Date) -> Decision? {
+        settings.policy.decide(summary, rights: rights(of:), lastGrant: { self.lastGrant[$0] }, at: time)
+    }
+
+    private func rights(of personID: Int64) -> AccessRights? {
+        snapshot.people.first { $0.personID == personID }.map { AccessRights(enabled: $0.enabled) }
+    }
+
+    /// A track left the frame. Undecided tracks with enough frames get their decision now;
+    /// shorter ones (a passer-by, a false detection) leave no event.
+    private func close(_ track: Track, image: RGBImage?, at time: Date) throws -> [AuditEvent] {
+        defer { evidence[track.id] = nil; decided.remove(track.id) }
+        guard !decided.contains(track.id), let frames = evidence[track.id],
+              frames.count >= settings.policy.evidence.required else { return [] }
+        var summary = settings.policy.summarise(frames)
+        if summary.finding == .undecided {
+            let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
+            summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
+        }
+        guard let decision = decide(summary, at: time) else { return [] }
+        return [try record(decision, summary: summary, track: track, face: track.box, image: image, at: time)]
+    }
+
+    private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, face: PixelRect, image: RGBImage?,
+                        at time: Date) throws -> AuditEvent {
+        decided.insert(track.id)
+        let frames = evidence[track.id] ?? []
+        let last = frames.last?.result
+        var event = AuditEvent(kind: .decision, time: time, camera: settings.camera)
+        event.trackID = track.id
+        switch decision {
+        case .granted: event.decision = "granted"
+        case let .denied(_, reason): event.decision = reason == .unknown ? "unknown" : "denied"; event.reason = reason.rawValue
+        }
+        let personID: Int64? = switch decision {
+        case let .granted(id): id
+        case let .denied(id, _): id
+        }
+        if let personID, let entry = snapshot.people.first(where: { $0.personID == personID }) {
+            event.personID = personID
+            event.personName = entry.name
+        }
+        let best = summary.medianDistance ?? last?.best?.distance
+        event.bestDistance = best.map(Double.init)
+        if let runner = last?.runnerUp {
+            event.runnerUpName = runner.name
+            event.runnerUpDistance = Double(runner.distance)
+        }
+        event.margin = summary.medianMargin.flatMap { $0.isFinite ? Double($0) : nil }
+        event.framesUsed = summary.framesUsed
+        event.evidence = "[" + summary.distances.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
+        event.latencyMs = (time.timeIntervalSince(track.firstSeen) * 1000).rounded()
+        if let image, settings.snapshotDirectory != nil, decision.reason != nil || settings.snapshotGranted {
+            event.snapshotPath = try saveSnapshot(image, face: face, track: track.id, at: time)
+        }
+        let stored = try store.append(event)
+        if case let .granted(id) = decision {
+            lastGrant[id] = time
+            if let action = settings.doorAction { startAction(action, for: stored) }
+        }
+        return stored
+    }
+
+    private func startAction(_ action: DoorAction, for event: AuditEvent) {
+        let store = store, camera = settings.camera
+        let env = [
+            "FACED_EVENT_ID": "\(event.id!)", "FACED_PERSON": event.personName ?? "",
+            "FACED_DISTANCE": event.bestDistance.map { String(format: "%.4f", $0) } ?? "", "FACED_CAMERA": camera,
+        ]
+        pendingActions.removeAll { $0.isCancelled }
+        pendingActions.append(Task.detached {
+            let outcome = await action.run(environment: env)
+            var row = AuditEvent(kind: .action, time: Date(), camera: camera)
+            row.refEventID = event.id
+            row.personName = event.personName
+            row.detail = outcome.summary
+            _ = try? store.append(row)
+        })
+    }
+
+    /// The face with a margin around it, as JPEG, under DIR/YYYY-MM-DD/.
+    private func saveSnapshot(_ image: RGBImage, face: PixelRect, track: Int64, at time: Date) throws -> String {
+        let pad = face.width / 2
+        let grown = PixelRect(x: face.x - pad, y: face.y - pad, width: face.width + 2 * pad, height: face.height + 2 * pad)
+        guard let region = grown.intersection(image.bounds) else { throw ImageError.outOfBounds(grown, width: image.width, height: image.height) }
+        let jpeg = try JPEGEncoder(quality: 85).encode(try image.cropped(to: region))
+        let day = String(AuditEvent(kind: .decision, time: time, camera: "").time.prefix(10))
+        let dir = URL(fileURLWithPath: settings.snapshotDirectory!).appendingPathComponent(day)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let stamp = Int64(time.timeIntervalSince1970 * 1000)
+        let file = dir.appendingPathComponent("\(settings.camera)-\(stamp)-track\(track).jpg")
+        try Data(jpeg).write(to: file, options: .atomic)
+        return file.path
+    }
+
+    private func reloadGalleryIfChanged() throws {
+        guard ContinuousClock.now - lastGenerationCheck >= .seconds(1) else { return }
+        lastGenerationCheck = .now
+        if try store.generation() != snapshot.generation {
+            snapshot = try store.snapshot()
+            matcher = Matcher(snapshot: snapshot)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import FaceCapture
+
+/// A frame source as written on the command line: `dir:PATH` or `mjpeg:PATH`.
+public enum SourceSpec: Sendable, Hashable, CustomStringConvertible {
+    case directory(String)
+    case mjpeg(String)
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let text: String
+        public var description: String { "unknown source '\(text)'; use dir:PATH (a folder of JPEG frames) or mjpeg:PATH (concatenated JPEGs)" }
+    }
+
+    public init(parsing text: String) throws {
+        if text.hasPrefix("dir:"), text.count > 4 { self = .directory(String(text.dropFirst(4))) }
+        else if text.hasPrefix("mjpeg:"), text.count > 6 { self = .mjpeg(String(text.dropFirst(6))) }
+        else { throw ParseError(text: text) }
+    }
+
+    public func open(fps: Double?) throws -> any FrameSource {
+        switch self {
+        case let .directory(path): try ImageDirectorySource(path: path, fps: fps)
+        case let .mjpeg(path): try MJPEGFileSource(path: path, fps: fps)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .directory(path): "dir:\(path)"
+        case let .mjpeg(path): "mjpeg:\(path)"
+        }
+    }
+}
+
+/// Holds at most one waiting frame: a newer frame replaces one not yet taken (latest wins).
+public actor LatestFrameSlot {
+    private var waiting: Frame?
+    private var consumer: CheckedContinuation<Frame?, Never>?
+    private var ended = false
+    public private(set) var replaced = 0
+
+    public init() {}
+
+    public func put(_ frame: Frame) {
+        if let consumer {
+            self.consumer = nil
+            consumer.resume(returning: frame)
+        } else {
+            if waiting != nil { replaced += 1 }
+            waiting = frame
+        }
+    }
+
+    public func end() {
+        ended = true
+        if waiting == nil, let consumer {
+            self.consumer = nil
+            consumer.resume(returning: nil)
+        }
+    }
+
+    /// The newest frame, waiting for one if needed; nil once the source ended and nothing waits.
+    public func take() async -> Frame? {
+        if let frame = waiting {
+            waiting = nil
+            return frame
+        }
+        if ended { return nil }
+        return await withCheckedContinuation { consumer = $0 }
+    }
+}

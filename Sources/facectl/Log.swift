@@ -1,0 +1,171 @@
+import ArgumentParser
+import FaceStore
+import Foundation
+
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read and verify the audit log of door decisions.",
+        subcommands: [LogList.self, LogVerify.self],
+        defaultSubcommand: LogList.self
+    )
+}
+
+struct LogList: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Print audit events (the default for `facectl log`).",
+        discussion: """
+            Times are ISO 8601 (2026-11-24T20:00:00Z, 2026-11-24) or relative to now (30m, 2h, 3d, 1w).
+
+            Examples:
+              facectl log --since 1d --decision granted
+              facectl log --person alice --json
+              facectl log --since 2026-11-24T20:00:00+01:00 --until 2026-11-25 --csv > entries.csv
+              facectl log --follow
+            """)
+
+    @Option(help: ArgumentHelp("Events at or after this time.", valueName: "time"))
+    var since: String?
+    @Option(help: ArgumentHelp("Events before this time.", valueName: "time"))
+    var until: String?
+    @Option(help: "Only this person (name at the time of the event).")
+    var person: String?
+    @Option(help: "granted, denied or unknown.")
+    var decision: String?
+    @Option(help: "unknown, ambiguous, disabled, expired, outside_schedule or cooldown.")
+    var reason: String?
+    @Option(help: "Only this camera.")
+    var camera: String?
+    @Option(help: "At most this many (the newest).")
+    var limit: Int?
+    @Flag(help: "Print JSON.")
+    var json = false
+    @Flag(help: "Print CSV with a header row.")
+    var csv = false
+    @Flag(help: "Keep printing new events as they arrive, like tail -f (text or --csv).")
+    var follow = false
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        if json && follow { throw ValidationError("--follow prints lines; use it without --json") }
+        if let decision, !["granted", "denied", "unknown"].contains(decision) {
+            throw ValidationError("--decision must be granted, denied or unknown")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        _ = try since.map { try parseTime($0) }
+        _ = try until.map { try parseTime($0) }
+    }
+
+    func run() throws {
+        let gallery = try store.open(create: false)
+        var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person,
+                                 decision: decision, reason: reason, camera: camera, limit: limit)
+        let events = try gallery.events(filter)
+        if json { return try printJSON(events.map(EventView.init)) }
+        if csv { print(EventView.csvHeader) }
+        for e in events { print(csv ? EventView(e).csvRow : EventView(e).line) }
+        guard follow else { return }
+        filter.limit = nil
+        let newest = try gallery.events(EventFilter(limit: 1)).last?.id ?? 0
+        var last = events.last?.id ?? newest
+        while true {
+            Thread.sleep(forTimeInterval: 0.5)
+            filter.afterID = last
+            for e in try gallery.events(filter) {
+                print(csv ? EventView(e).csvRow : EventView(e).line)
+                last = e.id!
+            }
+            fflush(nil)
+        }
+    }
+}
+
+struct LogVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the hash chain of the audit log; exit 1 naming the first broken event.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let (checked, broken) = try store.open(create: false).verifyChain()
+        if let broken {
+            throw CommandFailure("audit log is broken at \(broken) (\(checked) events before it are intact)")
+        }
+        print("audit log intact: \(checked) event\(checked == 1 ? "" : "s") verified")
+    }
+}
+
+/// "2h", "3d", "30m", "1w" before now, or an ISO 8601 date or date-time.
+func parseTime(_ text: String, now: Date = Date()) throws -> Date {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+    if let unit = text.last, let seconds = units[unit], let n = Double(text.dropLast()), n >= 0 {
+        return now.addingTimeInterval(-n * seconds)
+    }
+    if let date = try? Date(text, strategy: .iso8601) { return date }
+    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .current).year().month().day()) { return date }
+    throw ValidationError("cannot read time '\(text)'; use ISO 8601 (2026-11-24T20:00:00Z or 2026-11-24) or 30m, 2h, 3d, 1w")
+}
+
+/// An audit event as facectl shows it.
+struct EventView: Encodable {
+    var id: Int64
+    var kind: String
+    var time: String
+    var camera: String
+    var trackID: Int64?
+    var decision: String?
+    var reason: String?
+    var person: String?
+    var distance: Double?
+    var runnerUp: String?
+    var runnerUpDistance: Double?
+    var margin: Double?
+    var framesUsed: Int?
+    var evidence: [Double]?
+    var latencyMs: Double?
+    var snapshot: String?
+    var refEventID: Int64?
+    var detail: String?
+    var hash: String
+
+    init(_ e: AuditEvent) {
+        id = e.id!; kind = e.kind.rawValue; time = e.time; camera = e.camera; trackID = e.trackID
+        decision = e.decision; reason = e.reason; person = e.personName; distance = e.bestDistance
+        runnerUp = e.runnerUpName; runnerUpDistance = e.runnerUpDistance; margin = e.margin; framesUsed = e.framesUsed
+        evidence = e.evidence.flatMap { try? JSONDecoder().decode([Double].self, from: Data($0.utf8)) }
+        latencyMs = e.latencyMs; snapshot = e.snapshotPath; refEventID = e.refEventID; detail = e.detail; hash = e.hash
+    }
+
+    var line: String {
+        var parts = ["#\(id)", time, camera]
+        switch kind {
+        case "decision":
+            parts.append((decision ?? "?") + (reason.map { $0 != decision ? " (\($0))" : "" } ?? ""))
+            parts.append(person ?? "-")
+            if let distance { parts.append(String(format: "distance %.3f", distance)) }
+            if let framesUsed { parts.append("\(framesUsed) frames") }
+        case "action":
+            parts.append("door action for #\(refEventID.map(String.init) ?? "?") \(person ?? ""): \(detail ?? "")")
+        default:
+            parts.append("\(kind): \(detail ?? "")")
+        }
+        return parts.joined(separator: "  ")
+    }
+
+    static let csvHeader = "id,kind,time,camera,track_id,decision,reason,person,distance,runner_up,runner_up_distance,margin,frames_used,latency_ms,snapshot,ref_event_id,detail"
+
+    var csvRow: String {
+        func q(_ s: String?) -> String {
+            guard let s else { return "" }
+            return s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        func n(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "" }
+        return [String(id), kind, time, q(camera), trackID.map(String.init) ?? "", q(decision), q(reason), q(person), n(distance),
+                q(runnerUp), n(runnerUpDistance), n(margin), framesUsed.map(String.init) ?? "", n(latencyMs), q(snapshot),
+                refEventID.map(String.init) ?? "", q(detail)].joined(separator: ",")
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import FaceAccess
+import FaceCapture
+import FacePipeline
+import FaceStore
+import FaceVision
+import Foundation
+
+@main
+struct Faced: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faced",
+        abstract: "Face-recognition access-control daemon: frames in, logged door decisions out.",
+        discussion: """
+            Reads frames, recognises enrolled people, decides once per visitor, writes the decision to the
+            hash-chained audit log in the gallery database, and runs the door action on a grant.
+
+            Examples:
+              faced --source mjpeg:/srv/replay.mjpeg --db /tmp/faced.db --exit-at-end
+              faced --source dir:/srv/frames --fps 15 --action /usr/local/bin/open-door --action-arg front
+
+            The door action gets FACED_EVENT_ID, FACED_PERSON, FACED_DISTANCE and FACED_CAMERA in its
+            environment; it runs without a shell and is killed at --action-timeout.
+            """,
+        version: FacedVersion.string
+    )
+
+    @Option(help: ArgumentHelp("Frame source: dir:PATH or mjpeg:PATH.", valueName: "source"))
+    var source: String
+
+    @Option(help: "Pace a replay at this many frames per second; without it every frame is processed as fast as possible.")
+    var fps: Double?
+
+    @Option(help: ArgumentHelp("Gallery and audit-log database (default $FACED_DB, then \(FaceStore.defaultPath)).", valueName: "path"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("Directory with the dlib models.", valueName: "dir"))
+    var models: String?
+
+    @Option(help: "Camera name written with every event.")
+    var camera = "door"
+
+    @Option(help: ArgumentHelp("Smallest face to look for, in pixels.", valueName: "px"))
+    var minFace = 80
+
+    @Option(help: "Face detector: hog or cnn.")
+    var detector = "hog"
+
+    @Option(help: "Security level: relaxed, standard or strict.")
+    var level = "standard"
+
+    @Option(help: ArgumentHelp("Evidence: K matching frames among the last M, as K/M.", valueName: "K/M"))
+    var evidence = "3/5"
+
+    @Option(help: ArgumentHelp("No second grant for the same person within this many seconds.", valueName: "seconds"))
+    var cooldown: Double = 10
+
+    @Option(help: ArgumentHelp("Time zone for schedules (IANA name).", valueName: "zone"))
+    var timezone = TimeZone.current.identifier
+
+    @Option(help: ArgumentHelp("Keep face snapshots of unknown and denied visitors here.", valueName: "dir"))
+    var snapshots: String?
+
+    @Flag(help: "Keep snapshots of granted visitors too.")
+    var snapshotGranted = false
+
+    @Option(help: ArgumentHelp("Program to run on a grant (absolute path; no shell).", valueName: "path"))
+    var action: String?
+
+    @Option(help: ArgumentHelp("An argument for the action program; repeat for several.", valueName: "arg"))
+    var actionArg: [String] = []
+
+    @Option(help: ArgumentHelp("Kill the action program after this many seconds.", valueName: "seconds"))
+    var actionTimeout: Double = 5
+
+    @Flag(help: "Exit when a finite source ends (replays), after pending actions finish.")
+    var exitAtEnd = false
+
+    func settings() throws -> PipelineSettings {
+        guard let detector = FaceDetector(rawValue: detector) else { throw ValidationError("unknown --detector '\(self.detector)'; use hog or cnn") }
+        guard let level = SecurityLevel.named(level) else {
+            throw ValidationError("unknown --level '\(level)'; use relaxed, standard or strict")
+        }
+        let km = evidence.split(separator: "/").compactMap { Int($0) }
+        guard km.count == 2, km[0] >= 1, km[1] >= km[0], km[1] <= 50 else {
+            throw ValidationError("--evidence must be K/M with 1 ≤ K ≤ M ≤ 50, e.g. 3/5")
+        }
+        guard let zone = TimeZone(identifier: timezone) else { throw ValidationError("unknown --timezone '\(timezone)'") }
+        guard cooldown >= 0 else { throw ValidationError("--cooldown must not be negative") }
+        guard (20 ... 2000).contains(minFace) else { throw ValidationError("--min-face must be between 20 and 2000 pixels") }
+        var door: DoorAction?
+        if let action {
+            guard action.hasPrefix("/") else { throw ValidationError("--action needs an absolute path, got '\(action)'") }
+            guard FileManager.default.isExecutableFile(atPath: action) else {
+                throw ValidationError("--action \(action) is not an executable file")
+            }
+            guard actionTimeout > 0 else { throw ValidationError("--action-timeout must be positive") }
+            door = DoorAction(argv: [action] + actionArg, timeout: .milliseconds(Int64(actionTimeout * 1000)))
+        }
+        let policy = Policy(level: level, evidence: EvidenceRule(required: km[0], window: km[1]), cooldown: cooldown, timeZone: zone)
+        return PipelineSettings(camera: camera, minFace: minFace, detector: detector, policy: policy,
+                                snapshotDirectory: snapshots, snapshotGranted: snapshotGranted, doorAction: door)
+    }
+
+    func run() async throws {
+        do {
+            let settings = try settings()
+            let frames = try SourceSpec(parsing: source).open(fps: fps)
+            let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: settings.detector == .cnn)
+            let store = try FaceStore(path: FaceStore.resolvePath(db), create: true)
+            let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
+            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
+            try await Runner(pipeline: pipeline, source: frames, latestWins: fps != nil, report: report).run()
+            log("source ended after \(pipeline.framesProcessed) frames")
+            guard exitAtEnd else {
+                log("waiting (no --exit-at-end); stop with Ctrl-C")
+                while true { try await Task.sleep(for: .seconds(3600)) }
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            log(String(describing: error))
+            throw ExitCode(1)
+        }
+    }
+
+    func report(_ event: AuditEvent) {
+        var line = "event \(event.id!): \(event.decision ?? event.kind.rawValue)"
+        if let reason = event.reason, reason != event.decision { line += " (\(reason))" }
+        if let name = event.personName { line += " \(name)" }
+        if let d = event.bestDistance { line += String(format: ", distance %.3f", d) }
+        if let n = event.framesUsed { line += ", \(n) frames" }
+        if let ms = event.latencyMs { line += String(format: ", %.0f ms", ms) }
+        log(line)
+    }
+}
+
+func log(_ message: String) {
+    FileHandle.standardError.write(Data(("faced: " + message + "\n").utf8))
+}
