@@ -19,7 +19,7 @@ test: setup
 	$(SWIFT) test --skip-build
 
 demo: build
-	scripts/demo.sh .build/debug/facectl
+	scripts/demo.sh .build/debug
 
 bench: release
 	.build/release/facebench speed

@@ -61,7 +61,9 @@ let package = Package(
         .target(name: "FaceTestSupport", dependencies: ["FaceVision", "FaceStore"], path: "Tests/Support"),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FaceCaptureTests", dependencies: ["FaceCapture", "FaceVision", "FaceTestSupport"]),
-        .testTarget(name: "FacePipelineTests", dependencies: ["FacePipeline", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport"]),
+        .testTarget(name: "FacePipelineTests", dependencies: [
+            "FacePipeline", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl",
+        ]),
         .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),
         .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceTestSupport"]),

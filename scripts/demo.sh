@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The main job end to end: enroll obama from two photos into a temporary gallery,
-# then identify a third photo of him and one of biden.
+# The whole system on the fixtures, no camera: build a replay (empty frames, obama3, empty,
+# biden, empty), enroll obama from two other photos, run the faced daemon over the replay,
+# then show the audit log and explain its decisions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-facectl=${1:-.build/debug/facectl}
-db=$(mktemp -d)/faced.db
-trap 'rm -rf "$(dirname "$db")"' EXIT
+bin=${1:-.build/debug}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+db=$work/faced.db
 photos=Tests/Fixtures
+printf '#!/bin/sh\necho "  door action: open for $FACED_PERSON (event $FACED_EVENT_ID, distance $FACED_DISTANCE)"\n' > "$work/open-door"
+chmod +x "$work/open-door"
 
-echo "\$ facectl enroll obama obama.jpg obama2.jpg"
-"$facectl" enroll obama "$photos/obama.jpg" "$photos/obama2.jpg" --db "$db"
-echo
-echo "\$ facectl identify obama3.jpg biden.jpg"
-status=0
-"$facectl" identify "$photos/obama3.jpg" "$photos/biden.jpg" --db "$db" || status=$?
-# 0: at least one face matched (obama3); anything else means the demo went wrong.
-exit $status
+run() { echo "\$ $*" | sed "s|$work|\$TMP|g; s|$bin/||"; "$@"; echo; }
+
+run "$bin/facebench" make-replay -o "$work/door.mjpeg" "$photos/obama3.jpg" "$photos/biden.jpg"
+run "$bin/facectl" enroll obama "$photos/obama.jpg" "$photos/obama2.jpg" --db "$db"
+run "$bin/faced" --source "mjpeg:$work/door.mjpeg" --db "$db" --exit-at-end --action "$work/open-door" --snapshots "$work/snapshots"
+run "$bin/facectl" log --db "$db"
+run "$bin/facectl" log verify --db "$db"
+for id in $("$bin/facectl" log --db "$db" --csv | awk -F, 'NR > 1 && $2 == "decision" {print $1}'); do
+  run "$bin/facectl" why "$id" --db "$db"
+done

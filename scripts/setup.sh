@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libdlib-dev libopenblas-dev liblapack-dev
   libturbojpeg0-dev libpng-dev
   libv4l-dev libsqlite3-dev libsystemd-dev
-  python3-pip unzip
+  python3-pip unzip sqlite3
 )
 
 install_apt() {

@@ -3,45 +3,14 @@ import FaceTestSupport
 import Foundation
 import Testing
 
-/// Runs the real facectl binary as a child process.
+/// Runs the real facectl binary against one gallery.
 struct CLI {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        func json() throws -> Any { try JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
-    }
-
-    static let binary: String = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for dir in [beside, beside.deletingLastPathComponent(), Fixtures.root.appendingPathComponent(".build/debug")] {
-            let candidate = dir.appendingPathComponent("facectl").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        fatalError("facectl binary not found next to \(beside.path); run `swift build` first")
-    }()
-
     let db: String
 
-    func run(_ arguments: String...) throws -> Run { try run(arguments) }
+    func run(_ arguments: String...) throws -> ChildRun { try run(arguments) }
 
-    func run(_ arguments: [String], withDB: Bool = true) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments + (withDB ? ["--db", db] : [])
-        var env = ProcessInfo.processInfo.environment
-        env["FACED_MODELS"] = Fixtures.modelsDirectory
-        env["FACED_DB"] = nil
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String], withDB: Bool = true) throws -> ChildRun {
+        try Binaries.run("facectl", arguments + (withDB ? ["--db", db] : []))
     }
 }
 

@@ -1,0 +1,130 @@
+import FacePipeline
+import FaceStore
+import FaceTestSupport
+import FaceVision
+import Foundation
+import GRDB
+import Testing
+
+/// faced run as a child process over a replay built from the fixture photos.
+@Suite struct DaemonTests {
+    let dir: TempDirectory
+    let db: String
+    let replay: String
+
+    init() throws {
+        dir = try TempDirectory()
+        db = dir.file("faced.db")
+        let (bytes, frames) = try ReplayBuilder().build([
+            .empty(frames: 10), .photo(try Fixtures.image("obama3.jpg"), frames: 15), .empty(frames: 10),
+            .photo(try Fixtures.image("biden.jpg"), frames: 15), .empty(frames: 10),
+        ])
+        #expect(frames == 60)
+        replay = try dir.write("door.mjpeg", bytes)
+        let enrolled = try Binaries.run("facectl", ["enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"), "--db", db])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+    }
+
+    func hook() throws -> (script: String, log: String) {
+        let log = dir.file("hook.log")
+        let script = try dir.write("hook.sh", Array("""
+            #!/bin/sh
+            echo "id=$FACED_EVENT_ID person=$FACED_PERSON distance=$FACED_DISTANCE camera=$FACED_CAMERA" >> \(log)
+
+            """.utf8))
+        chmod(script, 0o755)
+        return (script, log)
+    }
+
+    @Test func replayGrantsObamaOnceAndLogsBidenAsUnknown() throws {
+        let (script, hookLog) = try hook()
+        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--camera", "front",
+                                             "--action", script, "--snapshots", dir.file("snapshots")])
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let store = try FaceStore(path: db, create: false)
+        let decisions = try store.events(EventFilter()).filter { $0.kind == .decision }
+        #expect(decisions.count == 2, "\(decisions.map(\.canonicalText))")
+        #expect(decisions.filter { $0.decision == "granted" }.map(\.personName) == ["obama"])
+        let unknown = try #require(decisions.first { $0.decision == "unknown" })
+        #expect(unknown.reason == "unknown" && unknown.personName == nil)
+        #expect(unknown.snapshotPath.map { FileManager.default.fileExists(atPath: $0) } == true, "unknown visitors keep a snapshot")
+        let granted = try #require(decisions.first { $0.decision == "granted" })
+        #expect(granted.framesUsed == 3 && granted.bestDistance! < 0.5 && granted.camera == "front")
+        #expect(granted.snapshotPath == nil, "granted visitors keep no snapshot by default")
+
+        let calls = try String(contentsOfFile: hookLog, encoding: .utf8).split(separator: "\n")
+        #expect(calls.count == 1)
+        #expect(calls.first?.hasPrefix("id=\(granted.id!) person=obama distance=0.") == true && calls.first?.hasSuffix(" camera=front") == true)
+        let action = try #require(try store.events(EventFilter()).first { $0.kind == .action })
+        #expect(action.refEventID == granted.id && action.detail?.hasPrefix("exit 0 in") == true)
+
+        let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
+        #expect(verify.status == 0 && verify.stdout == "audit log intact: 3 events verified\n")
+        let json = try Binaries.run("facectl", ["log", "--json", "--db", db])
+        let rows = try #require(try json.json() as? [[String: Any]])
+        #expect(rows.count == 3)
+        #expect((rows.first?["evidence"] as? [Double])?.count == 3)
+
+        let why = try Binaries.run("facectl", ["why", "\(granted.id!)", "--db", db])
+        #expect(why.status == 0)
+        #expect(why.stdout.contains("GRANTED to 'obama': 3 frames of track"))
+        #expect(why.stdout.contains("Door action (event \(action.id!)): exit 0 in"))
+        let whyUnknown = try Binaries.run("facectl", ["why", "\(unknown.id!)", "--db", db])
+        #expect(whyUnknown.stdout.contains("Rule that decided: unknown:"))
+        let noSuch = try Binaries.run("facectl", ["why", "999", "--db", db])
+        #expect(noSuch.status == 1 && noSuch.stderr == "facectl: no event 999 in the audit log (see `facectl log`)\n")
+    }
+
+    @Test func editingARowWithSQLiteIsCaught() throws {
+        #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [db, "UPDATE events SET decision = 'granted', reason = NULL WHERE decision = 'unknown'"]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        #expect(sqlite.terminationStatus == 0)
+        let store = try FaceStore(path: db, create: false)
+        let edited = try #require(try store.events(EventFilter()).last)
+        let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("audit log is broken at event \(edited.id!): its content does not match its hash"), "\(verify.stderr)")
+    }
+
+    @Test func killedMidReplayLeavesAConsistentLog() async throws {
+        // Twelve visits paced at 10 fps: far more work than the time to the first decision,
+        // so faced is mid-replay when it is killed, however slow this machine is.
+        let obama = try Fixtures.image("obama3.jpg"), biden = try Fixtures.image("biden.jpg")
+        let visits = (0 ..< 6).flatMap { _ -> [ReplayBuilder.Segment] in
+            [.empty(frames: 8), .photo(obama, frames: 12), .empty(frames: 8), .photo(biden, frames: 12)]
+        }
+        let long = try dir.write("long.mjpeg", try ReplayBuilder().build(visits).bytes)
+        let process = Binaries.process("faced", ["--source", "mjpeg:\(long)", "--db", db, "--fps", "10", "--cooldown", "0", "--exit-at-end"])
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let store = try FaceStore(path: db, create: false)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try store.events(EventFilter()).isEmpty, ContinuousClock.now < deadline, process.isRunning {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "faced was still running when killed")
+
+        let check = try await DatabaseQueue(path: db).read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+        #expect(check == ["ok"])
+        let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let events = try store.events(EventFilter())
+        #expect(!events.isEmpty && events.allSatisfy { $0.hash.count == 64 && $0.prevHash.count == 64 })
+    }
+
+    @Test func badSourceAndFlagsFailClearly() throws {
+        let missing = try Binaries.run("faced", ["--source", "mjpeg:\(dir.file("none.mjpeg"))", "--db", db, "--exit-at-end"])
+        #expect(missing.status == 1 && missing.stderr.contains("none.mjpeg: no such file or directory"))
+        let scheme = try Binaries.run("faced", ["--source", "rtsp://cam", "--db", db])
+        #expect(scheme.status != 0 && scheme.stderr.contains("unknown source 'rtsp://cam'"))
+        let evidence = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--evidence", "5/3", "--db", db])
+        #expect(evidence.status != 0 && evidence.stderr.contains("--evidence must be K/M"))
+    }
+}
