@@ -1,3 +1,4 @@
+import FaceStore
 import Foundation
 
 /// Why a visitor was not let in. Stable strings: they are stored in the audit log.
@@ -137,5 +138,18 @@ public struct Policy: Sendable {
         let s = values.sorted()
         if s.isEmpty { return .infinity }
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+extension AccessRights {
+    /// The rights a gallery entry carries. A stored schedule that no longer parses denies access
+    /// rather than being skipped: an unreadable rule must not widen who gets in.
+    public init(_ entry: GallerySnapshot.Entry) {
+        var schedules = [Schedule]()
+        var readable = true
+        for spec in entry.schedules {
+            if let s = try? Schedule(parsing: spec) { schedules.append(s) } else { readable = false }
+        }
+        self.init(enabled: entry.enabled && readable, validFrom: entry.validFrom, validUntil: entry.validUntil, schedules: schedules)
     }
 }

@@ -96,8 +96,14 @@ public struct Schedule: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String {
-        let sorted = days.sorted()
-        let dayText = sorted.count == 7 ? "daily" : sorted.map(\.name).joined(separator: ",")
+        // Runs of three or more days print as ranges: "mon-fri", "mon,wed-sun".
+        var runs = [[Weekday]]()
+        for d in days.sorted() {
+            if let last = runs.last?.last, last.rawValue + 1 == d.rawValue { runs[runs.count - 1].append(d) } else { runs.append([d]) }
+        }
+        let dayText = days.count == 7 ? "daily" : runs.map { run in
+            run.count >= 3 ? "\(run.first!.name)-\(run.last!.name)" : run.map(\.name).joined(separator: ",")
+        }.joined(separator: ",")
         func hhmm(_ m: Int) -> String { String(format: "%02d:%02d", m / 60, m % 60) }
         return "\(dayText) \(hhmm(start))-\(hhmm(end))"
     }

@@ -41,6 +41,7 @@ public final class Pipeline {
     private var lastGrant = [Int64: Date]()
     private var snapshot: GallerySnapshot
     private var matcher: Matcher
+    private var rights = [Int64: AccessRights]()
     private var lastGenerationCheck = ContinuousClock.now
     private var pendingActions = [Task<Void, Never>]()
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
@@ -55,6 +56,11 @@ public final class Pipeline {
         self.settings = settings
         snapshot = try store.snapshot()
         matcher = Matcher(snapshot: snapshot)
+        rights = Self.rights(of: snapshot)
+    }
+
+    private static func rights(of snapshot: GallerySnapshot) -> [Int64: AccessRights] {
+        Dictionary(uniqueKeysWithValues: snapshot.people.map { ($0.personID, AccessRights($0)) })
     }
 
     /// Processes one frame and returns the events it caused.
@@ -104,11 +110,7 @@ public final class Pipeline {
     }
 
     private func decide(_ summary: EvidenceSummary, at time: Date) -> Decision? {
-        settings.policy.decide(summary, rights: rights(of:), lastGrant: { self.lastGrant[$0] }, at: time)
-    }
-
-    private func rights(of personID: Int64) -> AccessRights? {
-        snapshot.people.first { $0.personID == personID }.map { AccessRights(enabled: $0.enabled) }
+        settings.policy.decide(summary, rights: { self.rights[$0] }, lastGrant: { self.lastGrant[$0] }, at: time)
     }
 
     /// A track left the frame. Undecided tracks with enough frames get their decision now;
@@ -204,6 +206,7 @@ public final class Pipeline {
         if try store.generation() != snapshot.generation {
             snapshot = try store.snapshot()
             matcher = Matcher(snapshot: snapshot)
+            rights = Self.rights(of: snapshot)
         }
     }
 }

@@ -93,14 +93,20 @@ public final class FaceStore: Sendable {
         try writer.read { db in
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM gallery_state WHERE id = 1") ?? 0
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT t.id AS template_id, t.vector, p.id AS person_id, p.name, p.display_name, p.enabled
+                SELECT t.id AS template_id, t.vector, p.id AS person_id, p.name, p.display_name, p.enabled,
+                       p.valid_from, p.valid_until
                 FROM templates t JOIN people p ON p.id = t.person_id ORDER BY p.id, t.id
                 """)
+            let access = try Self.accessRows(db)
             var people = [GallerySnapshot.Entry](), owner = [Int32](), ids = [Int64](), vectors = [Float]()
             while let row = try rows.next() {
                 let personID: Int64 = row["person_id"]
                 if people.last?.personID != personID {
-                    people.append(.init(personID: personID, name: row["name"], displayName: row["display_name"], enabled: row["enabled"]))
+                    let name: String = row["name"], displayName: String = row["display_name"], enabled: Bool = row["enabled"]
+                    let validFrom: Date? = row["valid_from"], validUntil: Date? = row["valid_until"]
+                    people.append(.init(personID: personID, name: name, displayName: displayName, enabled: enabled,
+                                        validFrom: validFrom, validUntil: validUntil,
+                                        groups: access.groups[personID] ?? [], schedules: access.schedules[personID] ?? []))
                 }
                 owner.append(Int32(people.count - 1))
                 ids.append(row["template_id"])

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The whole gallery in memory for matching: every template vector in one contiguous array.
 public struct GallerySnapshot: Sendable {
     public struct Entry: Sendable, Hashable {
@@ -5,12 +7,22 @@ public struct GallerySnapshot: Sendable {
         public var name: String
         public var displayName: String
         public var enabled: Bool
+        public var validFrom: Date?
+        public var validUntil: Date?
+        public var groups: [String]
+        /// The person's own schedules and those of their groups, as written ("mon-fri 07:00-19:00").
+        public var schedules: [String]
 
-        public init(personID: Int64, name: String, displayName: String, enabled: Bool) {
+        public init(personID: Int64, name: String, displayName: String, enabled: Bool, validFrom: Date? = nil,
+                    validUntil: Date? = nil, groups: [String] = [], schedules: [String] = []) {
             self.personID = personID
             self.name = name
             self.displayName = displayName
             self.enabled = enabled
+            self.validFrom = validFrom
+            self.validUntil = validUntil
+            self.groups = groups
+            self.schedules = schedules
         }
     }
 

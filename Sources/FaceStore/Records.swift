@@ -9,6 +9,10 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
     public var displayName: String
     public var createdAt: Date
     public var enabled: Bool
+    /// Access starts at this instant, if set.
+    public var validFrom: Date?
+    /// Access ends at this instant, if set.
+    public var validUntil: Date?
 
     public init(id: Int64? = nil, name: String, displayName: String? = nil, createdAt: Date = Date(), enabled: Bool = true) {
         self.id = id
@@ -20,6 +24,7 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
 
     enum CodingKeys: String, CodingKey {
         case id, name, displayName = "display_name", createdAt = "created_at", enabled
+        case validFrom = "valid_from", validUntil = "valid_until"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -68,6 +68,33 @@ enum Schema {
                 t.column("hash", .text).notNull().unique()
             }
         }
+        migrator.registerMigration("v3: access rights") { db in
+            try db.alter(table: "people") { t in
+                t.add(column: "valid_from", .datetime)
+                t.add(column: "valid_until", .datetime)
+            }
+            try db.create(table: "person_groups") { t in
+                t.column("person_id", .integer).notNull().references("people", onDelete: .cascade)
+                t.column("group_name", .text).notNull().collate(.nocase)
+                t.primaryKey(["person_id", "group_name"])
+            }
+            // A weekly window ("mon-fri 07:00-19:00") for one person or for one group.
+            try db.create(table: "schedules") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("person_id", .integer).references("people", onDelete: .cascade).indexed()
+                t.column("group_name", .text).collate(.nocase).indexed()
+                t.column("spec", .text).notNull()
+                t.check(sql: "(person_id IS NULL) <> (group_name IS NULL)")
+            }
+            for table in ["person_groups", "schedules"] {
+                for op in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_\(op.lowercased())_bumps_generation AFTER \(op) ON \(table)
+                        BEGIN UPDATE gallery_state SET generation = generation + 1 WHERE id = 1; END
+                        """)
+                }
+            }
+        }
         return migrator
     }
 }

@@ -24,7 +24,7 @@ struct Facectl: ParsableCommand {
               2  identify found no matching face
             """,
         version: FacedVersion.string,
-        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Log.self, Why.self]
+        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self]
     )
 
     static func main() {

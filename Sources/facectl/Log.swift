@@ -104,10 +104,15 @@ func parseTime(_ text: String, now: Date = Date()) throws -> Date {
     if let unit = text.last, let seconds = units[unit], let n = Double(text.dropLast()), n >= 0 {
         return now.addingTimeInterval(-n * seconds)
     }
+    if let date = absoluteTime(text) { return date }
+    throw ValidationError("cannot read time '\(text)'; use ISO 8601 (2026-11-24T20:00:00Z or 2026-11-24) or 30m, 2h, 3d, 1w")
+}
+
+/// An ISO 8601 date-time, or a date meaning local midnight.
+func absoluteTime(_ text: String) -> Date? {
     if let date = try? Date(text, strategy: .iso8601) { return date }
     if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .current).year().month().day()) { return date }
-    throw ValidationError("cannot read time '\(text)'; use ISO 8601 (2026-11-24T20:00:00Z or 2026-11-24) or 30m, 2h, 3d, 1w")
+    return try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .current).year().month().day())
 }
 
 /// An audit event as facectl shows it.

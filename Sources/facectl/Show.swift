@@ -32,6 +32,11 @@ struct Show: ParsableCommand {
         var displayName: String
         var enabled: Bool
         var createdAt: Date
+        var validFrom: Date?
+        var validUntil: Date?
+        var groups: [String]
+        var schedules: [String]
+        var groupSchedules: [String: [String]]
         var templates: [Template]
     }
 
@@ -44,13 +49,14 @@ struct Show: ParsableCommand {
                      detectorScore: $0.detectorScore, sharpness: $0.sharpness, brightness: $0.brightness,
                      createdAt: $0.createdAt)
         }
+        let access = try gallery.access(ofPersonID: person.id!)
         let details = Details(name: person.name, displayName: person.displayName, enabled: person.enabled,
-                              createdAt: person.createdAt, templates: templates)
+                              createdAt: person.createdAt, validFrom: person.validFrom, validUntil: person.validUntil,
+                              groups: access.groups, schedules: access.ownSchedules, groupSchedules: access.groupSchedules,
+                              templates: templates)
         if json { return try printJSON(details) }
+        print(try AccessView(person: person, store: gallery).text)
         print("""
-            name:       \(details.name)
-            display:    \(details.displayName)
-            enabled:    \(details.enabled ? "yes" : "no")
             enrolled:   \(details.createdAt.formatted(.iso8601))
             templates:  \(templates.count)
             """)

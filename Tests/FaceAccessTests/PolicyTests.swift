@@ -18,6 +18,8 @@ import Testing
         #expect(s.days == [.mon, .tue, .wed, .thu, .fri] && s.start == 420 && s.end == 1140)
         #expect(try Schedule(parsing: "sat,sun 10:00-14:30").description == "sat,sun 10:00-14:30")
         #expect(try Schedule(parsing: "daily 00:00-24:00").description == "daily 00:00-24:00")
+        #expect(try Schedule(parsing: "mon-fri 7:00-19:00").description == "mon-fri 07:00-19:00")
+        #expect(try Schedule(parsing: "mon,wed-sun 7:00-19:00").description == "mon,wed-sun 07:00-19:00")
         #expect(try Schedule(parsing: "sat-mon 08:00-09:00").days == [.sat, .sun, .mon])
         #expect(try Schedule(parsing: "MON,wed-thu 8:00-9:00").days == [.mon, .wed, .thu])
     }

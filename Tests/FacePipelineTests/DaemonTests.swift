@@ -119,6 +119,32 @@ import Testing
         #expect(!events.isEmpty && events.allSatisfy { $0.hash.count == 64 && $0.prevHash.count == 64 })
     }
 
+    @Test func accessRulesFromFacectlApplyInTheDaemon() throws {
+        // A schedule that excludes now (the window of the day that is 12 hours away) denies obama.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let later = calendar.dateComponents([.weekday, .hour], from: Date().addingTimeInterval(12 * 3600))
+        let day = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][later.weekday! - 1]
+        let window = String(format: "%@ %02d:00-%02d:00", day, later.hour!, later.hour! + 1)
+        let set = try Binaries.run("facectl", ["set", "obama", "--schedule", window, "--db", db])
+        #expect(set.status == 0, "\(set.stderr)")
+        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--timezone", "UTC"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
+        #expect(decisions.map(\.reason) == ["outside_schedule", "unknown"])
+        #expect(decisions.first?.personName == "obama" && decisions.first?.decision == "denied")
+
+        // Disabled beats the schedule; a bad schedule is refused and changes nothing.
+        #expect(try Binaries.run("facectl", ["set", "obama", "--disable", "--no-schedules", "--db", db]).status == 0)
+        let before = try GalleryFingerprint(FaceStore(path: db, create: false))
+        let bad = try Binaries.run("facectl", ["set", "obama", "--schedule", "someday 9-5", "--db", db])
+        #expect(bad.status == 1 && bad.stderr.contains("invalid schedule 'someday 9-5'"))
+        #expect(try GalleryFingerprint(FaceStore(path: db, create: false)) == before)
+        #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
+        let again = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
+        #expect(again.suffix(2).map(\.reason) == ["disabled", "unknown"])
+    }
+
     @Test func badSourceAndFlagsFailClearly() throws {
         let missing = try Binaries.run("faced", ["--source", "mjpeg:\(dir.file("none.mjpeg"))", "--db", db, "--exit-at-end"])
         #expect(missing.status == 1 && missing.stderr.contains("none.mjpeg: no such file or directory"))

@@ -23,7 +23,7 @@ import Testing
         let mode = try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1: people and templates", "v2: hash-chained events"])
+        #expect(migrations == ["v1: people and templates", "v2: hash-chained events", "v3: access rights"])
     }
 
     @Test func enrollStoresVectorsExactly() throws {
@@ -121,5 +121,59 @@ import Testing
         #expect(FaceStore.resolvePath("/a.db", environment: ["FACED_DB": "/b.db"]) == "/a.db")
         #expect(FaceStore.resolvePath(nil, environment: ["FACED_DB": "/b.db"]) == "/b.db")
         #expect(FaceStore.resolvePath(nil, environment: [:]) == FaceStore.defaultPath)
+    }
+}
+
+@Suite struct AccessRightsStoreTests {
+    let dir: TempDirectory
+    let store: FaceStore
+
+    init() throws {
+        dir = try TempDirectory()
+        store = try FaceStore(path: dir.file("faced.db"))
+        let vector = [Float](repeating: 0.1, count: 128)
+        for name in ["alice", "bob"] {
+            try store.enroll(name: name, templates: [FaceTemplate(vector: vector, sourceName: "\(name).jpg", sourceSHA256: name,
+                                                                  box: (0, 0, 100, 100), detectorScore: 1, sharpness: 1, brightness: 1)])
+        }
+    }
+
+    @Test func snapshotCarriesValidityGroupsAndEffectiveSchedules() throws {
+        let until = Date(timeIntervalSince1970: 1_900_000_000)
+        try store.update(name: "alice", PersonUpdate(enabled: false, validUntil: .some(until), groups: ["Staff", "lab", "staff"],
+                                                     schedules: ["mon-fri 07:00-19:00"]))
+        try store.setSchedules(["sat 10:00-12:00"], group: "staff")
+        let alice = try #require(try store.snapshot().people.first { $0.name == "alice" })
+        #expect(!alice.enabled && alice.validUntil == until && alice.validFrom == nil)
+        #expect(alice.groups == ["lab", "staff"])
+        #expect(Set(alice.schedules) == ["mon-fri 07:00-19:00", "sat 10:00-12:00"])
+        let bob = try #require(try store.snapshot().people.first { $0.name == "bob" })
+        #expect(bob.schedules.isEmpty && bob.groups.isEmpty && bob.enabled)
+    }
+
+    @Test func clearingAndReplacing() throws {
+        try store.update(name: "alice", PersonUpdate(validFrom: .some(Date()), groups: ["staff"], schedules: ["sat 10:00-12:00"]))
+        try store.update(name: "alice", PersonUpdate(validFrom: .some(nil), groups: [], schedules: []))
+        let alice = try #require(try store.snapshot().people.first { $0.name == "alice" })
+        #expect(alice.validFrom == nil && alice.groups.isEmpty && alice.schedules.isEmpty)
+    }
+
+    @Test func everyAccessChangeBumpsTheGeneration() throws {
+        var g = try store.generation()
+        try store.update(name: "alice", PersonUpdate(groups: ["staff"]))
+        #expect(try store.generation() > g)
+        g = try store.generation()
+        try store.setSchedules(["mon 08:00-09:00"], group: "staff")
+        #expect(try store.generation() > g)
+    }
+
+    @Test func removingAPersonRemovesTheirGroupsAndSchedules() throws {
+        try store.update(name: "alice", PersonUpdate(groups: ["staff"], schedules: ["mon 08:00-09:00"]))
+        try store.remove(name: "alice")
+        let left = try store.writer.read {
+            try Int.fetchOne($0, sql: "SELECT (SELECT COUNT(*) FROM person_groups) + (SELECT COUNT(*) FROM schedules)")
+        }
+        #expect(left == 0)
+        #expect(throws: StoreError.personNotFound("alice")) { try store.update(name: "alice", PersonUpdate(enabled: true)) }
     }
 }

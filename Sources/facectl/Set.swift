@@ -1,0 +1,168 @@
+import ArgumentParser
+import FaceAccess
+import FaceStore
+import Foundation
+
+struct Set_: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Change a person's access: enabled, validity, groups, schedules.",
+        discussion: """
+            Only the options given change. Schedules are weekly windows in faced's time zone; a person
+            with no schedule, in no group with a schedule, may enter at any time.
+
+            Examples:
+              facectl set alice --disable
+              facectl set bob --valid-from 2026-12-01 --valid-until 2027-03-31T18:00:00+01:00
+              facectl set carol --groups staff,lab
+              facectl set dave --schedule "mon-fri 07:00-19:00" --schedule "sat 09:00-13:00"
+              facectl set dave --no-schedules --valid-until none
+            """)
+
+    @Argument(help: "The person's name.")
+    var name: String
+
+    @Flag(exclusivity: .exclusive, help: "Let the person in, or keep them out without deleting them.")
+    var access: Access?
+
+    enum Access: EnumerableFlag {
+        case enable, disable
+    }
+
+    @Option(help: "Name to show in logs and listings.")
+    var displayName: String?
+
+    @Option(help: ArgumentHelp("Access starts then (ISO 8601 date or date-time), or 'none'.", valueName: "time"))
+    var validFrom: String?
+
+    @Option(help: ArgumentHelp("Access ends then (ISO 8601 date or date-time), or 'none'.", valueName: "time"))
+    var validUntil: String?
+
+    @Option(help: ArgumentHelp("Replace the person's groups (comma-separated); '' for none.", valueName: "a,b"))
+    var groups: String?
+
+    @Option(help: ArgumentHelp("A weekly window such as \"mon-fri 07:00-19:00\"; repeat for several. Replaces the person's own schedules.",
+                               valueName: "window"))
+    var schedule: [String] = []
+
+    @Flag(help: "Remove the person's own schedules.")
+    var noSchedules = false
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if noSchedules && !schedule.isEmpty { throw ValidationError("give --schedule or --no-schedules, not both") }
+        for spec in schedule { _ = try schedules(spec) }
+        _ = try date(validFrom, "--valid-from")
+        _ = try date(validUntil, "--valid-until")
+        if let groups {
+            for g in groupNames(groups) where !Person.isValidName(g) {
+                throw ValidationError("invalid group name '\(g)': use letters, digits, '.', '_' or '-'")
+            }
+        }
+        let changes: [Any?] = [access, displayName, validFrom, validUntil, groups]
+        if changes.allSatisfy({ $0 == nil }) && schedule.isEmpty && !noSchedules {
+            throw ValidationError("nothing to change; see `facectl set --help`")
+        }
+    }
+
+    func schedules(_ spec: String) throws -> Schedule {
+        do { return try Schedule(parsing: spec) } catch let error as ScheduleError { throw ValidationError(error.description) }
+    }
+
+    func date(_ text: String?, _ flag: String) throws -> Date?? {
+        guard let text else { return nil }
+        if text == "none" { return .some(nil) }
+        guard let date = absoluteTime(text) else {
+            throw ValidationError("\(flag): cannot read '\(text)'; use 2026-12-01, 2026-12-01T08:00:00+01:00 or none")
+        }
+        return .some(date)
+    }
+
+    func groupNames(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func run() throws {
+        let gallery = try store.open(create: false)
+        let update = PersonUpdate(
+            displayName: displayName, enabled: access.map { $0 == .enable },
+            validFrom: try date(validFrom, "--valid-from"), validUntil: try date(validUntil, "--valid-until"),
+            groups: groups.map(groupNames),
+            schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try schedules($0).description }))
+        let person = try gallery.update(name: name, update)
+        print(try AccessView(person: person, store: gallery).text)
+    }
+}
+
+struct Group: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show groups, or set a group's schedules.",
+        discussion: """
+            Members get every schedule of every group they are in, besides their own.
+
+            Examples:
+              facectl group
+              facectl group staff --schedule "mon-fri 07:00-19:00"
+              facectl group cleaners --schedule "mon-fri 18:00-22:00" --schedule "sat 08:00-12:00"
+              facectl group staff --no-schedules
+            """)
+
+    @Argument(help: "The group to change; without it, list all groups.")
+    var name: String?
+
+    @Option(help: ArgumentHelp("A weekly window; repeat for several. Replaces the group's schedules.", valueName: "window"))
+    var schedule: [String] = []
+
+    @Flag(help: "Remove the group's schedules.")
+    var noSchedules = false
+
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        if noSchedules && !schedule.isEmpty { throw ValidationError("give --schedule or --no-schedules, not both") }
+        if name == nil && (noSchedules || !schedule.isEmpty) { throw ValidationError("name the group to change") }
+        if let name, !Person.isValidName(name) { throw ValidationError("invalid group name '\(name)'") }
+        for spec in schedule {
+            do { _ = try Schedule(parsing: spec) } catch let error as ScheduleError { throw ValidationError(error.description) }
+        }
+    }
+
+    func run() throws {
+        let gallery = try store.open(create: false)
+        if let name, noSchedules || !schedule.isEmpty {
+            try gallery.setSchedules(try schedule.map { try Schedule(parsing: $0).description }, group: name)
+        }
+        let groups = try gallery.groups().filter { name == nil || $0.name == name!.lowercased() }
+        if groups.isEmpty { return print(name.map { "group \($0) has no members and no schedules" } ?? "no groups") }
+        for g in groups {
+            print("\(g.name): schedules \(g.schedules.isEmpty ? "none (any time)" : g.schedules.joined(separator: "; ")); "
+                  + "members \(g.members.isEmpty ? "none" : g.members.joined(separator: ", "))")
+        }
+    }
+}
+
+/// A person's access in words, for `set` and `show`.
+struct AccessView {
+    let text: String
+
+    init(person: Person, store: FaceStore) throws {
+        let access = try store.access(ofPersonID: person.id!)
+        func day(_ d: Date?) -> String { d?.formatted(.iso8601) ?? "-" }
+        var lines = [
+            "name:       \(person.name)",
+            "display:    \(person.displayName)",
+            "enabled:    \(person.enabled ? "yes" : "no")",
+            "valid:      from \(day(person.validFrom)) until \(day(person.validUntil))",
+            "groups:     \(access.groups.isEmpty ? "none" : access.groups.joined(separator: ", "))",
+            "schedules:  \(access.ownSchedules.isEmpty ? "none of their own" : access.ownSchedules.joined(separator: "; "))",
+        ]
+        for g in access.groups where !(access.groupSchedules[g] ?? []).isEmpty {
+            lines.append("  from \(g): \(access.groupSchedules[g]!.joined(separator: "; "))")
+        }
+        if access.ownSchedules.isEmpty && access.groupSchedules.values.allSatisfy(\.isEmpty) {
+            lines.append("            (no schedule applies: any time)")
+        }
+        text = lines.joined(separator: "\n")
+    }
+}
