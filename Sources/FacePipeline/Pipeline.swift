@@ -14,10 +14,14 @@ public struct PipelineSettings: Sendable {
     public var snapshotDirectory: String?
     /// Keep snapshots of granted visitors too (unknown and denied ones are always kept).
     public var snapshotGranted: Bool
+    /// Snapshots older than this many days are deleted.
+    public var snapshotRetentionDays: Int
     public var doorAction: DoorAction?
 
     public init(camera: String = "door", minFace: Int = 80, detector: FaceDetector = .hog, policy: Policy = Policy(),
-                snapshotDirectory: String? = nil, snapshotGranted: Bool = false, doorAction: DoorAction? = nil) {
+                snapshotDirectory: String? = nil, snapshotGranted: Bool = false, snapshotRetentionDays: Int = 30,
+                doorAction: DoorAction? = nil) {
+        self.snapshotRetentionDays = snapshotRetentionDays
         self.camera = camera
         self.minFace = minFace
         self.detector = detector
@@ -44,6 +48,9 @@ public final class Pipeline {
     private var rights = [Int64: AccessRights]()
     private var lastGenerationCheck = ContinuousClock.now
     private var pendingActions = [Task<Void, Never>]()
+    /// The latest crop of each undecided track's face, for the snapshot if it is decided as it leaves.
+    private var lastCrop = [Int64: RGBImage]()
+    private var lastRetentionSweep: ContinuousClock.Instant?
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
 
     /// Frames processed, and faces seen in them.
@@ -57,6 +64,12 @@ public final class Pipeline {
         snapshot = try store.snapshot()
         matcher = Matcher(snapshot: snapshot)
         rights = Self.rights(of: snapshot)
+        // Cooldown survives a restart: start from the last grants in the log.
+        let since = Date().addingTimeInterval(-settings.policy.cooldown)
+        for event in try store.events(EventFilter(since: since, decision: "granted", camera: settings.camera)) {
+            if let id = event.personID, let time = event.date { lastGrant[id] = max(time, lastGrant[id] ?? time) }
+        }
+        try sweepSnapshots()
     }
 
     private static func rights(of snapshot: GallerySnapshot) -> [Int64: AccessRights] {
@@ -67,6 +80,7 @@ public final class Pipeline {
     @discardableResult
     public func process(_ frame: Frame) throws -> [AuditEvent] {
         try reloadGalleryIfChanged()
+        if let last = lastRetentionSweep, ContinuousClock.now - last >= .seconds(3600) { try sweepSnapshots() }
         let image: RGBImage
         switch frame.payload {
         case let .jpeg(bytes), let .png(bytes): image = try decoder.decode(bytes)
@@ -79,7 +93,7 @@ public final class Pipeline {
         facesSeen += detections.count
         let (ids, ended) = tracker.update(detections.map(\.box), at: frame.time)
         var events = [AuditEvent]()
-        for track in ended { events += try close(track, image: nil, at: frame.time) }
+        for track in ended { events += try close(track, at: frame.time) }
 
         let open = ids.indices.filter { !decided.contains(ids[$0]) }
         let faces = try engine.describe(open.map { detections[$0] }, in: image, gray: gray)
@@ -89,7 +103,10 @@ public final class Pipeline {
             evidence[id, default: []].append(Observation(result: result, verdict: settings.policy.level.verdict(for: result)))
             let summary = settings.policy.summarise(evidence[id]!)
             if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }) {
-                events.append(try record(decision, summary: summary, track: track, face: face.detection.box, image: image, at: frame.time))
+                events.append(try record(decision, summary: summary, track: track, crop: try faceCrop(image, face.detection.box),
+                                         at: frame.time))
+            } else if settings.snapshotDirectory != nil {
+                lastCrop[id] = try faceCrop(image, face.detection.box)
             }
         }
         return events
@@ -98,7 +115,7 @@ public final class Pipeline {
     /// End of stream: decides the tracks that gathered at least K frames, then waits for door actions.
     public func finish(at time: Date) async throws -> [AuditEvent] {
         var events = [AuditEvent]()
-        for track in tracker.finish() { events += try close(track, image: nil, at: time) }
+        for track in tracker.finish() { events += try close(track, at: time) }
         await waitForActions()
         return events
     }
@@ -115,8 +132,8 @@ public final class Pipeline {
 
     /// A track left the frame. Undecided tracks with enough frames get their decision now;
     /// shorter ones (a passer-by, a false detection) leave no event.
-    private func close(_ track: Track, image: RGBImage?, at time: Date) throws -> [AuditEvent] {
-        defer { evidence[track.id] = nil; decided.remove(track.id) }
+    private func close(_ track: Track, at time: Date) throws -> [AuditEvent] {
+        defer { evidence[track.id] = nil; decided.remove(track.id); lastCrop[track.id] = nil }
         guard !decided.contains(track.id), let frames = evidence[track.id],
               frames.count >= settings.policy.evidence.required else { return [] }
         var summary = settings.policy.summarise(frames)
@@ -125,10 +142,10 @@ public final class Pipeline {
             summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
         }
         guard let decision = decide(summary, at: time) else { return [] }
-        return [try record(decision, summary: summary, track: track, face: track.box, image: image, at: time)]
+        return [try record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time)]
     }
 
-    private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, face: PixelRect, image: RGBImage?,
+    private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, crop: RGBImage?,
                         at time: Date) throws -> AuditEvent {
         decided.insert(track.id)
         let frames = evidence[track.id] ?? []
@@ -156,9 +173,12 @@ public final class Pipeline {
         event.margin = summary.medianMargin.flatMap { $0.isFinite ? Double($0) : nil }
         event.framesUsed = summary.framesUsed
         event.evidence = "[" + summary.distances.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
+        if event.personID == nil, let closest = last?.best {
+            event.detail = String(format: "closest enrolled person: %@ at %.3f", closest.name, closest.distance)
+        }
         event.latencyMs = (time.timeIntervalSince(track.firstSeen) * 1000).rounded()
-        if let image, settings.snapshotDirectory != nil, decision.reason != nil || settings.snapshotGranted {
-            event.snapshotPath = try saveSnapshot(image, face: face, track: track.id, at: time)
+        if let crop, settings.snapshotDirectory != nil, decision.reason != nil || settings.snapshotGranted {
+            event.snapshotPath = try saveSnapshot(crop, track: track.id, at: time)
         }
         let stored = try store.append(event)
         if case let .granted(id) = decision {
@@ -185,12 +205,17 @@ public final class Pipeline {
         })
     }
 
-    /// The face with a margin around it, as JPEG, under DIR/YYYY-MM-DD/.
-    private func saveSnapshot(_ image: RGBImage, face: PixelRect, track: Int64, at time: Date) throws -> String {
+    /// The face with half its size as margin on every side, clipped to the frame.
+    private func faceCrop(_ image: RGBImage, _ face: PixelRect) throws -> RGBImage {
         let pad = face.width / 2
         let grown = PixelRect(x: face.x - pad, y: face.y - pad, width: face.width + 2 * pad, height: face.height + 2 * pad)
         guard let region = grown.intersection(image.bounds) else { throw ImageError.outOfBounds(grown, width: image.width, height: image.height) }
-        let jpeg = try JPEGEncoder(quality: 85).encode(try image.cropped(to: region))
+        return try image.cropped(to: region)
+    }
+
+    /// A face crop as JPEG under DIR/YYYY-MM-DD/.
+    private func saveSnapshot(_ crop: RGBImage, track: Int64, at time: Date) throws -> String {
+        let jpeg = try JPEGEncoder(quality: 85).encode(crop)
         let day = String(AuditEvent(kind: .decision, time: time, camera: "").time.prefix(10))
         let dir = URL(fileURLWithPath: settings.snapshotDirectory!).appendingPathComponent(day)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -198,6 +223,18 @@ public final class Pipeline {
         let file = dir.appendingPathComponent("\(settings.camera)-\(stamp)-track\(track).jpg")
         try Data(jpeg).write(to: file, options: .atomic)
         return file.path
+    }
+
+    /// Deletes snapshot day folders older than the retention period.
+    private func sweepSnapshots() throws {
+        lastRetentionSweep = .now
+        guard let dir = settings.snapshotDirectory, FileManager.default.fileExists(atPath: dir) else { return }
+        let cutoff = String(AuditEvent(kind: .decision, time: Date().addingTimeInterval(-Double(settings.snapshotRetentionDays) * 86400),
+                                       camera: "").time.prefix(10))
+        for day in try FileManager.default.contentsOfDirectory(atPath: dir)
+        where day.count == 10 && day.first?.isNumber == true && day < cutoff {
+            try FileManager.default.removeItem(atPath: dir + "/" + day)
+        }
     }
 
     private func reloadGalleryIfChanged() throws {

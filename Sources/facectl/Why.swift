@@ -72,6 +72,7 @@ struct Explanation {
         case let other?: other
         }
         lines.append("Rule that decided: \(rule)")
+        if event.kind == .decision, let detail = event.detail { lines.append("Closest match: \(detail.replacingOccurrences(of: "closest enrolled person: ", with: "")).") }
         if let latency = event.latencyMs { lines.append(String(format: "Decided %.0f ms after the face first appeared.", latency)) }
         if let snapshot = event.snapshotPath { lines.append("Snapshot: \(snapshot)") }
         for a in actions { lines.append("Door action (event \(a.id!)): \(a.detail ?? "?").") }

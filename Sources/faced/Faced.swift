@@ -64,6 +64,9 @@ struct Faced: AsyncParsableCommand {
     @Flag(help: "Keep snapshots of granted visitors too.")
     var snapshotGranted = false
 
+    @Option(help: ArgumentHelp("Delete snapshots older than this many days.", valueName: "days"))
+    var snapshotRetentionDays = 30
+
     @Option(help: ArgumentHelp("Program to run on a grant (absolute path; no shell).", valueName: "path"))
     var action: String?
 
@@ -87,6 +90,7 @@ struct Faced: AsyncParsableCommand {
         }
         guard let zone = TimeZone(identifier: timezone) else { throw ValidationError("unknown --timezone '\(timezone)'") }
         guard cooldown >= 0 else { throw ValidationError("--cooldown must not be negative") }
+        guard snapshotRetentionDays >= 1 else { throw ValidationError("--snapshot-retention-days must be at least 1") }
         guard (20 ... 2000).contains(minFace) else { throw ValidationError("--min-face must be between 20 and 2000 pixels") }
         var door: DoorAction?
         if let action {
@@ -99,7 +103,8 @@ struct Faced: AsyncParsableCommand {
         }
         let policy = Policy(level: level, evidence: EvidenceRule(required: km[0], window: km[1]), cooldown: cooldown, timeZone: zone)
         return PipelineSettings(camera: camera, minFace: minFace, detector: detector, policy: policy,
-                                snapshotDirectory: snapshots, snapshotGranted: snapshotGranted, doorAction: door)
+                                snapshotDirectory: snapshots, snapshotGranted: snapshotGranted,
+                                snapshotRetentionDays: snapshotRetentionDays, doorAction: door)
     }
 
     func run() async throws {

@@ -145,6 +145,22 @@ import Testing
         #expect(again.suffix(2).map(\.reason) == ["disabled", "unknown"])
     }
 
+    @Test func cooldownSurvivesARestartAndOldSnapshotsGo() throws {
+        let snapshots = dir.file("snapshots")
+        for day in ["2020-01-01", "2099-01-01"] {
+            try FileManager.default.createDirectory(atPath: snapshots + "/" + day, withIntermediateDirectories: true)
+        }
+        let args = ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--cooldown", "600", "--snapshots", snapshots,
+                    "--snapshot-retention-days", "7"]
+        #expect(try Binaries.run("faced", args).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: snapshots + "/2020-01-01"), "older than 7 days")
+        #expect(FileManager.default.fileExists(atPath: snapshots + "/2099-01-01"))
+        #expect(try Binaries.run("faced", args).status == 0)
+        let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
+        #expect(decisions.map { $0.reason ?? $0.decision! } == ["granted", "unknown", "cooldown", "unknown"])
+        #expect(decisions[1].detail?.hasPrefix("closest enrolled person: obama at 0.8") == true)
+    }
+
     @Test func badSourceAndFlagsFailClearly() throws {
         let missing = try Binaries.run("faced", ["--source", "mjpeg:\(dir.file("none.mjpeg"))", "--db", db, "--exit-at-end"])
         #expect(missing.status == 1 && missing.stderr.contains("none.mjpeg: no such file or directory"))
