@@ -52,15 +52,35 @@ public final class Pipeline {
     private var lastCrop = [Int64: RGBImage]()
     private var lastRetentionSweep: ContinuousClock.Instant?
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
+    /// When the smallest wanted face is larger than the detector's window, JPEG frames are decoded
+    /// at a DCT scale that brings it down to the window: detection costs fall with the square.
+    private let decodeScale: JPEGScale
 
-    /// Frames processed, and faces seen in them.
+    /// Frames processed, frames with at least one face, and faces seen in them.
     public private(set) var framesProcessed = 0
+    public private(set) var framesWithFaces = 0
     public private(set) var facesSeen = 0
+    /// Time spent per stage over all frames: decode, gray, detect, describe (landmarks and
+    /// embeddings), decide (match, policy, log).
+    public private(set) var stageTime = [String: Duration]()
+
+    /// The minimum face in the pixels of the decoded image (smaller when decoded at a reduced scale).
+    private func minFace(in image: RGBImage, frame: Frame) -> Int {
+        guard case .jpeg = frame.payload, decodeScale != .full else { return settings.minFace }
+        return max(1, Int((Double(settings.minFace) * decodeScale.factor).rounded()))
+    }
+
+    private func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+        let start = ContinuousClock.now
+        defer { stageTime[stage, default: .zero] += ContinuousClock.now - start }
+        return try body()
+    }
 
     public init(engine: FaceEngine, store: FaceStore, settings: PipelineSettings) throws {
         self.engine = engine
         self.store = store
         self.settings = settings
+        decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: settings.minFace, detector: settings.detector))
         snapshot = try store.snapshot()
         matcher = Matcher(snapshot: snapshot)
         rights = Self.rights(of: snapshot)
@@ -81,22 +101,29 @@ public final class Pipeline {
     public func process(_ frame: Frame) throws -> [AuditEvent] {
         try reloadGalleryIfChanged()
         if let last = lastRetentionSweep, ContinuousClock.now - last >= .seconds(3600) { try sweepSnapshots() }
-        let image: RGBImage
-        switch frame.payload {
-        case let .jpeg(bytes), let .png(bytes): image = try decoder.decode(bytes)
-        case let .rgb(rgb): image = rgb
-        case let .gray(gray): image = gray.rgb()
+        let image: RGBImage = try timed("decode") {
+            switch frame.payload {
+            case let .jpeg(bytes): try decoder.decode(bytes, scale: decodeScale)
+            case let .png(bytes): try decoder.decode(bytes)
+            case let .rgb(rgb): rgb
+            case let .gray(gray): gray.rgb()
+            }
         }
-        let gray = image.grayscale()
-        let detections = try engine.detect(image, gray: gray, minFace: settings.minFace, detector: settings.detector)
+        let gray = timed("gray") { image.grayscale() }
+        let detections = try timed("detect") {
+            try engine.detect(image, gray: gray, minFace: minFace(in: image, frame: frame), detector: settings.detector)
+        }
         framesProcessed += 1
+        framesWithFaces += detections.isEmpty ? 0 : 1
         facesSeen += detections.count
         let (ids, ended) = tracker.update(detections.map(\.box), at: frame.time)
         var events = [AuditEvent]()
         for track in ended { events += try close(track, at: frame.time) }
 
         let open = ids.indices.filter { !decided.contains(ids[$0]) }
-        let faces = try engine.describe(open.map { detections[$0] }, in: image, gray: gray)
+        let faces = try timed("describe") { try engine.describe(open.map { detections[$0] }, in: image, gray: gray) }
+        let decideStart = ContinuousClock.now
+        defer { stageTime["decide", default: .zero] += ContinuousClock.now - decideStart }
         for (i, face) in zip(open, faces) {
             let id = ids[i]
             let result = matcher.match(face.embedding.values)
@@ -175,6 +202,9 @@ public final class Pipeline {
         event.evidence = "[" + summary.distances.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
         if event.personID == nil, let closest = last?.best {
             event.detail = String(format: "closest enrolled person: %@ at %.3f", closest.name, closest.distance)
+        } else if let personID, let entry = snapshot.people.first(where: { $0.personID == personID }) {
+            let windows = entry.schedules.isEmpty ? "none (any time)" : entry.schedules.joined(separator: "; ")
+            event.detail = "schedules in force: \(windows); time zone \(settings.policy.timeZone.identifier)"
         }
         event.latencyMs = (time.timeIntervalSince(track.firstSeen) * 1000).rounded()
         if let crop, settings.snapshotDirectory != nil, decision.reason != nil || settings.snapshotGranted {

@@ -3,7 +3,7 @@ import FaceAccess
 import FaceVision
 import Foundation
 
-struct Calibrate: ParsableCommand {
+struct Calibrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure true accepts and false accepts per security level on a labelled photo set.",
         discussion: """
@@ -24,7 +24,7 @@ struct Calibrate: ParsableCommand {
     @Flag(help: "Also print a sweep of distance thresholds (margin 0).")
     var sweep = false
 
-    func run() throws {
+    func run() async throws {
         let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)))
         let (samples, skipped) = try Calibration.loadSamples(from: facesDev, engine: engine)
         let people = Set(samples.map(\.label))

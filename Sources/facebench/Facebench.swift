@@ -1,16 +1,17 @@
 import ArgumentParser
 
 @main
-struct Facebench: ParsableCommand {
+struct Facebench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facebench",
         abstract: "Measure faced's engine and matcher, and calibrate the security levels.",
         discussion: """
             Build in release mode for meaningful figures:
               swift build -c release && .build/release/facebench
+              .build/release/facebench pipeline --size 1280x720
               .build/release/facebench calibrate --faces-dev ../shared/faces-dev
             """,
-        subcommands: [Speed.self, Calibrate.self, Replay.self],
+        subcommands: [Speed.self, PipelineBench.self, Calibrate.self, Replay.self],
         defaultSubcommand: Speed.self
     )
 }

@@ -3,7 +3,7 @@ import FacePipeline
 import FaceVision
 import Foundation
 
-struct Replay: ParsableCommand {
+struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-replay",
         abstract: "Write an MJPEG replay from photos: empty frames, each photo for a while, empty frames.",
@@ -24,7 +24,7 @@ struct Replay: ParsableCommand {
     @Option(help: "Frame size, WIDTHxHEIGHT.")
     var size = "1280x720"
 
-    func run() throws {
+    func run() async throws {
         let wh = size.split(separator: "x").compactMap { Int($0) }
         guard wh.count == 2, wh[0] >= 64, wh[1] >= 64 else { throw ValidationError("--size must be WIDTHxHEIGHT, e.g. 1280x720") }
         var segments: [ReplayBuilder.Segment] = [.empty(frames: emptyFrames)]

@@ -4,7 +4,7 @@ import FaceStore
 import FaceVision
 import Foundation
 
-struct Speed: ParsableCommand {
+struct Speed: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "speed",
         abstract: "Decode, detect and embed times per fixture photo; 1:N match time; model load time.")
@@ -21,7 +21,7 @@ struct Speed: ParsableCommand {
     @Option(help: "Repetitions per measurement; the median is reported.")
     var repeats = 5
 
-    func run() throws {
+    func run() async throws {
         let modelDir = FaceModels.resolveDirectory(models)
         let load = try median(3) { _ = try FaceEngine(models: FaceModels(directory: modelDir)) }
         let engine = try FaceEngine(models: FaceModels(directory: modelDir))

@@ -72,7 +72,13 @@ struct Explanation {
         case let other?: other
         }
         lines.append("Rule that decided: \(rule)")
-        if event.kind == .decision, let detail = event.detail { lines.append("Closest match: \(detail.replacingOccurrences(of: "closest enrolled person: ", with: "")).") }
+        if let detail = event.detail {
+            if detail.hasPrefix("closest enrolled person: ") {
+                lines.append("Closest match: \(detail.dropFirst("closest enrolled person: ".count)).")
+            } else if detail.hasPrefix("schedules in force: ") {
+                lines.append("Schedule that applied: \(detail.dropFirst("schedules in force: ".count)).")
+            }
+        }
         if let latency = event.latencyMs { lines.append(String(format: "Decided %.0f ms after the face first appeared.", latency)) }
         if let snapshot = event.snapshotPath { lines.append("Snapshot: \(snapshot)") }
         for a in actions { lines.append("Door action (event \(a.id!)): \(a.detail ?? "?").") }

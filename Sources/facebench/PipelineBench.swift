@@ -1,0 +1,96 @@
+import ArgumentParser
+import FaceAccess
+import FaceCapture
+import FacePipeline
+import FaceStore
+import FaceVision
+import Foundation
+
+struct PipelineBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "Run a replay through the whole daemon pipeline and report fps, decision latency and faces found.",
+        discussion: """
+            The replay alternates empty frames with obama3 and biden (each --visits times), obama is
+            enrolled from obama.jpg and obama2.jpg into a temporary gallery, and frames are fed as fast as
+            the pipeline takes them.
+            """)
+
+    @Option(help: "Directory with the dlib models.")
+    var models: String?
+
+    @Option(help: "Directory with the fixture photos.")
+    var photos = "Tests/Fixtures"
+
+    @Option(help: "Frame size, WIDTHxHEIGHT.")
+    var size = "1280x720"
+
+    @Option(help: "How many times each person walks past.")
+    var visits = 4
+
+    @Option(help: ArgumentHelp("Smallest face to look for, in pixels.", valueName: "px"))
+    var minFace = 80
+
+    @Flag(help: "Crop each photo around its face first, as a camera at arm's length sees it (faces about a third of the frame height).")
+    var closeUp = false
+
+    func run() async throws {
+        let wh = size.split(separator: "x").compactMap { Int($0) }
+        guard wh.count == 2 else { throw ValidationError("--size must be WIDTHxHEIGHT") }
+        let decoder = ImageDecoder()
+        let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)))
+        func load(_ name: String) throws -> RGBImage {
+            let photo = try decoder.decode(contentsOf: photos + "/" + name)
+            guard closeUp, let face = try engine.detect(photo).first?.box else { return photo }
+            let side = face.height * 3
+            let region = PixelRect(x: face.x + face.width / 2 - side * 8 / 9, y: face.y + face.height / 2 - side / 2,
+                                   width: side * 16 / 9, height: side).intersection(photo.bounds)!
+            return try photo.cropped(to: region)
+        }
+        let obama = try load("obama3.jpg"), biden = try load("biden.jpg")
+        var segments = [ReplayBuilder.Segment]()
+        for _ in 0 ..< visits { segments += [.empty(frames: 10), .photo(obama, frames: 15), .empty(frames: 10), .photo(biden, frames: 15)] }
+        segments.append(.empty(frames: 10))
+        let faceFrames = visits * 30
+        let (bytes, frameCount) = try ReplayBuilder(width: wh[0], height: wh[1]).build(segments)
+
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let replayPath = work.appendingPathComponent("replay.mjpeg").path
+        try Data(bytes).write(to: URL(fileURLWithPath: replayPath))
+        let store = try FaceStore(path: work.appendingPathComponent("faced.db").path)
+        var enroller = Enroller(engine: engine, store: store)
+        enroller.decoder = decoder
+        let prepared = try enroller.prepare([photos + "/obama.jpg", photos + "/obama2.jpg"], for: "obama", options: .init())
+        try enroller.commit(try prepared.map { try $0.result.get() }, name: "obama")
+
+        let pipeline = try Pipeline(engine: engine, store: store,
+                                    settings: PipelineSettings(minFace: minFace, policy: Policy(cooldown: 0)))
+        var events = [AuditEvent]()
+        let start = ContinuousClock.now
+        try await Runner(pipeline: pipeline, source: try MJPEGFileSource(path: replayPath), latestWins: false) { events.append($0) }.run()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+
+        let latencies = events.compactMap(\.latencyMs).sorted()
+        func pct(_ p: Double) -> String {
+            latencies.isEmpty ? "-" : String(format: "%.0f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
+        }
+        let granted = events.filter { $0.decision == "granted" }.count, unknown = events.filter { $0.decision == "unknown" }.count
+        print("replay: \(frameCount) frames of \(size)\(closeUp ? " (close-up)" : ""), \(faceFrames) with a face, min face \(minFace) px")
+        print(String(format: "processed: %.1f fps (%.2f s for %d frames)", Double(pipeline.framesProcessed) / seconds, seconds,
+                     pipeline.framesProcessed))
+        print("decisions: \(granted) granted, \(unknown) unknown of \(visits * 2) visits; latency p50 \(pct(0.5)) ms, p95 \(pct(0.95)) ms")
+        print("face frames detected: \(pipeline.framesWithFaces)/\(faceFrames)\n")
+        var table = Table(header: ["stage", "ms per frame", "share"])
+        let total = pipeline.stageTime.values.reduce(Duration.zero, +)
+        func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+        for stage in ["decode", "gray", "detect", "describe", "decide"] {
+            let t = pipeline.stageTime[stage] ?? .zero
+            table.add([stage, String(format: "%.2f", ms(t) / Double(pipeline.framesProcessed)),
+                       String(format: "%.0f%%", ms(t) / max(ms(total), 1e-9) * 100)])
+        }
+        print(table.render())
+    }
+}
