@@ -23,6 +23,8 @@ demo: build
 
 bench: release
 	.build/release/facebench speed
+	.build/release/facebench pipeline
+	.build/release/facebench pipeline --close-up --min-face 160
 
 calibrate: release
 	.build/release/facebench calibrate --faces-dev ../shared/faces-dev
