@@ -27,32 +27,38 @@ public struct DoorAction: Sendable, Hashable {
     }
 
     /// Runs the program with `environment` added to faced's own, waiting at most `timeout`.
+    /// The wait happens on a Dispatch thread, so the timeout holds even when every thread of
+    /// Swift's cooperative pool is busy with frames.
     public func run(environment: [String: String]) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.runBlocking(environment: environment)) }
+        }
+    }
+
+    /// The same, blocking the calling thread.
+    public func runBlocking(environment: [String: String]) -> Outcome {
         let start = ContinuousClock.now
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardInput = FileHandle.nullDevice
-        let exited = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in exited.continuation.yield(); exited.continuation.finish() }
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         do {
             try process.run()
         } catch {
             return Outcome(status: nil, timedOut: false, duration: ContinuousClock.now - start, error: "\(argv[0]): \(error.localizedDescription)")
         }
-        let timedOut = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { for await _ in exited.stream { break }; return false }
-            group.addTask { try? await Task.sleep(for: timeout); return true }
-            let first = await group.next()!
-            group.cancelAll()
-            return first
-        }
-        if timedOut {
+        let (seconds, attoseconds) = timeout.components
+        let limit = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        if exited.wait(timeout: limit) == .timedOut {
             process.terminate()
-            try? await Task.sleep(for: .milliseconds(200))
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            // SIGTERM may be blocked in the child (it inherits the mask); SIGKILL is not.
+            if exited.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+                kill(process.processIdentifier, SIGKILL)
+                exited.wait()
+            }
             return Outcome(status: nil, timedOut: true, duration: ContinuousClock.now - start, error: nil)
         }
         process.waitUntilExit()

@@ -52,7 +52,7 @@ struct Set_: ParsableCommand {
 
     func validate() throws {
         if noSchedules && !schedule.isEmpty { throw ValidationError("give --schedule or --no-schedules, not both") }
-        for spec in schedule { _ = try schedules(spec) }
+        for spec in schedule { _ = try parseSchedule(spec) }
         _ = try date(validFrom, "--valid-from")
         _ = try date(validUntil, "--valid-until")
         if let groups {
@@ -64,10 +64,6 @@ struct Set_: ParsableCommand {
         if changes.allSatisfy({ $0 == nil }) && schedule.isEmpty && !noSchedules {
             throw ValidationError("nothing to change; see `facectl set --help`")
         }
-    }
-
-    func schedules(_ spec: String) throws -> Schedule {
-        do { return try Schedule(parsing: spec) } catch let error as ScheduleError { throw ValidationError(error.description) }
     }
 
     func date(_ text: String?, _ flag: String) throws -> Date?? {
@@ -89,7 +85,7 @@ struct Set_: ParsableCommand {
             displayName: displayName, enabled: access.map { $0 == .enable },
             validFrom: try date(validFrom, "--valid-from"), validUntil: try date(validUntil, "--valid-until"),
             groups: groups.map(groupNames),
-            schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try schedules($0).description }))
+            schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try parseSchedule($0).description }))
         let person = try gallery.update(name: name, update)
         print(try AccessView(person: person, store: gallery).text)
     }
@@ -123,15 +119,13 @@ struct Group: ParsableCommand {
         if noSchedules && !schedule.isEmpty { throw ValidationError("give --schedule or --no-schedules, not both") }
         if name == nil && (noSchedules || !schedule.isEmpty) { throw ValidationError("name the group to change") }
         if let name, !Person.isValidName(name) { throw ValidationError("invalid group name '\(name)'") }
-        for spec in schedule {
-            do { _ = try Schedule(parsing: spec) } catch let error as ScheduleError { throw ValidationError(error.description) }
-        }
+        for spec in schedule { _ = try parseSchedule(spec) }
     }
 
     func run() throws {
         let gallery = try store.open(create: false)
         if let name, noSchedules || !schedule.isEmpty {
-            try gallery.setSchedules(try schedule.map { try Schedule(parsing: $0).description }, group: name)
+            try gallery.setSchedules(try schedule.map { try parseSchedule($0).description }, group: name)
         }
         let groups = try gallery.groups().filter { name == nil || $0.name == name!.lowercased() }
         if groups.isEmpty { return print(name.map { "group \($0) has no members and no schedules" } ?? "no groups") }
@@ -140,6 +134,11 @@ struct Group: ParsableCommand {
                   + "members \(g.members.isEmpty ? "none" : g.members.joined(separator: ", "))")
         }
     }
+}
+
+/// A schedule from the command line; a bad one is a usage error naming the text.
+func parseSchedule(_ spec: String) throws -> Schedule {
+    do { return try Schedule(parsing: spec) } catch let error as ScheduleError { throw ValidationError(error.description) }
 }
 
 /// A person's access in words, for `set` and `show`.

@@ -91,27 +91,30 @@ import Testing
         #expect(verify.stderr.contains("audit log is broken at event \(edited.id!): its content does not match its hash"), "\(verify.stderr)")
     }
 
-    @Test func killedMidReplayLeavesAConsistentLog() async throws {
-        // Twelve visits paced at 10 fps: far more work than the time to the first decision,
-        // so faced is mid-replay when it is killed, however slow this machine is.
-        let obama = try Fixtures.image("obama3.jpg"), biden = try Fixtures.image("biden.jpg")
-        let visits = (0 ..< 6).flatMap { _ -> [ReplayBuilder.Segment] in
-            [.empty(frames: 8), .photo(obama, frames: 12), .empty(frames: 8), .photo(biden, frames: 12)]
-        }
-        let long = try dir.write("long.mjpeg", try ReplayBuilder().build(visits).bytes)
-        let process = Binaries.process("faced", ["--source", "mjpeg:\(long)", "--db", db, "--fps", "10", "--cooldown", "0", "--exit-at-end"])
-        process.standardError = FileHandle.nullDevice
+    // Synchronous on purpose: the polling below must not wait for a busy cooperative pool.
+    @Test func killedMidReplayLeavesAConsistentLog() throws {
+        // An unpaced replay processes every frame, so decisions do not depend on machine load;
+        // twenty visits are far more work than the time to the first decision, so faced is
+        // mid-replay when it is killed.
+        let visit = try ReplayBuilder().build([
+            .empty(frames: 6), .photo(try Fixtures.image("obama3.jpg"), frames: 8),
+            .empty(frames: 6), .photo(try Fixtures.image("biden.jpg"), frames: 8),
+        ]).bytes
+        let long = try dir.write("long.mjpeg", Array([[UInt8]](repeating: visit, count: 20).joined()))
+        let process = Binaries.process("faced", ["--source", "mjpeg:\(long)", "--db", db, "--cooldown", "0", "--exit-at-end"])
+        process.standardError = FileHandle(forWritingAtPath: try dir.write("faced.log", []))
         try process.run()
         let store = try FaceStore(path: db, create: false)
         let deadline = ContinuousClock.now + .seconds(60)
         while try store.events(EventFilter()).isEmpty, ContinuousClock.now < deadline, process.isRunning {
-            try await Task.sleep(for: .milliseconds(20))
+            Thread.sleep(forTimeInterval: 0.02)
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "faced was still running when killed")
+        #expect(process.terminationReason == .uncaughtSignal,
+                "faced was no longer running when killed: \((try? String(contentsOfFile: dir.file("faced.log"), encoding: .utf8)) ?? "")")
 
-        let check = try await DatabaseQueue(path: db).read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+        let check = try DatabaseQueue(path: db).read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
         #expect(check == ["ok"])
         let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
         #expect(verify.status == 0, "\(verify.stderr)")
