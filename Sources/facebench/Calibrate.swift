@@ -7,8 +7,8 @@ struct Calibrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure true accepts and false accepts per security level on a labelled photo set.",
         discussion: """
-            The set has one folder per person (folders starting with '_' are skipped). People with
-            several photos are enrolled from their first ones and probed with the rest; people with one
+            The set has one folder per person (folders starting with '_' are skipped). People with \
+            several photos are enrolled from their first ones and probed with the rest; people with one \
             photo, and each enrolled person with their own templates removed, are impostors.
             """)
 

@@ -11,8 +11,8 @@ struct PipelineBench: AsyncParsableCommand {
         commandName: "pipeline",
         abstract: "Run a replay through the whole daemon pipeline and report fps, decision latency and faces found.",
         discussion: """
-            The replay alternates empty frames with obama3 and biden (each --visits times), obama is
-            enrolled from obama.jpg and obama2.jpg into a temporary gallery, and frames are fed as fast as
+            The replay alternates empty frames with obama3 and biden (each --visits times), obama is \
+            enrolled from obama.jpg and obama2.jpg into a temporary gallery, and frames are fed as fast as \
             the pipeline takes them.
             """)
 

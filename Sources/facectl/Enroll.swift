@@ -8,10 +8,10 @@ struct Enroll: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enroll a person from one or more photos.",
         discussion: """
-            Each photo must show exactly one face of at least --min-face pixels. A photo with several
-            faces is refused unless --largest picks the largest one. If any photo is refused, nothing is
-            enrolled. If a face already matches another enrolled person at the standard level, the
-            command refuses unless --force: it is likely the wrong photo or the same person twice.
+            Each photo must show exactly one face of at least --min-face pixels. A photo with several \
+            faces is refused unless --largest picks the largest one. If any photo is refused, nothing is \
+            enrolled. If a face already matches another enrolled person at the standard level, the \
+            command refuses unless --force: it is likely the wrong photo or the same person twice. \
             Photos may be added to an existing person later; the same photo file is never stored twice.
 
             Examples:

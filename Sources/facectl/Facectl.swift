@@ -8,15 +8,19 @@ import Foundation
 struct Facectl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facectl",
-        abstract: "Manage the faced gallery: enroll people from photos, list them, identify faces.",
+        abstract: "Manage faced: enroll people, set their access, identify faces, read and verify the audit log.",
         discussion: """
             The gallery is an SQLite file: --db PATH, else $FACED_DB, else \(FaceStore.defaultPath).
             Models: --models DIR, else $FACED_MODELS, else ./Models, else \(FaceModels.installedDirectory).
 
             Examples:
               facectl enroll alice alice-1.jpg alice-2.jpg alice-3.jpg
+              facectl set alice --groups staff --valid-until 2027-06-30
+              facectl group staff --schedule "mon-fri 07:00-19:00"
               facectl identify door.jpg --level strict
-              facectl list --json
+              facectl log --decision granted --since 1d
+              facectl log verify
+              facectl why 42
 
             Exit codes:
               0  success (identify: at least one face matched)

@@ -8,8 +8,8 @@ struct Identify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Find every face in photos and say who it is.",
         discussion: """
-            For each face: its box, the closest enrolled person and distance, the runner-up, and a
-            verdict: match, unknown (nobody close enough) or ambiguous (two people nearly as close).
+            For each face: its box, the closest enrolled person and distance, the runner-up, and a \
+            verdict: match, unknown (nobody close enough) or ambiguous (two people nearly as close). \
             Exit status 0 when at least one face matched, 2 when none did, 1 on a bad photo.
 
             Examples:

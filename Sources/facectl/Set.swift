@@ -8,7 +8,7 @@ struct Set_: ParsableCommand {
         commandName: "set",
         abstract: "Change a person's access: enabled, validity, groups, schedules.",
         discussion: """
-            Only the options given change. Schedules are weekly windows in faced's time zone; a person
+            Only the options given change. Schedules are weekly windows in faced's time zone; a person \
             with no schedule, in no group with a schedule, may enter at any time.
 
             Examples:

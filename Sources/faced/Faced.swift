@@ -12,14 +12,14 @@ struct Faced: AsyncParsableCommand {
         commandName: "faced",
         abstract: "Face-recognition access-control daemon: frames in, logged door decisions out.",
         discussion: """
-            Reads frames, recognises enrolled people, decides once per visitor, writes the decision to the
+            Reads frames, recognises enrolled people, decides once per visitor, writes the decision to the \
             hash-chained audit log in the gallery database, and runs the door action on a grant.
 
             Examples:
               faced --source mjpeg:/srv/replay.mjpeg --db /tmp/faced.db --exit-at-end
               faced --source dir:/srv/frames --fps 15 --action /usr/local/bin/open-door --action-arg front
 
-            The door action gets FACED_EVENT_ID, FACED_PERSON, FACED_DISTANCE and FACED_CAMERA in its
+            The door action gets FACED_EVENT_ID, FACED_PERSON, FACED_DISTANCE and FACED_CAMERA in its \
             environment; it runs without a shell and is killed at --action-timeout.
             """,
         version: FacedVersion.string
