@@ -5,6 +5,8 @@ let dlibCxx: [CXXSetting] = [
     .unsafeFlags(["-O2", "-std=c++17", "-DDLIB_NO_GUI_SUPPORT", "-DNDEBUG"]),
 ]
 
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "faced",
     platforms: [.macOS(.v15)],
@@ -35,8 +37,11 @@ let package = Package(
                        providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
-        .target(name: "FaceVision", dependencies: ["CDlibFace", "CTurboJPEG", "CPNG"]),
-        .target(name: "FaceCapture", dependencies: ["FaceVision"]),
+        // Pixel loops run on every frame: optimised in debug and test builds too, or a test
+        // that streams a camera inside the emulated VM spends seconds per frame on them.
+        .target(name: "FaceVision", dependencies: ["CDlibFace", "CTurboJPEG", "CPNG"], swiftSettings: optimised),
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .target(name: "FaceCapture", dependencies: ["FaceVision", "CV4L2"], swiftSettings: optimised),
         .target(name: "FaceStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -47,7 +52,7 @@ let package = Package(
         ]),
         .target(name: "FacePipeline", dependencies: ["FaceCapture", "FaceAccess", "FaceVision", "FaceStore"]),
         .executableTarget(name: "facectl", dependencies: [
-            "FaceVision", "FaceStore", "FaceAccess",
+            "FaceVision", "FaceStore", "FaceAccess", "FaceCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "faced", dependencies: [
@@ -55,14 +60,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "facebench", dependencies: [
-            "FaceVision", "FaceStore", "FaceAccess", "FacePipeline",
+            "FaceVision", "FaceStore", "FaceAccess", "FacePipeline", "FaceCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "FaceTestSupport", dependencies: ["FaceVision", "FaceStore"], path: "Tests/Support"),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FaceCaptureTests", dependencies: ["FaceCapture", "FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FacePipelineTests", dependencies: [
-            "FacePipeline", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl",
+            "FacePipeline", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl", "facebench",
         ]),
         .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),

@@ -9,6 +9,8 @@ public struct Frame: Sendable {
         case png([UInt8])
         case rgb(RGBImage)
         case gray(GrayImage)
+        /// Uncompressed camera frame, kept packed: luma is all detection needs.
+        case yuyv(YUYVImage)
     }
 
     /// Position in the source, from 0.
