@@ -17,6 +17,8 @@ public struct PipelineSettings: Sendable {
     /// Snapshots older than this many days are deleted.
     public var snapshotRetentionDays: Int
     public var doorAction: DoorAction?
+    /// Dark frames for this long in a row are logged as a camera event.
+    public var darkReportAfter: TimeInterval = 10
 
     public init(camera: String = "door", minFace: Int = 80, detector: FaceDetector = .hog, policy: Policy = Policy(),
                 snapshotDirectory: String? = nil, snapshotGranted: Bool = false, snapshotRetentionDays: Int = 30,
@@ -60,12 +62,17 @@ public final class Pipeline {
     public private(set) var framesProcessed = 0
     public private(set) var framesWithFaces = 0
     public private(set) var facesSeen = 0
-    /// Time spent per stage over all frames: decode, gray, detect, describe (landmarks and
-    /// embeddings), decide (match, policy, log).
+    /// Frames skipped as dark (IR emitter off, lens covered), and how many in a row up to now.
+    public private(set) var darkFrames = 0
+    public private(set) var darkRun = 0
+    private var darkSince: Date?
+    private var darkReported = false
+    /// Time spent per stage over all frames: decode, gray, detect, convert (to RGB, for frames
+    /// with a face to describe), describe (landmarks and embeddings), decide (match, policy, log).
     public private(set) var stageTime = [String: Duration]()
 
     /// The minimum face in the pixels of the decoded image (smaller when decoded at a reduced scale).
-    private func minFace(in image: RGBImage, frame: Frame) -> Int {
+    private func minFace(for frame: Frame) -> Int {
         guard case .jpeg = frame.payload, decodeScale != .full else { return settings.minFace }
         return max(1, Int((Double(settings.minFace) * decodeScale.factor).rounded()))
     }
@@ -101,26 +108,47 @@ public final class Pipeline {
     public func process(_ frame: Frame) throws -> [AuditEvent] {
         try reloadGalleryIfChanged()
         if let last = lastRetentionSweep, ContinuousClock.now - last >= .seconds(3600) { try sweepSnapshots() }
-        let image: RGBImage = try timed("decode") {
-            switch frame.payload {
-            case let .jpeg(bytes): try decoder.decode(bytes, scale: decodeScale)
-            case let .png(bytes): try decoder.decode(bytes)
-            case let .rgb(rgb): rgb
-            case let .gray(gray): gray.rgb()
-            }
-        }
-        let gray = timed("gray") { image.grayscale() }
-        let detections = try timed("detect") {
-            try engine.detect(image, gray: gray, minFace: minFace(in: image, frame: frame), detector: settings.detector)
-        }
+        var frameImage = try timed("decode") { try DecodedFrame(frame.payload, decoder: decoder, scale: decodeScale) }
+        let gray = timed("gray") { frameImage.gray }
         framesProcessed += 1
+        if gray.isDark() {
+            // IR emitter off or lens covered: nothing to detect; tracks still age out.
+            darkFrames += 1
+            darkRun += 1
+            var events = [AuditEvent]()
+            for track in tracker.update([], at: frame.time).ended { events += try close(track, at: frame.time) }
+            let since = darkSince ?? frame.time
+            darkSince = since
+            if !darkReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
+                darkReported = true
+                events.append(try cameraEvent("camera_dark", at: frame.time, detail: String(
+                    format: "%d dark frames in a row over %.0f s: IR emitter off or lens covered?", darkRun, frame.time.timeIntervalSince(since))))
+            }
+            return events
+        }
+        var lightEvents = [AuditEvent]()
+        if darkReported, let since = darkSince {
+            lightEvents.append(try cameraEvent("camera_light", at: frame.time, detail: String(
+                format: "picture back after %.0f s and %d dark frames", frame.time.timeIntervalSince(since), darkRun)))
+        }
+        darkRun = 0
+        darkSince = nil
+        darkReported = false
+        let minFace = minFace(for: frame)
+        let detections = try timed("detect") {
+            settings.detector == .hog
+                ? try engine.detect(gray, minFace: minFace)
+                : try engine.detect(frameImage.rgb, gray: gray, minFace: minFace, detector: settings.detector)
+        }
         framesWithFaces += detections.isEmpty ? 0 : 1
         facesSeen += detections.count
         let (ids, ended) = tracker.update(detections.map(\.box), at: frame.time)
-        var events = [AuditEvent]()
+        var events = lightEvents
         for track in ended { events += try close(track, at: frame.time) }
 
         let open = ids.indices.filter { !decided.contains(ids[$0]) }
+        if open.isEmpty { return events }
+        let image = timed("convert") { frameImage.rgb }
         let faces = try timed("describe") { try engine.describe(open.map { detections[$0] }, in: image, gray: gray) }
         let decideStart = ContinuousClock.now
         defer { stageTime["decide", default: .zero] += ContinuousClock.now - decideStart }
@@ -218,6 +246,10 @@ public final class Pipeline {
         return stored
     }
 
+    private func cameraEvent(_ what: String, at time: Date, detail: String) throws -> AuditEvent {
+        try CameraHealthLog(store: store, camera: settings.camera).append(what, at: time, detail: detail)
+    }
+
     private func startAction(_ action: DoorAction, for event: AuditEvent) {
         let store = store, camera = settings.camera
         let env = [
@@ -274,6 +306,46 @@ public final class Pipeline {
             snapshot = try store.snapshot()
             matcher = Matcher(snapshot: snapshot)
             rights = Self.rights(of: snapshot)
+        }
+    }
+}
+
+/// A frame in the forms the stages need: gray for detection on every frame, RGB only for frames
+/// with a face to describe. Each is made once, on first use.
+struct DecodedFrame {
+    private var grayImage: GrayImage?
+    private var rgbImage: RGBImage?
+    private let yuyv: YUYVImage?
+
+    init(_ payload: Frame.Payload, decoder: ImageDecoder, scale: JPEGScale) throws {
+        var yuyv: YUYVImage?
+        switch payload {
+        case let .jpeg(bytes): rgbImage = try decoder.decode(bytes, scale: scale)
+        case let .png(bytes): rgbImage = try decoder.decode(bytes)
+        case let .rgb(rgb): rgbImage = rgb
+        case let .gray(gray): grayImage = gray
+        case let .yuyv(packed): yuyv = packed
+        }
+        self.yuyv = yuyv
+    }
+
+    var gray: GrayImage {
+        mutating get {
+            if let grayImage { return grayImage }
+            let made = yuyv?.grayscale() ?? rgbImage!.grayscale()
+            grayImage = made
+            return made
+        }
+    }
+
+    /// For a GREY camera this is the gray replicated: the embedder was trained on colour, so
+    /// distances from IR frames run higher than from colour ones.
+    var rgb: RGBImage {
+        mutating get {
+            if let rgbImage { return rgbImage }
+            let made = yuyv?.rgb() ?? grayImage!.rgb()
+            rgbImage = made
+            return made
         }
     }
 }

@@ -9,12 +9,21 @@ public struct Runner {
     public let source: any FrameSource
     public let latestWins: Bool
     public let report: (AuditEvent) -> Void
+    /// How often to call `progress` (nil: never).
+    public var progressInterval: Duration?
+    public var progress: (PipelineProgress) -> Void = { _ in }
 
     public init(pipeline: Pipeline, source: any FrameSource, latestWins: Bool, report: @escaping (AuditEvent) -> Void) {
         self.pipeline = pipeline
         self.source = source
         self.latestWins = latestWins
         self.report = report
+    }
+
+    private func processed(_ frame: Frame, _ tally: inout PipelineProgress.Tally) throws {
+        for event in try pipeline.process(frame) { report(event) }
+        guard let interval = progressInterval else { return }
+        if let summary = tally.take(pipeline, every: interval) { progress(summary) }
     }
 
     public func run() async throws {
@@ -25,15 +34,59 @@ public struct Runner {
                 defer { Task { await slot.end() } }
                 for try await frame in source.frames() { await slot.put(frame) }
             }
+            var tally = PipelineProgress.Tally()
             while let frame = await slot.take() {
-                for event in try pipeline.process(frame) { report(event) }
+                try processed(frame, &tally)
             }
             try await producer.value
         } else {
+            var tally = PipelineProgress.Tally()
             for try await frame in source.frames() {
-                for event in try pipeline.process(frame) { report(event) }
+                try processed(frame, &tally)
             }
         }
         for event in try await pipeline.finish(at: Date()) { report(event) }
+    }
+}
+
+/// What the pipeline did since the last report: for the daemon's log and status.
+public struct PipelineProgress: Sendable {
+    public var seconds: Double
+    public var frames: Int
+    public var framesWithFaces: Int
+    public var darkFrames: Int
+    /// Mean milliseconds per processed frame.
+    public var msPerFrame: Double
+
+    public var fps: Double { seconds > 0 ? Double(frames) / seconds : 0 }
+
+    public var description: String {
+        String(format: "%d frames in %.0f s (%.1f fps, %.0f ms each), %d with a face, %d dark", frames, seconds, fps, msPerFrame,
+               framesWithFaces, darkFrames)
+    }
+
+    struct Tally {
+        private var since = ContinuousClock.now
+        private var frames = 0, withFaces = 0, dark = 0
+        private var busy = Duration.zero
+
+        mutating func take(_ pipeline: Pipeline, every interval: Duration) -> PipelineProgress? {
+            let now = ContinuousClock.now
+            guard now - since >= interval else { return nil }
+            let busyNow = pipeline.stageTime.values.reduce(Duration.zero, +)
+            let n = pipeline.framesProcessed - frames
+            let elapsed = now - since
+            let result = PipelineProgress(
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, frames: n,
+                framesWithFaces: pipeline.framesWithFaces - withFaces, darkFrames: pipeline.darkFrames - dark,
+                msPerFrame: n > 0 ? Double((busyNow - busy).components.attoseconds / 1_000_000_000_000_000
+                    + (busyNow - busy).components.seconds * 1000) / Double(n) : 0)
+            since = now
+            frames = pipeline.framesProcessed
+            withFaces = pipeline.framesWithFaces
+            dark = pipeline.darkFrames
+            busy = busyNow
+            return result
+        }
     }
 }

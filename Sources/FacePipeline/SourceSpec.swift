@@ -1,32 +1,46 @@
 import FaceCapture
 
-/// A frame source as written on the command line: `dir:PATH` or `mjpeg:PATH`.
+/// A frame source as written on the command line: `dir:PATH`, `mjpeg:PATH` or `v4l2:DEVICE`.
 public enum SourceSpec: Sendable, Hashable, CustomStringConvertible {
     case directory(String)
     case mjpeg(String)
+    case v4l2(String)
 
     public struct ParseError: Error, CustomStringConvertible {
         public let text: String
-        public var description: String { "unknown source '\(text)'; use dir:PATH (a folder of JPEG frames) or mjpeg:PATH (concatenated JPEGs)" }
+        public var description: String { "unknown source '\(text)'; use v4l2:/dev/video0 (a camera), dir:PATH (a folder of JPEG frames) or mjpeg:PATH (concatenated JPEGs)" }
     }
 
     public init(parsing text: String) throws {
         if text.hasPrefix("dir:"), text.count > 4 { self = .directory(String(text.dropFirst(4))) }
         else if text.hasPrefix("mjpeg:"), text.count > 6 { self = .mjpeg(String(text.dropFirst(6))) }
+        else if text.hasPrefix("v4l2:"), text.count > 5 { self = .v4l2(String(text.dropFirst(5))) }
         else { throw ParseError(text: text) }
     }
 
-    public func open(fps: Double?) throws -> any FrameSource {
+    /// Opens the source. For a camera, `camera` gives size, rate, format and controls (its path is
+    /// replaced by the spec's), and `onHealth` hears about losses and returns.
+    public func open(fps: Double?, camera: CameraRequest = CameraRequest(path: ""),
+                     onHealth: @escaping @Sendable (CameraHealth) -> Void = { _ in }) throws -> any FrameSource {
         switch self {
-        case let .directory(path): try ImageDirectorySource(path: path, fps: fps)
-        case let .mjpeg(path): try MJPEGFileSource(path: path, fps: fps)
+        case let .directory(path): return try ImageDirectorySource(path: path, fps: fps)
+        case let .mjpeg(path): return try MJPEGFileSource(path: path, fps: fps)
+        case let .v4l2(path):
+            var request = camera
+            request.path = path
+            if let fps { request.fps = fps }
+            return CameraSource(request: request, onHealth: onHealth)
         }
     }
+
+    /// Live sources hand the pipeline only their newest frame.
+    public var isLive: Bool { if case .v4l2 = self { true } else { false } }
 
     public var description: String {
         switch self {
         case let .directory(path): "dir:\(path)"
         case let .mjpeg(path): "mjpeg:\(path)"
+        case let .v4l2(path): "v4l2:\(path)"
         }
     }
 }

@@ -1,0 +1,35 @@
+import FaceCapture
+import FaceStore
+import Foundation
+
+/// Writes camera health into the audit log as `camera` rows, so an outage is on the record next
+/// to the decisions: camera_lost, camera_restored, camera_dark, camera_light.
+public struct CameraHealthLog: Sendable {
+    public let store: FaceStore
+    public let camera: String
+
+    public init(store: FaceStore, camera: String) {
+        self.store = store
+        self.camera = camera
+    }
+
+    @discardableResult
+    public func append(_ what: String, at time: Date = Date(), detail: String) throws -> AuditEvent {
+        var event = AuditEvent(kind: .camera, time: time, camera: camera)
+        event.reason = what
+        event.detail = detail
+        return try store.append(event)
+    }
+
+    /// The row for a health change, if it belongs in the log (losses and returns do; the first
+    /// start and control notes go to the daemon's own log only).
+    @discardableResult
+    public func record(_ health: CameraHealth, at time: Date = Date()) throws -> AuditEvent? {
+        switch health {
+        case let .lost(reason): try append("camera_lost", at: time, detail: reason)
+        case let .restored(format, downtime):
+            try append("camera_restored", at: time, detail: String(format: "streaming %@ again after %.1f s", format.description, downtime))
+        case .streaming, .controls: nil
+        }
+    }
+}
