@@ -42,10 +42,7 @@ struct PipelineBench: AsyncParsableCommand {
         func load(_ name: String) throws -> RGBImage {
             let photo = try decoder.decode(contentsOf: photos + "/" + name)
             guard closeUp, let face = try engine.detect(photo).first?.box else { return photo }
-            let side = face.height * 3
-            let region = PixelRect(x: face.x + face.width / 2 - side * 8 / 9, y: face.y + face.height / 2 - side / 2,
-                                   width: side * 16 / 9, height: side).intersection(photo.bounds)!
-            return try photo.cropped(to: region)
+            return try ReplayBuilder.closeUp(of: photo, face: face)
         }
         let obama = try load("obama3.jpg"), biden = try load("biden.jpg")
         var segments = [ReplayBuilder.Segment]()

@@ -21,6 +21,7 @@ struct Facectl: ParsableCommand {
               facectl log --decision granted --since 1d
               facectl log verify
               facectl why 42
+              facectl cameras
 
             Exit codes:
               0  success (identify: at least one face matched)
@@ -28,7 +29,7 @@ struct Facectl: ParsableCommand {
               2  identify found no matching face
             """,
         version: FacedVersion.string,
-        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self]
+        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self]
     )
 
     static func main() {

@@ -156,7 +156,7 @@ struct EventView: Encodable {
         case "action":
             parts.append("door action for #\(refEventID.map(String.init) ?? "?") \(person ?? ""): \(detail ?? "")")
         default:
-            parts.append("\(kind): \(detail ?? "")")
+            parts.append("\(reason ?? kind): \(detail ?? "")")
         }
         return parts.joined(separator: "  ")
     }

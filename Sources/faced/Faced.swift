@@ -18,6 +18,11 @@ struct Faced: AsyncParsableCommand {
             Examples:
               faced --source mjpeg:/srv/replay.mjpeg --db /tmp/faced.db --exit-at-end
               faced --source dir:/srv/frames --fps 15 --action /usr/local/bin/open-door --action-arg front
+              faced --source v4l2:/dev/video0 --size 1280x720 --fps 30 --format auto
+
+            A camera that is missing, unplugged or stalls does not stop faced: it logs camera_lost in the \
+            audit log, retries with backoff (0.5 s doubling to 10 s) and logs camera_restored when the \
+            camera is back. A device that is not a camera, busy, or offers no usable format is an error.
 
             The door action gets FACED_EVENT_ID, FACED_PERSON, FACED_DISTANCE and FACED_CAMERA in its \
             environment; it runs without a shell and is killed at --action-timeout.
@@ -25,11 +30,28 @@ struct Faced: AsyncParsableCommand {
         version: FacedVersion.string
     )
 
-    @Option(help: ArgumentHelp("Frame source: dir:PATH or mjpeg:PATH.", valueName: "source"))
+    @Option(help: ArgumentHelp("Frame source: v4l2:DEVICE (a camera, e.g. v4l2:/dev/video0 or a /dev/v4l/by-id link), dir:PATH or mjpeg:PATH.",
+                               valueName: "source"))
     var source: String
 
-    @Option(help: "Pace a replay at this many frames per second; without it every frame is processed as fast as possible.")
+    @Option(help: "Camera: the frame rate to ask for (default 30). Replay: pace at this rate; without it every frame is processed as fast as possible.")
     var fps: Double?
+
+    @Option(help: ArgumentHelp("Camera: the frame size to ask for; the driver may grant another.", valueName: "WxH"))
+    var size = "1280x720"
+
+    @Option(help: ArgumentHelp("Camera: pixel format: auto (MJPEG, then YUYV, then GREY, then RGB via libv4l2), mjpeg, yuyv, grey or rgb.",
+                               valueName: "format"))
+    var format = "auto"
+
+    @Option(help: ArgumentHelp("Camera: manual exposure in the driver's units (UVC: 100 µs); default auto.", valueName: "n"))
+    var exposure: Int?
+
+    @Option(help: ArgumentHelp("Camera: manual gain; default auto.", valueName: "n"))
+    var gain: Int?
+
+    @Option(help: ArgumentHelp("Camera: power-line filter: 50, 60, off or auto.", valueName: "hz"))
+    var powerLine: String?
 
     @Option(help: ArgumentHelp("Gallery and audit-log database (default $FACED_DB, then \(FaceStore.defaultPath)).", valueName: "path"))
     var db: String?
@@ -76,6 +98,9 @@ struct Faced: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Kill the action program after this many seconds.", valueName: "seconds"))
     var actionTimeout: Double = 5
 
+    @Option(help: ArgumentHelp("Log frames processed, rate and time per frame this often (0: never).", valueName: "seconds"))
+    var statsInterval: Double = 300
+
     @Flag(help: "Exit when a finite source ends (replays), after pending actions finish.")
     var exitAtEnd = false
 
@@ -107,15 +132,49 @@ struct Faced: AsyncParsableCommand {
                                 snapshotRetentionDays: snapshotRetentionDays, doorAction: door)
     }
 
+    func cameraRequest() throws -> CameraRequest {
+        guard let (width, height) = CameraRequest.parseSize(size) else {
+            throw ValidationError("--size must be WIDTHxHEIGHT with even numbers, e.g. 1280x720; got '\(size)'")
+        }
+        guard let choice = CameraFormatChoice(rawValue: format) else {
+            throw ValidationError("unknown --format '\(format)'; use auto, mjpeg, yuyv, grey or rgb")
+        }
+        var line: PowerLineFrequency?
+        if let powerLine {
+            guard let parsed = PowerLineFrequency(rawValue: powerLine) else { throw ValidationError("unknown --power-line '\(powerLine)'; use 50, 60, off or auto") }
+            line = parsed
+        }
+        if let fps, !(fps > 0 && fps <= 240) { throw ValidationError("--fps must be between 0 and 240") }
+        return CameraRequest(path: "", width: width, height: height, fps: fps ?? 30, format: choice,
+                             controls: CameraControls(exposure: exposure, gain: gain, powerLine: line))
+    }
+
     func run() async throws {
         do {
             let settings = try settings()
-            let frames = try SourceSpec(parsing: source).open(fps: fps)
+            let spec = try SourceSpec(parsing: source)
+            let camera = try cameraRequest()
             let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: settings.detector == .cnn)
             let store = try FaceStore(path: FaceStore.resolvePath(db), create: true)
+            let health = CameraHealthLog(store: store, camera: settings.camera)
+            let frames = try spec.open(fps: fps, camera: camera) { change in
+                switch change {
+                case let .streaming(format): log("camera streaming: \(format)")
+                case let .lost(reason): log("camera lost: \(reason); retrying")
+                case let .restored(format, downtime): log(String(format: "camera back after %.1f s: %@", downtime, format.description))
+                case let .controls(missing, reapplied):
+                    if !missing.isEmpty { log("camera lacks controls: \(missing.joined(separator: ", "))") }
+                    if !reapplied.isEmpty { log("camera reset \(reapplied.joined(separator: ", ")); set again") }
+                }
+                do { if let event = try health.record(change) { log("event \(event.id!): \(event.reason!)") } }
+                catch { log("could not log camera health: \(error)") }
+            }
             let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
             log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
-            try await Runner(pipeline: pipeline, source: frames, latestWins: fps != nil, report: report).run()
+            var runner = Runner(pipeline: pipeline, source: frames, latestWins: fps != nil || spec.isLive, report: report)
+            if statsInterval > 0 { runner.progressInterval = .milliseconds(Int64(statsInterval * 1000)) }
+            runner.progress = { log("stats: \($0.description)") }
+            try await runner.run()
             log("source ended after \(pipeline.framesProcessed) frames")
             guard exitAtEnd else {
                 log("waiting (no --exit-at-end); stop with Ctrl-C")
@@ -130,7 +189,7 @@ struct Faced: AsyncParsableCommand {
     }
 
     func report(_ event: AuditEvent) {
-        var line = "event \(event.id!): \(event.decision ?? event.kind.rawValue)"
+        var line = "event \(event.id!): \(event.decision ?? event.reason ?? event.kind.rawValue)"
         if let reason = event.reason, reason != event.decision { line += " (\(reason))" }
         if let name = event.personName { line += " \(name)" }
         if let d = event.bestDistance { line += String(format: ", distance %.3f", d) }
