@@ -14,7 +14,7 @@ APT_PACKAGES=(
   build-essential pkg-config
   libdlib-dev libopenblas-dev liblapack-dev
   libturbojpeg0-dev libpng-dev
-  libv4l-dev libsqlite3-dev libsystemd-dev
+  libv4l-dev v4l-utils libsqlite3-dev libsystemd-dev
   python3-pip unzip sqlite3
 )
 
