@@ -63,7 +63,7 @@ private struct CaptureLoop: @unchecked Sendable {
 
     func run() {
         var backoff = 0.5
-        var everStreamed = false
+        var everStreamed = false, reportedMissing = false
         var lostAt: Date?
         var index = 0
         while !stop.isSet {
@@ -72,16 +72,21 @@ private struct CaptureLoop: @unchecked Sendable {
                 let format = try device.configure(request)
                 try device.start(buffers: request.buffers)
                 let missing = request.controls.isEmpty ? [] : device.apply(request.controls)
-                if let since = lostAt {
-                    onHealth(.restored(format, downtime: Date().timeIntervalSince(since)))
-                    lostAt = nil
-                } else if !everStreamed {
-                    onHealth(.streaming(format))
+                if !missing.isEmpty, !reportedMissing {
+                    reportedMissing = true
+                    onHealth(.controls(missing: missing, reapplied: []))
                 }
-                if !missing.isEmpty { onHealth(.controls(missing: missing, reapplied: [])) }
-                everStreamed = true
-                backoff = 0.5
-                try stream(device, format, index: &index)
+                // Back only once a frame arrives: a camera that opens but stays silent is still lost.
+                try stream(device, format, index: &index) {
+                    if let since = lostAt {
+                        onHealth(.restored(format, downtime: Date().timeIntervalSince(since)))
+                        lostAt = nil
+                    } else if !everStreamed {
+                        onHealth(.streaming(format))
+                    }
+                    everStreamed = true
+                    backoff = 0.5
+                }
                 return
             } catch let error as CameraError {
                 if error.isPermanent && !everStreamed && lostAt == nil {
@@ -104,8 +109,9 @@ private struct CaptureLoop: @unchecked Sendable {
     }
 
     /// Streams until stopped (returns) or the camera fails (throws).
-    private func stream(_ device: V4L2Device, _ format: StreamFormat, index: inout Int) throws {
+    private func stream(_ device: V4L2Device, _ format: StreamFormat, index: inout Int, firstFrame: () -> Void) throws {
         var lastFrame = ContinuousClock.now
+        var flowing = false
         var lastControlCheck = ContinuousClock.now
         while !stop.isSet {
             let frame = try device.withNextFrame(timeout: .milliseconds(500)) { buffer, info -> Frame? in
@@ -115,6 +121,10 @@ private struct CaptureLoop: @unchecked Sendable {
             }
             let now = ContinuousClock.now
             if let frame = frame ?? nil {
+                if !flowing {
+                    flowing = true
+                    firstFrame()
+                }
                 index += 1
                 lastFrame = now
                 continuation.yield(frame)

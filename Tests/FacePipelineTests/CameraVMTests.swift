@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// faced against a real kernel driver: ../shared/tools/v4l2-vm boots Debian's kernel in qemu with
-/// the vivid virtual camera and runs Tests/VM/camera-checks.sh there (one boot, about 3–4 min
+/// the vivid virtual camera and runs Tests/VM/camera-checks.sh there (one boot, about 5–6 min
 /// under emulation). The script negotiates formats, loops face frames through vivid's output
 /// into faced, and pulls the camera while faced streams; this test checks what it left in /out.
 @Suite("Camera in the vivid VM", .serialized)
@@ -59,7 +59,7 @@ struct CameraVMTests {
                                                   "--db", payload + "/gallery.db"])
         #expect(enroll.status == 0, "enroll: \(enroll.stderr)")
         let vm = shell([harness + "/run.sh", payload, "sh", "camera-checks.sh"], environment: [
-            "V4L2VM_SHARE_PAYLOAD": "1", "V4L2VM_OUT": out, "V4L2VM_TIMEOUT": "900",
+            "V4L2VM_SHARE_PAYLOAD": "1", "V4L2VM_OUT": out, "V4L2VM_TIMEOUT": "1200",
         ])
         let console = vm.output.split(separator: "\n").filter { !$0.contains("schedule_timeout") }.joined(separator: "\n")
         print("--- VM console (vivid's schedule_timeout warnings left out) ---\n\(console)")
@@ -68,7 +68,7 @@ struct CameraVMTests {
         return out
     }
 
-    @Test("Formats negotiate, faces loop back through faced, and an unplug is survived")
+    @Test("Formats negotiate, faces loop back through faced, controls hold, an unplug and a stall are survived")
     func camera() throws {
         if let reason = Self.unavailable() {
             print("SKIPPED camera VM tests: \(reason)")
@@ -100,17 +100,35 @@ struct CameraVMTests {
             seen.insert("\(format) \(size)")
         }
         #expect(seen.count == 6)
+        let linked = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/symlink.json"))) as? [String: Any]
+        #expect(linked?["frames"] as? Int == 3 && linked?["decodedWidth"] as? Int == 640, "capture through a symlink: \(linked ?? [:])")
+        let cameras = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/cameras.json"))) as? [[String: Any]])
+        #expect(cameras.map { $0["path"] as? String } == ["/dev/video0", "/dev/video1"])
+        #expect(cameras.map { $0["usable"] as? Bool } == [true, false], "video1 is vivid's output node")
+        let formats = (cameras.first?["formats"] as? [[String: Any]])?.compactMap { $0["fourcc"] as? String } ?? []
+        #expect(["YUYV", "GREY", "RGB3"].allSatisfy(formats.contains), "\(formats)")
 
         // 2 and 3. The log: obama granted, biden unknown, the camera lost and restored, obama
         // granted again after the return, and an intact hash chain.
         let store = try FaceStore(path: out + "/g.db", create: false)
         let events = try store.events(EventFilter())
         let story = events.map { $0.kind == .decision ? "\($0.decision!) \($0.personName ?? "-")" : $0.reason ?? $0.kind.rawValue }
-        #expect(story == ["granted obama", "unknown -", "camera_lost", "camera_restored", "granted obama"], "log: \(story)")
+        #expect(story == ["granted obama", "unknown -", "camera_lost", "camera_restored", "granted obama", "camera_lost",
+                          "camera_restored"], "log: \(story)")
+        let losses = events.filter { $0.reason == "camera_lost" }.compactMap(\.detail)
+        #expect(losses.first?.contains("disconnected") == true && losses.last?.contains("delivered no frame for") == true, "\(losses)")
         let chain = try store.verifyChain()
         #expect(chain.firstBreak == nil && chain.checked == events.count)
         let log = (try? String(contentsOfFile: out + "/faced.log", encoding: .utf8)) ?? ""
         #expect(log.contains("camera streaming: YUYV 640x480"), "faced.log: \(log)")
         #expect(log.contains("camera lost") && log.contains("camera back after"))
+
+        // 3. Controls: vivid has gain but no power-line filter; a gain changed behind faced's back is set again.
+        #expect(log.contains("camera lacks controls: power-line"))
+        #expect(log.contains("camera reset gain; set again"))
+        let controls = try String(contentsOfFile: out + "/controls.txt", encoding: .utf8)
+        // (What v4l2-ctl reads right after changing it races with faced's check every 2 s.)
+        let gains = controls.split(separator: "\n")
+        #expect(gains.first == "set-by-faced gain: 50" && gains.last == "after gain: 50", "\(controls)")
     }
 }
