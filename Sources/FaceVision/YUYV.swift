@@ -62,7 +62,9 @@ public struct YUYVImage: Sendable, Equatable {
         }
     }
 
-    /// BT.601 limited range to RGB in integer arithmetic. Runs only for frames with a face to describe.
+    /// BT.601 limited range to RGB in integer arithmetic. Runs only for frames with a face to
+    /// describe. Scalar: a 16-pixel SIMD version measured slower (6.0–6.3 against 3.9–4.6 ms at 720p),
+    /// its interleaved stores costing more than the arithmetic saves.
     public func rgb() -> RGBImage {
         let pairs = width * height / 2
         return bytes.withUnsafeBufferPointer { src in

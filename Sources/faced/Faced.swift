@@ -159,7 +159,10 @@ struct Faced: AsyncParsableCommand {
             let health = CameraHealthLog(store: store, camera: settings.camera)
             let frames = try spec.open(fps: fps, camera: camera) { change in
                 switch change {
-                case let .streaming(format): log("camera streaming: \(format)")
+                case let .streaming(format):
+                    let asked = format.width == camera.width && format.height == camera.height ? ""
+                        : " (asked for \(camera.width)x\(camera.height))"
+                    log("camera streaming: \(format)\(asked)")
                 case let .lost(reason): log("camera lost: \(reason); retrying")
                 case let .restored(format, downtime): log(String(format: "camera back after %.1f s: %@", downtime, format.description))
                 case let .controls(missing, reapplied):

@@ -37,6 +37,20 @@ import Testing
         #expect(try YUYVImage(width: 2, height: 1, bytes: [16, 128, 235, 128]).grayscale().pixels == [0, 255])
     }
 
+    @Test func rgbMatchesTheBT601Formula() throws {
+        let width = 34, height = 3
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0 ..< width * height * 2).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
+        let rgb = try YUYVImage(width: width, height: height, bytes: bytes).rgb()
+        func clamp(_ v: Int) -> UInt8 { UInt8(min(max(v, 0), 255)) }
+        for pixel in 0 ..< width * height {
+            let pair = pixel / 2 * 4
+            let y = 298 * (Int(bytes[pair + (pixel % 2) * 2]) - 16), u = Int(bytes[pair + 1]) - 128, v = Int(bytes[pair + 3]) - 128
+            let expected = [clamp((y + 409 * v + 128) >> 8), clamp((y - 100 * u - 208 * v + 128) >> 8), clamp((y + 516 * u + 128) >> 8)]
+            #expect(Array(rgb.pixels[3 * pixel ..< 3 * pixel + 3]) == expected, "pixel \(pixel) of \(bytes)")
+        }
+    }
+
     @Test func paddedDriverRowsAreCopiedWithoutThePadding() throws {
         let rows: [[UInt8]] = [[1, 2, 3, 4], [5, 6, 7, 8]]
         let buffer = rows[0] + [0xEE, 0xEE] + rows[1] + [0xEE, 0xEE]

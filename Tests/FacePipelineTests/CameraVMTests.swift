@@ -123,6 +123,9 @@ struct CameraVMTests {
         #expect(log.contains("camera streaming: YUYV 640x480"), "faced.log: \(log)")
         #expect(log.contains("camera lost") && log.contains("camera back after"))
 
+        let busy = (try? String(contentsOfFile: out + "/busy.txt", encoding: .utf8)) ?? ""
+        #expect(busy.contains("camera /dev/video0 is busy: another program is streaming from it; stop that program"), "\(busy)")
+
         // 3. Controls: vivid has gain but no power-line filter; a gain changed behind faced's back is set again.
         #expect(log.contains("camera lacks controls: power-line"))
         #expect(log.contains("camera reset gain; set again"))

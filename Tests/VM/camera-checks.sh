@@ -52,6 +52,9 @@ show empty; sleep 20
 show biden; wait_for unknown 1 240
 show empty; sleep 14
 
+# a second program cannot take the camera faced streams from
+./facebench capture --source v4l2:/dev/video0 --frames 1 > $OUT/busy.txt 2>&1
+
 # --- 3. controls: faced set gain 50; another program changes it; faced sets it again
 echo "set-by-faced $(v4l2-ctl -d /dev/video0 -C gain)" >> $OUT/controls.txt
 v4l2-ctl -d /dev/video0 -c gain=10
