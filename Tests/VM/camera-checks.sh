@@ -22,6 +22,7 @@ done
 ln -s /dev/video0 /tmp/by-id-camera
 ./facebench capture --source v4l2:/tmp/by-id-camera --format yuyv --size 640x360 --frames 3 --json > $OUT/symlink.json
 ./facectl cameras --json > $OUT/cameras.json
+./facectl cameras | head -20
 say "negotiation done"
 
 # --- 2. loop-back: frames written to the output node come back on /dev/video0
