@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(
@@ -50,7 +51,9 @@ let package = Package(
             "FaceVision", "FaceStore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "FacePipeline", dependencies: ["FaceCapture", "FaceAccess", "FaceVision", "FaceStore"]),
+        .target(name: "FacePipeline", dependencies: [
+            "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
         .executableTarget(name: "facectl", dependencies: [
             "FaceVision", "FaceStore", "FaceAccess", "FaceCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

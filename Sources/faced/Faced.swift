@@ -19,6 +19,12 @@ struct Faced: AsyncParsableCommand {
               faced --source mjpeg:/srv/replay.mjpeg --db /tmp/faced.db --exit-at-end
               faced --source dir:/srv/frames --fps 15 --action /usr/local/bin/open-door --action-arg front
               faced --source v4l2:/dev/video0 --size 1280x720 --fps 30 --format auto
+              faced --config /etc/faced/faced.toml
+              faced --check-config /etc/faced/faced.toml
+
+            Every setting can come from the config file (its key is given in brackets); a flag \
+            overrides the file. Unknown keys, wrong types and out-of-range values are errors that name \
+            the key and its line.
 
             A camera that is missing, unplugged or stalls does not stop faced: it logs camera_lost in the \
             audit log, retries with backoff (0.5 s doubling to 10 s) and logs camera_restored when the \
@@ -30,134 +36,133 @@ struct Faced: AsyncParsableCommand {
         version: FacedVersion.string
     )
 
-    @Option(help: ArgumentHelp("Frame source: v4l2:DEVICE (a camera, e.g. v4l2:/dev/video0 or a /dev/v4l/by-id link), dir:PATH or mjpeg:PATH.",
-                               valueName: "source"))
-    var source: String
+    @Option(help: ArgumentHelp("Config file (default $FACED_CONFIG, then \(DaemonOptions.defaultConfigPath) if it exists). Flags override it.",
+                               valueName: "path"))
+    var config: String?
 
-    @Option(help: "Camera: the frame rate to ask for (default 30). Replay: pace at this rate; without it every frame is processed as fast as possible.")
+    @Flag(help: "Check the config file (--config, or the PATH argument) and the flags, print the effective settings, and exit.")
+    var checkConfig = false
+
+    @Argument(help: ArgumentHelp("With --check-config: the config file to check.", valueName: "path"))
+    var checkPath: String?
+
+    @Option(help: ArgumentHelp("Frame source: v4l2:DEVICE (a camera, e.g. v4l2:/dev/video0 or a /dev/v4l/by-id link), dir:PATH or mjpeg:PATH. [camera.source]",
+                               valueName: "source"))
+    var source: String?
+
+    @Option(help: "Camera: the frame rate to ask for (default 30). Replay: pace at this rate; without it every frame is processed as fast as possible. [camera.fps]")
     var fps: Double?
 
-    @Option(help: ArgumentHelp("Camera: the frame size to ask for; the driver may grant another.", valueName: "WxH"))
-    var size = "1280x720"
+    @Option(help: ArgumentHelp("Camera: the frame size to ask for (default 1280x720); the driver may grant another. [camera.size]", valueName: "WxH"))
+    var size: String?
 
-    @Option(help: ArgumentHelp("Camera: pixel format: auto (MJPEG, then YUYV, then GREY, then RGB via libv4l2), mjpeg, yuyv, grey or rgb.",
+    @Option(help: ArgumentHelp("Camera: pixel format: auto (default: MJPEG, then YUYV, then GREY, then RGB via libv4l2), mjpeg, yuyv, grey or rgb. [camera.format]",
                                valueName: "format"))
-    var format = "auto"
+    var format: String?
 
-    @Option(help: ArgumentHelp("Camera: manual exposure in the driver's units (UVC: 100 µs); default auto.", valueName: "n"))
+    @Option(help: ArgumentHelp("Camera: manual exposure in the driver's units (UVC: 100 µs); default auto. [camera.exposure]", valueName: "n"))
     var exposure: Int?
 
-    @Option(help: ArgumentHelp("Camera: manual gain; default auto.", valueName: "n"))
+    @Option(help: ArgumentHelp("Camera: manual gain; default auto. [camera.gain]", valueName: "n"))
     var gain: Int?
 
-    @Option(help: ArgumentHelp("Camera: power-line filter: 50, 60, off or auto.", valueName: "hz"))
+    @Option(help: ArgumentHelp("Camera: power-line filter: 50, 60, off or auto. [camera.power_line]", valueName: "hz"))
     var powerLine: String?
 
-    @Option(help: ArgumentHelp("Gallery and audit-log database (default $FACED_DB, then \(FaceStore.defaultPath)).", valueName: "path"))
+    @Option(help: ArgumentHelp("Gallery and audit-log database (default $FACED_DB, then \(FaceStore.defaultPath)). [database]", valueName: "path"))
     var db: String?
 
-    @Option(help: ArgumentHelp("Directory with the dlib models.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Directory with the dlib models. [models]", valueName: "dir"))
     var models: String?
 
-    @Option(help: "Camera name written with every event.")
-    var camera = "door"
+    @Option(help: ArgumentHelp("Camera name written with every event (default door). [camera.name]", valueName: "name"))
+    var camera: String?
 
-    @Option(help: ArgumentHelp("Smallest face to look for, in pixels.", valueName: "px"))
-    var minFace = 80
+    @Option(help: ArgumentHelp("Smallest face to look for, in pixels (default 80). [detection.min_face]", valueName: "px"))
+    var minFace: Int?
 
-    @Option(help: "Face detector: hog or cnn.")
-    var detector = "hog"
+    @Option(help: ArgumentHelp("Face detector: hog (default) or cnn. [detection.detector]", valueName: "detector"))
+    var detector: String?
 
-    @Option(help: "Security level: relaxed, standard or strict.")
-    var level = "standard"
+    @Option(help: ArgumentHelp("Security level: relaxed, standard (default) or strict. [policy.level]", valueName: "level"))
+    var level: String?
 
-    @Option(help: ArgumentHelp("Evidence: K matching frames among the last M, as K/M.", valueName: "K/M"))
-    var evidence = "3/5"
+    @Option(help: ArgumentHelp("Evidence: K matching frames among the last M, as K/M (default 3/5). [policy.evidence]", valueName: "K/M"))
+    var evidence: String?
 
-    @Option(help: ArgumentHelp("No second grant for the same person within this many seconds.", valueName: "seconds"))
-    var cooldown: Double = 10
+    @Option(help: ArgumentHelp("No second grant for the same person within this many seconds (default 10). [policy.cooldown]", valueName: "seconds"))
+    var cooldown: Double?
 
-    @Option(help: ArgumentHelp("Time zone for schedules (IANA name).", valueName: "zone"))
-    var timezone = TimeZone.current.identifier
+    @Option(help: ArgumentHelp("Time zone for schedules, IANA name (default the system's). [policy.timezone]", valueName: "zone"))
+    var timezone: String?
 
-    @Option(help: ArgumentHelp("Keep face snapshots of unknown and denied visitors here.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Keep face snapshots of unknown and denied visitors here. [snapshots.directory]", valueName: "dir"))
     var snapshots: String?
 
-    @Flag(help: "Keep snapshots of granted visitors too.")
-    var snapshotGranted = false
+    @Flag(inversion: .prefixedNo, help: "Keep snapshots of granted visitors too (default no). [snapshots.granted]")
+    var snapshotGranted: Bool?
 
-    @Option(help: ArgumentHelp("Delete snapshots older than this many days.", valueName: "days"))
-    var snapshotRetentionDays = 30
+    @Option(help: ArgumentHelp("Delete snapshots older than this many days (default 30). [snapshots.retention_days]", valueName: "days"))
+    var snapshotRetentionDays: Int?
 
-    @Option(help: ArgumentHelp("Program to run on a grant (absolute path; no shell).", valueName: "path"))
+    @Option(help: ArgumentHelp("Program to run on a grant (absolute path; no shell). [door.action]", valueName: "path"))
     var action: String?
 
-    @Option(help: ArgumentHelp("An argument for the action program; repeat for several.", valueName: "arg"))
+    @Option(help: ArgumentHelp("An argument for the action program; repeat for several. [door.args]", valueName: "arg"))
     var actionArg: [String] = []
 
-    @Option(help: ArgumentHelp("Kill the action program after this many seconds.", valueName: "seconds"))
-    var actionTimeout: Double = 5
+    @Option(help: ArgumentHelp("Kill the action program after this many seconds (default 5). [door.timeout]", valueName: "seconds"))
+    var actionTimeout: Double?
 
-    @Option(help: ArgumentHelp("Log frames processed, rate and time per frame this often (0: never).", valueName: "seconds"))
-    var statsInterval: Double = 300
+    @Option(help: ArgumentHelp("Log frames processed, rate and time per frame this often; 0: never (default 300). [log.stats_interval]",
+                               valueName: "seconds"))
+    var statsInterval: Double?
 
     @Flag(help: "Exit when a finite source ends (replays), after pending actions finish.")
     var exitAtEnd = false
 
-    func settings() throws -> PipelineSettings {
-        guard let detector = FaceDetector(rawValue: detector) else { throw ValidationError("unknown --detector '\(self.detector)'; use hog or cnn") }
-        guard let level = SecurityLevel.named(level) else {
-            throw ValidationError("unknown --level '\(level)'; use relaxed, standard or strict")
-        }
-        let km = evidence.split(separator: "/").compactMap { Int($0) }
-        guard km.count == 2, km[0] >= 1, km[1] >= km[0], km[1] <= 50 else {
-            throw ValidationError("--evidence must be K/M with 1 ≤ K ≤ M ≤ 50, e.g. 3/5")
-        }
-        guard let zone = TimeZone(identifier: timezone) else { throw ValidationError("unknown --timezone '\(timezone)'") }
-        guard cooldown >= 0 else { throw ValidationError("--cooldown must not be negative") }
-        guard snapshotRetentionDays >= 1 else { throw ValidationError("--snapshot-retention-days must be at least 1") }
-        guard (20 ... 2000).contains(minFace) else { throw ValidationError("--min-face must be between 20 and 2000 pixels") }
-        var door: DoorAction?
-        if let action {
-            guard action.hasPrefix("/") else { throw ValidationError("--action needs an absolute path, got '\(action)'") }
-            guard FileManager.default.isExecutableFile(atPath: action) else {
-                throw ValidationError("--action \(action) is not an executable file")
-            }
-            guard actionTimeout > 0 else { throw ValidationError("--action-timeout must be positive") }
-            door = DoorAction(argv: [action] + actionArg, timeout: .milliseconds(Int64(actionTimeout * 1000)))
-        }
-        let policy = Policy(level: level, evidence: EvidenceRule(required: km[0], window: km[1]), cooldown: cooldown, timeZone: zone)
-        return PipelineSettings(camera: camera, minFace: minFace, detector: detector, policy: policy,
-                                snapshotDirectory: snapshots, snapshotGranted: snapshotGranted,
-                                snapshotRetentionDays: snapshotRetentionDays, doorAction: door)
+    var flags: DaemonOptions {
+        var o = DaemonOptions()
+        o.source = source; o.fps = fps; o.size = size; o.format = format; o.exposure = exposure; o.gain = gain
+        o.powerLine = powerLine; o.camera = camera; o.db = db; o.models = models; o.minFace = minFace; o.detector = detector
+        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.timezone = timezone; o.snapshots = snapshots
+        o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
+        o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
+        return o
     }
 
-    func cameraRequest() throws -> CameraRequest {
-        guard let (width, height) = CameraRequest.parseSize(size) else {
-            throw ValidationError("--size must be WIDTHxHEIGHT with even numbers, e.g. 1280x720; got '\(size)'")
-        }
-        guard let choice = CameraFormatChoice(rawValue: format) else {
-            throw ValidationError("unknown --format '\(format)'; use auto, mjpeg, yuyv, grey or rgb")
-        }
-        var line: PowerLineFrequency?
-        if let powerLine {
-            guard let parsed = PowerLineFrequency(rawValue: powerLine) else { throw ValidationError("unknown --power-line '\(powerLine)'; use 50, 60, off or auto") }
-            line = parsed
-        }
-        if let fps, !(fps > 0 && fps <= 240) { throw ValidationError("--fps must be between 0 and 240") }
-        return CameraRequest(path: "", width: width, height: height, fps: fps ?? 30, format: choice,
-                             controls: CameraControls(exposure: exposure, gain: gain, powerLine: line))
+    /// The config file to read: --config, the --check-config argument, $FACED_CONFIG, or the
+    /// default path when it exists.
+    var configPath: String? {
+        if let path = config ?? checkPath ?? ProcessInfo.processInfo.environment["FACED_CONFIG"] { return path }
+        return FileManager.default.fileExists(atPath: DaemonOptions.defaultConfigPath) ? DaemonOptions.defaultConfigPath : nil
+    }
+
+    func validate() throws {
+        if checkPath != nil && !checkConfig { throw ValidationError("a PATH argument goes with --check-config; use --config PATH to run with a file") }
+    }
+
+    func options() throws -> DaemonOptions {
+        try flags.checkFlags()
+        let file = try configPath.map { try DaemonOptions(configFile: $0) } ?? DaemonOptions()
+        return flags.overriding(file)
     }
 
     func run() async throws {
         do {
-            let settings = try settings()
-            let spec = try SourceSpec(parsing: source)
-            let camera = try cameraRequest()
-            let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: settings.detector == .cnn)
-            let store = try FaceStore(path: FaceStore.resolvePath(db), create: true)
+            let options = try options()
+            if checkConfig {
+                _ = try options.resolve()
+                print("# effective settings" + (configPath.map { " from \($0) and the flags" } ?? " from the flags"))
+                print(options.withDefaults().effectiveText, terminator: "")
+                return
+            }
+            let setup = try options.resolve()
+            let settings = setup.settings, camera = setup.camera
+            let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(setup.models)), loadCNN: settings.detector == .cnn)
+            let store = try FaceStore(path: FaceStore.resolvePath(setup.database), create: true)
             let health = CameraHealthLog(store: store, camera: settings.camera)
-            let frames = try spec.open(fps: fps, camera: camera) { change in
+            let frames = try setup.source.open(fps: setup.fps, camera: camera) { change in
                 switch change {
                 case let .streaming(format):
                     let asked = format.width == camera.width && format.height == camera.height ? ""
@@ -174,8 +179,8 @@ struct Faced: AsyncParsableCommand {
             }
             let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
             log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
-            var runner = Runner(pipeline: pipeline, source: frames, latestWins: fps != nil || spec.isLive, report: report)
-            if statsInterval > 0 { runner.progressInterval = .milliseconds(Int64(statsInterval * 1000)) }
+            var runner = Runner(pipeline: pipeline, source: frames, latestWins: setup.fps != nil || setup.source.isLive, report: report)
+            if setup.statsInterval > 0 { runner.progressInterval = .milliseconds(Int64(setup.statsInterval * 1000)) }
             runner.progress = { log("stats: \($0.description)") }
             try await runner.run()
             log("source ended after \(pipeline.framesProcessed) frames")
@@ -183,8 +188,6 @@ struct Faced: AsyncParsableCommand {
                 log("waiting (no --exit-at-end); stop with Ctrl-C")
                 while true { try await Task.sleep(for: .seconds(3600)) }
             }
-        } catch let error as ValidationError {
-            throw error
         } catch {
             log(String(describing: error))
             throw ExitCode(1)

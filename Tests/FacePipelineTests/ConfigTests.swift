@@ -1,0 +1,86 @@
+import FaceAccess
+import FaceCapture
+import FacePipeline
+import FaceTestSupport
+import Foundation
+import Testing
+
+@Suite struct ConfigTests {
+    static let example = Fixtures.root.appendingPathComponent("systemd/faced.toml").path
+
+    func parse(_ text: String) throws -> DaemonOptions { try DaemonOptions(configText: text, file: "faced.toml") }
+
+    func error(_ text: String) -> ConfigError? {
+        do { _ = try parse(text); return nil } catch let error as ConfigError { return error } catch { return nil }
+    }
+
+    @Test func theShippedExampleReadsAndResolves() throws {
+        let options = try DaemonOptions(configFile: Self.example)
+        #expect(options.source == "v4l2:/dev/video0" && options.minFace == 80 && options.level == "standard")
+        #expect(options.snapshots == "/var/lib/faced/snapshots" && options.snapshotGranted == false && options.actionTimeout == 5)
+        let setup = try options.resolve()
+        #expect(setup.source == .v4l2("/dev/video0"))
+        #expect(setup.camera.width == 1280 && setup.camera.height == 720 && setup.camera.fps == 30)
+        #expect(setup.settings.policy.evidence == EvidenceRule(required: 3, window: 5))
+        #expect(setup.database == "/var/lib/faced/faced.db")
+    }
+
+    @Test func anUnknownKeyIsNamedWithItsLine() {
+        let e = error("""
+            [policy]
+            level = "strict"
+
+            levle = "relaxed"
+            """)
+        #expect(e?.line == 4 && e?.key == "policy.levle")
+        #expect(e?.description == "faced.toml:4: policy.levle: unknown key; [policy] takes level, evidence, cooldown, timezone")
+        let section = error("database = \"/tmp/x.db\"\n[camrea]\nsource = \"v4l2:/dev/video0\"\n")
+        #expect(section?.line == 2 && section?.key == "camrea" && section?.message.hasPrefix("unknown section") == true)
+    }
+
+    @Test func aWrongTypeIsNamedWithItsLine() {
+        let e = error("[camera]\nsource = \"v4l2:/dev/video0\"\nfps = \"thirty\"\n")
+        #expect(e?.description == "faced.toml:3: camera.fps: must be a number, got string")
+        let int = error("[detection]\nmin_face = 80.5\n")
+        #expect(int?.line == 2 && int?.key == "detection.min_face" && int?.message == "must be an integer, got floating-point number")
+        let flag = error("[snapshots]\ngranted = \"yes\"\n")
+        #expect(flag?.key == "snapshots.granted" && flag?.message == "must be true or false, got string")
+    }
+
+    @Test func anOutOfRangeValueIsNamedWithItsLine() {
+        let e = error("# door\n\n[detection]\nmin_face = 5\n")
+        #expect(e?.description == "faced.toml:4: detection.min_face: must be between 20 and 2000, got 5")
+        #expect(error("[policy]\nlevel = \"paranoid\"\n")?.message == "must be one of relaxed, standard, strict, got \"paranoid\"")
+        #expect(error("[policy]\nevidence = \"5/3\"\n")?.key == "policy.evidence")
+        #expect(error("[policy]\ntimezone = \"Mars/Olympus\"\n")?.key == "policy.timezone")
+        #expect(error("[door]\naction = \"open-door\"\n")?.message == "must be an absolute path, got \"open-door\"")
+    }
+
+    @Test func aSyntaxErrorGivesItsLine() {
+        let e = error("[camera]\nsource = \"v4l2:/dev/video0\n")
+        #expect(e?.line == 2 && e?.key == nil)
+    }
+
+    @Test func flagsOverrideTheFileAndAreCheckedByTheirName() throws {
+        let file = try parse("[policy]\nlevel = \"strict\"\ncooldown = 30\n[camera]\nsource = \"v4l2:/dev/video0\"\n")
+        var flags = DaemonOptions()
+        flags.level = "relaxed"
+        let merged = flags.overriding(file)
+        #expect(merged.level == "relaxed" && merged.cooldown == 30 && merged.source == "v4l2:/dev/video0")
+        flags.minFace = 5
+        #expect(throws: OptionError(message: "--min-face must be between 20 and 2000, got 5")) { try flags.checkFlags() }
+        #expect(throws: OptionError.self) { try DaemonOptions().resolve() }
+    }
+
+    @Test func facedChecksAConfigAndPrintsTheEffectiveSettings() throws {
+        let dir = try TempDirectory()
+        let good = try Binaries.run("faced", ["--check-config", Self.example, "--level", "strict"])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("level = \"strict\"") && good.stdout.contains("source = \"v4l2:/dev/video0\""))
+        let broken = try dir.write("faced.toml", Array("[detection]\nmin_face = \"big\"\n".utf8))
+        let bad = try Binaries.run("faced", ["--check-config", broken])
+        #expect(bad.status == 1 && bad.stderr == "faced: \(broken):2: detection.min_face: must be an integer, got string\n", "\(bad.stderr)")
+        let missing = try Binaries.run("faced", ["--config", dir.file("nope.toml"), "--source", "dir:/tmp"])
+        #expect(missing.status == 1 && missing.stderr == "faced: \(dir.file("nope.toml")): no such file\n")
+    }
+}
