@@ -3,7 +3,17 @@ SWIFT ?= swift
 FACED_MODELS ?= $(CURDIR)/Models
 export FACED_MODELS
 
-.PHONY: setup build release test demo bench calibrate clean
+PREFIX ?= /usr
+DESTDIR ?=
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+SHAREDIR = $(DESTDIR)$(PREFIX)/share/faced
+UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(DESTDIR)$(PREFIX)/lib/sysusers.d
+TMPFILESDIR = $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+CONFDIR = $(DESTDIR)/etc/faced
+EXAMPLE_CONFIG = sed 's|/usr/share/faced/models|$(PREFIX)/share/faced/models|' systemd/faced.toml
+
+.PHONY: setup build release test demo bench calibrate clean install uninstall
 
 setup:
 	scripts/setup.sh
@@ -33,3 +43,33 @@ calibrate: release
 
 clean:
 	rm -rf .build
+
+# Installs the release binaries, the models, the unit, the sysusers and tmpfiles snippets, and
+# the example config (never over an existing one). Without DESTDIR, as root on a systemd
+# machine, it also creates the faced user and /var/lib/faced and reloads systemd.
+install: release
+	install -d $(BINDIR) $(SHAREDIR)/models $(UNITDIR) $(SYSUSERSDIR) $(TMPFILESDIR) $(CONFDIR)
+	install -m 0755 .build/release/faced .build/release/facectl $(BINDIR)/
+	install -m 0644 Models/*.dat $(SHAREDIR)/models/
+	sed 's|/usr/bin/faced|$(PREFIX)/bin/faced|' systemd/faced.service > $(UNITDIR)/faced.service
+	chmod 0644 $(UNITDIR)/faced.service
+	install -m 0644 systemd/faced.sysusers $(SYSUSERSDIR)/faced.conf
+	install -m 0644 systemd/faced.tmpfiles $(TMPFILESDIR)/faced.conf
+	test -e $(CONFDIR)/faced.toml || $(EXAMPLE_CONFIG) > $(CONFDIR)/faced.toml
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ "$$(id -u)" = 0 ]; then \
+	  systemd-sysusers faced.conf && systemd-tmpfiles --create faced.conf && systemctl daemon-reload; \
+	  echo "installed; edit /etc/faced/faced.toml, then: systemctl enable --now faced"; \
+	fi
+
+# Removes what install put in place. An edited /etc/faced/faced.toml stays; the gallery in
+# /var/lib/faced always stays.
+uninstall:
+	rm -f $(BINDIR)/faced $(BINDIR)/facectl $(UNITDIR)/faced.service $(SYSUSERSDIR)/faced.conf $(TMPFILESDIR)/faced.conf
+	rm -rf $(SHAREDIR)
+	if $(EXAMPLE_CONFIG) | cmp -s - $(CONFDIR)/faced.toml; then rm -f $(CONFDIR)/faced.toml; \
+	  else test ! -e $(CONFDIR)/faced.toml || echo "kept $(CONFDIR)/faced.toml: it was edited"; fi
+	@# Directories, deepest first, only where empty: under a real / they are not.
+	@for d in $(CONFDIR) $(UNITDIR) $(DESTDIR)$(PREFIX)/lib/systemd $(SYSUSERSDIR) $(TMPFILESDIR) $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/share $(BINDIR) $(DESTDIR)$(PREFIX) $(patsubst %/,%,$(dir $(DESTDIR)$(PREFIX))) $(DESTDIR)/etc; do \
+	  [ -d "$$d" ] && rmdir --ignore-fail-on-non-empty "$$d"; true; done
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ "$$(id -u)" = 0 ]; then systemctl daemon-reload; fi

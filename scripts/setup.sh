@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libdlib-dev libopenblas-dev liblapack-dev
   libturbojpeg0-dev libpng-dev
   libv4l-dev v4l-utils libsqlite3-dev libsystemd-dev
-  python3-pip unzip sqlite3
+  python3-pip unzip sqlite3 systemd
 )
 
 install_apt() {
