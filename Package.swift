@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -52,14 +54,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "FacePipeline", dependencies: [
-            "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", .product(name: "TOMLKit", package: "TOMLKit"),
+            "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", "CSystemd", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .executableTarget(name: "facectl", dependencies: [
             "FaceVision", "FaceStore", "FaceAccess", "FaceCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "faced", dependencies: [
             "FaceAccess", "FacePipeline", "FaceCapture", "FaceStore", "FaceVision",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "facebench", dependencies: [

@@ -11,6 +11,8 @@ public enum CameraHealth: Sendable, Equatable {
     case restored(StreamFormat, downtime: Double)
     /// Requested controls the camera lacks, or that it reset and were re-applied.
     case controls(missing: [String], reapplied: [String])
+    /// Another attempt to open a lost camera failed: capture is alive, the camera still gone.
+    case retrying
 }
 
 /// Frames from a V4L2 camera. A capture thread owns the device: it polls with a timeout, copies
@@ -96,6 +98,8 @@ private struct CaptureLoop: @unchecked Sendable {
                 if lostAt == nil {
                     lostAt = Date()
                     onHealth(.lost(reason: error.description))
+                } else {
+                    onHealth(.retrying)
                 }
             } catch {
                 continuation.finish(throwing: error)

@@ -29,7 +29,7 @@ public struct CameraHealthLog: Sendable {
         case let .lost(reason): try append("camera_lost", at: time, detail: reason)
         case let .restored(format, downtime):
             try append("camera_restored", at: time, detail: String(format: "streaming %@ again after %.1f s", format.description, downtime))
-        case .streaming, .controls: nil
+        case .streaming, .controls, .retrying: nil
         }
     }
 }

@@ -12,6 +12,10 @@ public struct Runner {
     /// How often to call `progress` (nil: never).
     public var progressInterval: Duration?
     public var progress: (PipelineProgress) -> Void = { _ in }
+    /// Called after every processed frame: proof of progress for a watchdog.
+    public var afterFrame: () -> Void = {}
+    /// Stops the run between two frames: the frame in hand is decided and logged first.
+    public let stopper = RunStopper()
 
     public init(pipeline: Pipeline, source: any FrameSource, latestWins: Bool, report: @escaping (AuditEvent) -> Void) {
         self.pipeline = pipeline
@@ -22,6 +26,7 @@ public struct Runner {
 
     private func processed(_ frame: Frame, _ tally: inout PipelineProgress.Tally) throws {
         for event in try pipeline.process(frame) { report(event) }
+        afterFrame()
         guard let interval = progressInterval else { return }
         if let summary = tally.take(pipeline, every: interval) { progress(summary) }
     }
@@ -30,22 +35,64 @@ public struct Runner {
         if latestWins {
             let slot = LatestFrameSlot()
             let source = source
+            let stopper = stopper
             let producer = Task {
                 defer { Task { await slot.end() } }
-                for try await frame in source.frames() { await slot.put(frame) }
+                for try await frame in source.frames() where !stopper.isStopped { await slot.put(frame) }
+            }
+            stopper.onStop {
+                producer.cancel()
+                Task { await slot.end() }
             }
             var tally = PipelineProgress.Tally()
-            while let frame = await slot.take() {
+            while let frame = await slot.take(), !stopper.isStopped {
                 try processed(frame, &tally)
             }
-            try await producer.value
+            if stopper.isStopped {
+                // Cancelled on purpose: its CancellationError is no failure.
+                producer.cancel()
+                _ = try? await producer.value
+            } else {
+                try await producer.value
+            }
         } else {
             var tally = PipelineProgress.Tally()
             for try await frame in source.frames() {
+                if stopper.isStopped { break }
                 try processed(frame, &tally)
             }
         }
         for event in try await pipeline.finish(at: Date()) { report(event) }
+    }
+}
+
+/// Asks a run to end: thread-safe, callable from a signal handler's task.
+public final class RunStopper: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var actions = [@Sendable () -> Void]()
+
+    public init() {}
+
+    public var isStopped: Bool { lock.withLock { stopped } }
+
+    public func stop() {
+        let run: [@Sendable () -> Void] = lock.withLock {
+            stopped = true
+            defer { actions.removeAll() }
+            return actions
+        }
+        for action in run { action() }
+    }
+
+    /// Runs `action` on stop, or now if already stopped.
+    func onStop(_ action: @escaping @Sendable () -> Void) {
+        let now: Bool = lock.withLock {
+            if stopped { return true }
+            actions.append(action)
+            return false
+        }
+        if now { action() }
     }
 }
 

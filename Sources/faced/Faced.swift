@@ -5,6 +5,8 @@ import FacePipeline
 import FaceStore
 import FaceVision
 import Foundation
+import Logging
+import ServiceLifecycle
 
 @main
 struct Faced: AsyncParsableCommand {
@@ -158,6 +160,8 @@ struct Faced: AsyncParsableCommand {
                 return
             }
             let setup = try options.resolve()
+            SystemdNotifier.unblockSignals()
+            let notifier = SystemdNotifier()
             let settings = setup.settings, camera = setup.camera
             let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(setup.models)), loadCNN: settings.detector == .cnn)
             let store = try FaceStore(path: FaceStore.resolvePath(setup.database), create: true)
@@ -168,26 +172,50 @@ struct Faced: AsyncParsableCommand {
                     let asked = format.width == camera.width && format.height == camera.height ? ""
                         : " (asked for \(camera.width)x\(camera.height))"
                     log("camera streaming: \(format)\(asked)")
-                case let .lost(reason): log("camera lost: \(reason); retrying")
-                case let .restored(format, downtime): log(String(format: "camera back after %.1f s: %@", downtime, format.description))
+                    notifier.ready(status: "camera streaming \(format)")
+                case let .lost(reason):
+                    log("camera lost: \(reason); retrying")
+                    // Running and logging, without a picture: systemd should not wait for the camera.
+                    notifier.ready(status: "waiting for the camera: \(reason)")
+                    notifier.status("camera lost: \(reason)")
+                case let .restored(format, downtime):
+                    log(String(format: "camera back after %.1f s: %@", downtime, format.description))
+                    notifier.status("camera streaming \(format)")
                 case let .controls(missing, reapplied):
                     if !missing.isEmpty { log("camera lacks controls: \(missing.joined(separator: ", "))") }
                     if !reapplied.isEmpty { log("camera reset \(reapplied.joined(separator: ", ")); set again") }
+                case .retrying:
+                    notifier.alive()
                 }
                 do { if let event = try health.record(change) { log("event \(event.id!): \(event.reason!)") } }
                 catch { log("could not log camera health: \(error)") }
             }
             let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
             log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
-            var runner = Runner(pipeline: pipeline, source: frames, latestWins: setup.fps != nil || setup.source.isLive, report: report)
-            if setup.statsInterval > 0 { runner.progressInterval = .milliseconds(Int64(setup.statsInterval * 1000)) }
-            runner.progress = { log("stats: \($0.description)") }
-            try await runner.run()
-            log("source ended after \(pipeline.framesProcessed) frames")
-            guard exitAtEnd else {
-                log("waiting (no --exit-at-end); stop with Ctrl-C")
-                while true { try await Task.sleep(for: .seconds(3600)) }
+            if !setup.source.isLive { notifier.ready(status: "reading \(frames.name)") }
+            var lastDecision = "none yet"
+            var runner = Runner(pipeline: pipeline, source: frames, latestWins: setup.fps != nil || setup.source.isLive) { event in
+                report(event)
+                if event.kind == .decision {
+                    lastDecision = "\(event.decision ?? "?") \(event.personName ?? "") at \(event.time)"
+                    notifier.status("last decision: \(lastDecision)")
+                }
             }
+            if setup.statsInterval > 0 { runner.progressInterval = .milliseconds(Int64(setup.statsInterval * 1000)) }
+            runner.progress = {
+                log("stats: \($0.description)")
+                notifier.status(String(format: "%.1f fps; last decision: %@", $0.fps, lastDecision))
+            }
+            runner.afterFrame = { notifier.alive() }
+            let service = DaemonService(runner: runner, notifier: notifier, exitAtEnd: exitAtEnd)
+            var groupSettings = ServiceGroupConfiguration(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                logger: Logger(label: "faced") { _ in SwiftLogNoOpLogHandler() })
+            groupSettings.gracefulShutdownSignals = [.sigterm, .sigint]
+            let group = ServiceGroup(configuration: groupSettings)
+            try await group.run()
+            if let error = service.failure.value { throw error }
+            if runner.stopper.isStopped { log("stopped after \(pipeline.framesProcessed) frames") }
         } catch {
             log(String(describing: error))
             throw ExitCode(1)
@@ -207,4 +235,43 @@ struct Faced: AsyncParsableCommand {
 
 func log(_ message: String) {
     FileHandle.standardError.write(Data(("faced: " + message + "\n").utf8))
+}
+
+/// The pipeline run as a ServiceLifecycle service: SIGTERM or SIGINT stops it between two frames,
+/// so the frame in hand is decided and its event written before faced exits 0.
+/// Unchecked: the runner and its pipeline are used by the service's one task only.
+struct DaemonService: Service, @unchecked Sendable {
+    let runner: Runner
+    let notifier: SystemdNotifier
+    let exitAtEnd: Bool
+    let failure = ErrorBox()
+
+    func run() async {
+        let stopper = runner.stopper, notifier = notifier
+        await withGracefulShutdownHandler {
+            do {
+                try await runner.run()
+                if !stopper.isStopped { log("source ended after \(runner.pipeline.framesProcessed) frames") }
+                if !exitAtEnd && !stopper.isStopped {
+                    log("waiting (no --exit-at-end); stop with Ctrl-C or SIGTERM")
+                    try? await gracefulShutdown()
+                }
+            } catch {
+                failure.value = error
+            }
+        } onGracefulShutdown: {
+            log("stopping: finishing the frame in hand")
+            notifier.stopping()
+            stopper.stop()
+        }
+    }
+}
+
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+    var value: Error? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }

@@ -1,0 +1,81 @@
+import FacePipeline
+import FaceStore
+import FaceTestSupport
+import Foundation
+import Testing
+
+/// faced under a systemd-like supervisor: the test owns $NOTIFY_SOCKET and reads what faced says.
+@Suite struct LifecycleTests {
+    /// A datagram socket bound at `path`, read with a short timeout.
+    final class NotifySocket {
+        let fd: Int32
+        private(set) var messages = [String]()
+
+        init(path: String) throws {
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, byte) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            #expect(bound == 0, "bind \(path): \(errno)")
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        deinit { close(fd) }
+
+        /// Reads until `done` holds for what arrived, or `seconds` pass.
+        func read(until done: ([String]) -> Bool, seconds: Double) {
+            let end = Date().addingTimeInterval(seconds)
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !done(messages), Date() < end {
+                let n = recv(fd, &buffer, buffer.count, 0)
+                if n > 0 { messages.append(String(decoding: buffer[0 ..< n], as: UTF8.self)) }
+            }
+        }
+
+        func saw(_ line: String) -> Bool { messages.contains { $0.split(separator: "\n").contains(Substring(line)) } }
+    }
+
+    @Test func readyWatchdogAndStoppingAroundASIGTERM() throws {
+        let dir = try TempDirectory()
+        let db = dir.file("faced.db")
+        let (bytes, _) = try ReplayBuilder().build([
+            .empty(frames: 10), .photo(try Fixtures.image("obama3.jpg"), frames: 200),
+        ])
+        let replay = try dir.write("door.mjpeg", bytes)
+        let enrolled = try Binaries.run("facectl", ["enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"), "--db", db])
+        #expect(enrolled.status == 0)
+        let notify = try NotifySocket(path: dir.file("notify"))
+
+        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--fps", "10", "--db", db])
+        var env = faced.environment ?? [:]
+        env["NOTIFY_SOCKET"] = dir.file("notify")
+        env["WATCHDOG_USEC"] = "400000"
+        faced.environment = env
+        let err = Pipe()
+        faced.standardError = err
+        try faced.run()
+        defer { if faced.isRunning { kill(faced.processIdentifier, SIGKILL) } }
+
+        notify.read(until: { _ in notify.saw("READY=1") && notify.messages.filter { $0 == "WATCHDOG=1" }.count >= 3 }, seconds: 60)
+        #expect(notify.saw("READY=1"), "\(notify.messages)")
+        #expect(notify.messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "pings while frames flow: \(notify.messages)")
+        notify.read(until: { _ in notify.messages.contains { $0.hasPrefix("STATUS=last decision: granted obama") } }, seconds: 30)
+
+        kill(faced.processIdentifier, SIGTERM)
+        notify.read(until: { _ in notify.saw("STOPPING=1") }, seconds: 20)
+        faced.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(notify.saw("STOPPING=1"), "\(notify.messages)")
+        #expect(faced.terminationReason == .exit && faced.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("stopping: finishing the frame in hand") && stderr.contains("stopped after"), "\(stderr)")
+        let store = try FaceStore(path: db, create: false)
+        #expect(try store.events(EventFilter(decision: "granted")).count == 1)
+        #expect(try store.verifyChain().firstBreak == nil)
+    }
+}
