@@ -4,19 +4,22 @@ import Foundation
 public struct MJPEGFileSource: FrameSource {
     public let path: String
     public let fps: Double?
+    /// Start over at the end, for demos and tests: the stream never ends.
+    public let loop: Bool
     public var name: String { "mjpeg:\(path)" }
 
-    public init(path: String, fps: Double? = nil) throws {
+    public init(path: String, fps: Double? = nil, loop: Bool = false) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FrameSourceError.notFound(path) }
         guard !isDirectory.boolValue else { throw FrameSourceError.unreadable(path, reason: "is a directory, not an MJPEG file") }
         self.path = path
         self.fps = fps
+        self.loop = loop
     }
 
     /// Pulled one at a time: the file is read in 1 MiB chunks only as frames are asked for.
     public func frames() -> AsyncThrowingStream<Frame, Error> {
-        let reader = Reader(path: path)
+        let reader = Reader(path: path, loop: loop)
         let fps = fps
         return AsyncThrowingStream(unfolding: {
             guard let (index, jpeg) = try reader.next() else { return nil }
@@ -28,6 +31,7 @@ public struct MJPEGFileSource: FrameSource {
     /// The file handle, the splitter and frames cut but not yet handed out; one consumer only.
     final class Reader: @unchecked Sendable {
         let path: String
+        let loop: Bool
         let start = ContinuousClock.now
         private var handle: FileHandle?
         private var opened = false
@@ -35,7 +39,10 @@ public struct MJPEGFileSource: FrameSource {
         private var ready = [[UInt8]]()
         private var index = 0
 
-        init(path: String) { self.path = path }
+        init(path: String, loop: Bool) {
+            self.path = path
+            self.loop = loop
+        }
         deinit { try? handle?.close() }
 
         func next() throws -> (Int, [UInt8])? {
@@ -49,7 +56,13 @@ public struct MJPEGFileSource: FrameSource {
                     splitter.finish()
                     try? handle.close()
                     self.handle = nil
-                    if index == 0 { throw FrameSourceError.unreadable(path, reason: "holds no complete JPEG frame") }
+                    if index == 0 && ready.isEmpty { throw FrameSourceError.unreadable(path, reason: "holds no complete JPEG frame") }
+                    if loop && ready.isEmpty {
+                        splitter = MJPEGSplitter()
+                        self.handle = FileHandle(forReadingAtPath: path)
+                        if self.handle == nil { throw FrameSourceError.unreadable(path, reason: "cannot open the file") }
+                        continue
+                    }
                     break
                 }
                 ready = splitter.push(chunk)

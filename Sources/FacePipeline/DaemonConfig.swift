@@ -30,6 +30,7 @@ public struct DaemonOptions: Sendable, Equatable {
     public var actionArgs: [String]?
     public var actionTimeout: Double?
     public var statsInterval: Double?
+    public var loop: Bool?
 
     public init() {}
 
@@ -121,6 +122,7 @@ public struct ConfigKey: Sendable {
         .string("camera.source", "--source", \.source, "v4l2:DEVICE, dir:PATH or mjpeg:PATH", valid: { text in
             (try? SourceSpec(parsing: text)) == nil ? "must be v4l2:DEVICE, dir:PATH or mjpeg:PATH, got \"\(text)\"" : nil
         }),
+        .bool("camera.loop", "--loop", \.loop, "replays: start over at the end (mjpeg: sources)"),
         .string("camera.name", "--camera", \.camera, "camera name written with every event"),
         .string("camera.size", "--size", \.size, "frame size to ask the camera for, WxH", valid: { text in
             CameraRequest.parseSize(text) == nil ? "must be WIDTHxHEIGHT with an even width, e.g. \"1280x720\", got \"\(text)\"" : nil
@@ -280,6 +282,7 @@ public struct DaemonSetup: Sendable {
     public var database: String?
     public var models: String?
     public var statsInterval: Double
+    public var loop: Bool
 }
 
 extension DaemonOptions {
@@ -316,6 +319,6 @@ extension DaemonOptions {
                                         snapshotRetentionDays: o.snapshotRetentionDays!, doorAction: door)
         // Replays are paced only when asked; a camera is asked for 30 fps unless told otherwise.
         return DaemonSetup(source: spec, fps: fps, camera: camera, settings: settings, database: db, models: models,
-                           statsInterval: o.statsInterval!)
+                           statsInterval: o.statsInterval!, loop: loop ?? false)
     }
 }

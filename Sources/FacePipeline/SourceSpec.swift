@@ -20,11 +20,11 @@ public enum SourceSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Opens the source. For a camera, `camera` gives size, rate, format and controls (its path is
     /// replaced by the spec's), and `onHealth` hears about losses and returns.
-    public func open(fps: Double?, camera: CameraRequest = CameraRequest(path: ""),
+    public func open(fps: Double?, loop: Bool = false, camera: CameraRequest = CameraRequest(path: ""),
                      onHealth: @escaping @Sendable (CameraHealth) -> Void = { _ in }) throws -> any FrameSource {
         switch self {
         case let .directory(path): return try ImageDirectorySource(path: path, fps: fps)
-        case let .mjpeg(path): return try MJPEGFileSource(path: path, fps: fps)
+        case let .mjpeg(path): return try MJPEGFileSource(path: path, fps: fps, loop: loop)
         case let .v4l2(path):
             var request = camera
             request.path = path

@@ -120,6 +120,9 @@ struct Faced: AsyncParsableCommand {
                                valueName: "seconds"))
     var statsInterval: Double?
 
+    @Flag(help: "Replay: start over at the end of an mjpeg: source (demos, tests). [camera.loop]")
+    var loop = false
+
     @Flag(help: "Exit when a finite source ends (replays), after pending actions finish.")
     var exitAtEnd = false
 
@@ -130,6 +133,7 @@ struct Faced: AsyncParsableCommand {
         o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.timezone = timezone; o.snapshots = snapshots
         o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
         o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
+        o.loop = loop ? true : nil
         return o
     }
 
@@ -166,7 +170,7 @@ struct Faced: AsyncParsableCommand {
             let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(setup.models)), loadCNN: settings.detector == .cnn)
             let store = try FaceStore(path: FaceStore.resolvePath(setup.database), create: true)
             let health = CameraHealthLog(store: store, camera: settings.camera)
-            let frames = try setup.source.open(fps: setup.fps, camera: camera) { change in
+            let frames = try setup.source.open(fps: setup.fps, loop: setup.loop, camera: camera) { change in
                 switch change {
                 case let .streaming(format):
                     let asked = format.width == camera.width && format.height == camera.height ? ""

@@ -78,4 +78,44 @@ import Testing
         #expect(try store.events(EventFilter(decision: "granted")).count == 1)
         #expect(try store.verifyChain().firstBreak == nil)
     }
+
+    /// The gallery changes under a running faced: the next visit of a newly enrolled person is
+    /// granted, with no restart.
+    @Test func enrollingWhileFacedRunsTakesEffectAtTheNextVisit() throws {
+        let dir = try TempDirectory()
+        let db = dir.file("faced.db")
+        let (bytes, _) = try ReplayBuilder().build([.empty(frames: 8), .photo(try Fixtures.image("obama3.jpg"), frames: 8)])
+        let replay = try dir.write("visits.mjpeg", bytes)
+        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--fps", "15", "--db", db, "--cooldown", "0"])
+        let err = Pipe()
+        faced.standardError = err
+        try faced.run()
+        defer { if faced.isRunning { kill(faced.processIdentifier, SIGKILL) } }
+
+        func events(_ decision: String) -> [AuditEvent] {
+            guard FileManager.default.fileExists(atPath: db) else { return [] }
+            return (try? FaceStore(path: db, create: false).events(EventFilter(decision: decision))) ?? []
+        }
+        func wait(for decision: String, atLeast count: Int, seconds: Double) {
+            let end = Date().addingTimeInterval(seconds)
+            while events(decision).count < count, Date() < end { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        // Nobody enrolled: obama's visits are unknown.
+        wait(for: "unknown", atLeast: 1, seconds: 60)
+        #expect(events("unknown").count >= 1)
+        #expect(events("granted").isEmpty)
+
+        let enrolled = try Binaries.run("facectl", ["enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"), "--db", db])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        let enrolledAt = Date()
+        wait(for: "granted", atLeast: 1, seconds: 30)
+        let granted = events("granted")
+        #expect(granted.first?.personName == "obama", "no grant after enrolling")
+        // One loop is about 1.1 s; the gallery is re-read within a second of the change.
+        if let when = granted.first?.date { #expect(when.timeIntervalSince(enrolledAt) < 5) }
+        #expect(faced.isRunning, "faced restarted or died")
+        kill(faced.processIdentifier, SIGTERM)
+        faced.waitUntilExit()
+        #expect(faced.terminationStatus == 0)
+    }
 }

@@ -158,3 +158,14 @@ struct CLI {
         #expect(run.stderr.contains("model file \(dir.file("nomodels"))/shape_predictor_5_face_landmarks.dat is missing"))
     }
 }
+
+@Suite struct CompletionTests {
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsKnowTheCommands(shell: String) throws {
+        let run = try Binaries.run("facectl", ["--generate-completion-script", shell])
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
+        for command in ["enroll", "cameras", "log", "why", "group"] { #expect(run.stdout.contains(command), "\(shell): \(command)") }
+        let faced = try Binaries.run("faced", ["--generate-completion-script", shell])
+        #expect(faced.status == 0 && faced.stdout.contains("check-config"), "\(shell)")
+    }
+}
