@@ -64,6 +64,7 @@ let package = Package(
         .executableTarget(name: "faced", dependencies: [
             "FaceAccess", "FacePipeline", "FaceCapture", "FaceStore", "FaceVision",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -40,7 +40,7 @@ public struct PipelineSettings: Sendable {
 public final class Pipeline {
     public let engine: FaceEngine
     public let store: FaceStore
-    public let settings: PipelineSettings
+    public private(set) var settings: PipelineSettings
     private var tracker = FaceTracker()
     private var evidence = [Int64: [Observation]]()
     private var decided = Set<Int64>()
@@ -56,7 +56,7 @@ public final class Pipeline {
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
     /// When the smallest wanted face is larger than the detector's window, JPEG frames are decoded
     /// at a DCT scale that brings it down to the window: detection costs fall with the square.
-    private let decodeScale: JPEGScale
+    private var decodeScale: JPEGScale
 
     /// Frames processed, frames with at least one face, and faces seen in them.
     public private(set) var framesProcessed = 0
@@ -97,6 +97,18 @@ public final class Pipeline {
             if let id = event.personID, let time = event.date { lastGrant[id] = max(time, lastGrant[id] ?? time) }
         }
         try sweepSnapshots()
+    }
+
+    /// New settings from a config reload, between two frames. Undecided tracks start their
+    /// evidence afresh, so that no decision mixes frames weighed under two policies.
+    public func apply(_ new: PipelineSettings) throws {
+        if new.detector == .cnn && !engine.hasCNN { throw FaceEngineError.cnnNotLoaded }
+        settings = new
+        decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: new.minFace, detector: new.detector))
+        for id in evidence.keys where !decided.contains(id) {
+            evidence[id] = nil
+            lastCrop[id] = nil
+        }
     }
 
     private static func rights(of snapshot: GallerySnapshot) -> [Int64: AccessRights] {

@@ -7,6 +7,7 @@ import FaceVision
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 @main
 struct Faced: AsyncParsableCommand {
@@ -26,7 +27,9 @@ struct Faced: AsyncParsableCommand {
 
             Every setting can come from the config file (its key is given in brackets); a flag \
             overrides the file. Unknown keys, wrong types and out-of-range values are errors that name \
-            the key and its line.
+            the key and its line. SIGHUP re-reads the file: a bad one is logged and changes nothing; a good \
+            one applies from the next frame, except the camera, database, models and stats keys, which \
+            need a restart.
 
             A camera that is missing, unplugged or stalls does not stop faced: it logs camera_lost in the \
             audit log, retries with backoff (0.5 s doubling to 10 s) and logs camera_restored when the \
@@ -150,7 +153,12 @@ struct Faced: AsyncParsableCommand {
 
     func options() throws -> DaemonOptions {
         try flags.checkFlags()
-        let file = try configPath.map { try DaemonOptions(configFile: $0) } ?? DaemonOptions()
+        return try Self.load(configPath, under: flags)
+    }
+
+    /// The config file with the flags laid over it: at startup and on every SIGHUP.
+    static func load(_ path: String?, under flags: DaemonOptions) throws -> DaemonOptions {
+        let file = try path.map { try DaemonOptions(configFile: $0) } ?? DaemonOptions()
         return flags.overriding(file)
     }
 
@@ -210,10 +218,19 @@ struct Faced: AsyncParsableCommand {
                 log("stats: \($0.description)")
                 notifier.status(String(format: "%.1f fps; last decision: %@", $0.fps, lastDecision))
             }
-            runner.afterFrame = { notifier.alive() }
+            let flags = flags, path = configPath
+            let reloader = ConfigReloader(started: options, cnnLoaded: engine.hasCNN) { try Self.load(path, under: flags) }
+            runner.afterFrame = {
+                notifier.alive()
+                if let new = reloader.takePending() {
+                    do { try pipeline.apply(new) } catch { log("could not apply the new settings: \(error)") }
+                }
+            }
             let service = DaemonService(runner: runner, notifier: notifier, exitAtEnd: exitAtEnd)
+            let reloads = ReloadService(reloader: reloader, path: path, notifier: notifier)
             var groupSettings = ServiceGroupConfiguration(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+                           .init(service: reloads, successTerminationBehavior: .ignore)],
                 logger: Logger(label: "faced") { _ in SwiftLogNoOpLogHandler() })
             groupSettings.gracefulShutdownSignals = [.sigterm, .sigint]
             let group = ServiceGroup(configuration: groupSettings)
@@ -267,6 +284,31 @@ struct DaemonService: Service, @unchecked Sendable {
             log("stopping: finishing the frame in hand")
             notifier.stopping()
             stopper.stop()
+        }
+    }
+}
+
+/// SIGHUP: re-read the config. A bad file is logged, naming the key, and changes nothing.
+struct ReloadService: Service {
+    let reloader: ConfigReloader
+    let path: String?
+    let notifier: SystemdNotifier
+
+    func run() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            notifier.send("RELOADING=1")
+            let from = path ?? "the flags (no config file)"
+            switch reloader.reload() {
+            case let .rejected(error):
+                log("SIGHUP: config rejected, the settings in force stay: \(error)")
+            case let .accepted(applied, atRestart):
+                if applied.isEmpty && atRestart.isEmpty { log("SIGHUP: \(from) re-read; nothing changed") }
+                if !applied.isEmpty { log("SIGHUP: \(from) re-read; from the next frame: \(applied.joined(separator: ", "))") }
+                if !atRestart.isEmpty {
+                    log("SIGHUP: changed but in force only after a restart (systemctl restart faced): \(atRestart.joined(separator: ", "))")
+                }
+            }
+            notifier.send("READY=1")
         }
     }
 }

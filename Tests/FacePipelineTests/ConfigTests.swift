@@ -83,4 +83,29 @@ import Testing
         let missing = try Binaries.run("faced", ["--config", dir.file("nope.toml"), "--source", "dir:/tmp"])
         #expect(missing.status == 1 && missing.stderr == "faced: \(dir.file("nope.toml")): no such file\n")
     }
+
+    @Test func aReloadAppliesLiveKeysNamesRestartKeysAndRefusesABadFile() throws {
+        let base = "[camera]\nsource = \"dir:/tmp\"\n"
+        let started = try parse(base)
+        final class Text: @unchecked Sendable { var value = "" }
+        let text = Text()
+        text.value = base
+        let reloader = ConfigReloader(started: started, cnnLoaded: false) { try DaemonOptions(configText: text.value, file: "faced.toml") }
+
+        guard case let .accepted(none, noRestart) = reloader.reload() else { Issue.record("same file refused"); return }
+        #expect(none.isEmpty && noRestart.isEmpty && reloader.takePending() == nil)
+
+        text.value = base + "name = \"back\"\nsize = \"640x480\"\n[policy]\nlevel = \"strict\"\n[detection]\ndetector = \"cnn\"\n"
+        guard case let .accepted(applied, atRestart) = reloader.reload() else { Issue.record("good file refused"); return }
+        #expect(applied == ["camera.name", "policy.level"])
+        #expect(atRestart == ["camera.size", "detection.detector"])
+        let pending = try #require(reloader.takePending())
+        #expect(pending.camera == "back" && pending.policy.level == .strict && pending.detector == .hog)
+        #expect(reloader.takePending() == nil, "taken once")
+
+        text.value = base + "name = \"other\"\n[policy]\nlevel = \"strikt\"\n"
+        guard case let .rejected(message) = reloader.reload() else { Issue.record("bad file accepted"); return }
+        #expect(message.contains("faced.toml:5: policy.level: must be one of relaxed, standard, strict"), "\(message)")
+        #expect(reloader.takePending() == nil, "a refused file changes nothing")
+    }
 }

@@ -121,4 +121,75 @@ import Testing
         faced.waitUntilExit()
         #expect(faced.terminationStatus == 0)
     }
+
+    /// SIGHUP re-reads the config: a broken file is refused, naming the key, and the settings in
+    /// force stay; a good one takes effect without a restart, and keys that need one are named.
+    @Test func sighupReloadsTheConfigAndRefusesABrokenOne() throws {
+        let dir = try TempDirectory()
+        let db = dir.file("faced.db")
+        let (bytes, _) = try ReplayBuilder().build([.empty(frames: 8), .photo(try Fixtures.image("obama3.jpg"), frames: 8)])
+        let replay = try dir.write("visits.mjpeg", bytes)
+        let enrolled = try Binaries.run("facectl", ["enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"), "--db", db])
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
+        func write(name: String, extra: String = "") throws {
+            try (#"""
+                database = "\#(db)"
+                \#(extra)
+                [camera]
+                source = "mjpeg:\#(replay)"
+                loop = true
+                name = "\#(name)"
+                [policy]
+                cooldown = 0
+                """# + "\n").write(toFile: dir.file("faced.toml"), atomically: true, encoding: .utf8)
+        }
+        try write(name: "front")
+        let faced = Binaries.process("faced", ["--config", dir.file("faced.toml")])
+        let err = OutputCollector()
+        faced.standardError = err.pipe
+        try faced.run()
+        defer { if faced.isRunning { kill(faced.processIdentifier, SIGKILL) } }
+
+        func grants() -> [AuditEvent] {
+            (try? FaceStore(path: db, create: false).events(EventFilter(decision: "granted"))) ?? []
+        }
+        /// Waits for a grant logged after `count` grants and returns it.
+        func nextGrant(after count: Int) -> AuditEvent? {
+            let end = Date().addingTimeInterval(90)
+            while grants().count <= count, Date() < end { Thread.sleep(forTimeInterval: 0.2) }
+            let all = grants()
+            return all.count > count ? all[count] : nil
+        }
+        #expect(nextGrant(after: 0)?.camera == "front", "\(err.text)")
+
+        // Broken: detection.min_face out of range, and a new camera name that must not apply.
+        try write(name: "back", extra: "[detection]\nmin_face = 5")
+        let before = grants().count
+        kill(faced.processIdentifier, SIGHUP)
+        #expect(err.wait(seconds: 30) { $0.contains("config rejected") }, "\(err.text)")
+        let rejection = err.text.split(separator: "\n").first { $0.contains("config rejected") }.map(String.init) ?? ""
+        #expect(rejection.contains("faced.toml:3: detection.min_face: must be between 20 and 2000, got 5"), "\(rejection)")
+        let afterBroken = nextGrant(after: grants().count)
+        #expect(afterBroken?.camera == "front", "the old settings stay in force")
+        #expect(faced.isRunning)
+
+        // Good: the camera name applies from the next frame; the stats interval needs a restart.
+        try write(name: "back", extra: "[log]\nstats_interval = 7")
+        kill(faced.processIdentifier, SIGHUP)
+        #expect(err.wait(seconds: 30) { $0.contains("from the next frame: camera.name") }, "\(err.text)")
+        #expect(err.text.contains("in force only after a restart (systemctl restart faced): log.stats_interval"), "\(err.text)")
+        // A visit under way when the settings changed may still carry the old name; the next one carries the new.
+        var renamed: AuditEvent?
+        for _ in 0 ..< 3 {
+            guard let grant = nextGrant(after: grants().count) else { break }
+            if grant.camera == "back" { renamed = grant; break }
+        }
+        #expect(renamed != nil, "no grant under the reloaded camera name: \(err.text)")
+        #expect(grants().count > before)
+
+        kill(faced.processIdentifier, SIGTERM)
+        faced.waitUntilExit()
+        #expect(faced.terminationReason == .exit && faced.terminationStatus == 0, "\(err.text)")
+        #expect(try FaceStore(path: db, create: false).verifyChain().firstBreak == nil)
+    }
 }

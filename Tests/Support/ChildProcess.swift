@@ -45,3 +45,33 @@ public enum Binaries {
                         stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
+
+/// Collects what a running child writes to a pipe, for tests that wait on its log lines.
+public final class OutputCollector: @unchecked Sendable {
+    public let pipe = Pipe()
+    private let lock = NSLock()
+    private var data = Data()
+
+    public init() {
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let chunk = handle.availableData
+            guard let self, !chunk.isEmpty else { return }
+            self.lock.withLock { self.data.append(chunk) }
+        }
+    }
+
+    deinit { pipe.fileHandleForReading.readabilityHandler = nil }
+
+    public var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+
+    /// Waits until `done` holds for the text so far, or `seconds` pass; returns whether it held.
+    @discardableResult
+    public func wait(seconds: Double, until done: (String) -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if done(text) { return true }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return done(text)
+    }
+}
