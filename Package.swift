@@ -55,6 +55,7 @@ let package = Package(
         ]),
         .target(name: "FacePipeline", dependencies: [
             "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", "CSystemd", .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .executableTarget(name: "facectl", dependencies: [
@@ -77,6 +78,7 @@ let package = Package(
         .testTarget(name: "FaceCaptureTests", dependencies: ["FaceCapture", "FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FacePipelineTests", dependencies: [
             "FacePipeline", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl", "facebench",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),

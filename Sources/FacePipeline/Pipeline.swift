@@ -70,6 +70,8 @@ public final class Pipeline {
     /// Time spent per stage over all frames: decode, gray, detect, convert (to RGB, for frames
     /// with a face to describe), describe (landmarks and embeddings), decide (match, policy, log).
     public private(set) var stageTime = [String: Duration]()
+    /// Told of each door action's result once it is logged (on another task).
+    public var reportAction: @Sendable (AuditEvent) -> Void = { _ in }
 
     /// The minimum face in the pixels of the decoded image (smaller when decoded at a reduced scale).
     private func minFace(for frame: Frame) -> Int {
@@ -263,7 +265,7 @@ public final class Pipeline {
     }
 
     private func startAction(_ action: DoorAction, for event: AuditEvent) {
-        let store = store, camera = settings.camera
+        let store = store, camera = settings.camera, reportAction = reportAction
         let env = [
             "FACED_EVENT_ID": "\(event.id!)", "FACED_PERSON": event.personName ?? "",
             "FACED_DISTANCE": event.bestDistance.map { String(format: "%.4f", $0) } ?? "", "FACED_CAMERA": camera,
@@ -275,7 +277,10 @@ public final class Pipeline {
             row.refEventID = event.id
             row.personName = event.personName
             row.detail = outcome.summary
-            _ = try? store.append(row)
+            do { reportAction(try store.append(row)) } catch {
+                row.detail = "\(outcome.summary); not logged: \(error)"
+                reportAction(row)
+            }
         })
     }
 

@@ -186,7 +186,7 @@ struct Faced: AsyncParsableCommand {
                     log("camera streaming: \(format)\(asked)")
                     notifier.ready(status: "camera streaming \(format)")
                 case let .lost(reason):
-                    log("camera lost: \(reason); retrying")
+                    log("camera lost: \(reason); retrying", .warning)
                     // Running and logging, without a picture: systemd should not wait for the camera.
                     notifier.ready(status: "waiting for the camera: \(reason)")
                     notifier.status("camera lost: \(reason)")
@@ -199,10 +199,11 @@ struct Faced: AsyncParsableCommand {
                 case .retrying:
                     notifier.alive()
                 }
-                do { if let event = try health.record(change) { log("event \(event.id!): \(event.reason!)") } }
-                catch { log("could not log camera health: \(error)") }
+                do { if let event = try health.record(change) { report(event) } }
+                catch { log("could not log camera health: \(error)", .error) }
             }
             let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
+            pipeline.reportAction = { report($0) }
             log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
             if !setup.source.isLive { notifier.ready(status: "reading \(frames.name)") }
             var lastDecision = "none yet"
@@ -223,7 +224,7 @@ struct Faced: AsyncParsableCommand {
             runner.afterFrame = {
                 notifier.alive()
                 if let new = reloader.takePending() {
-                    do { try pipeline.apply(new) } catch { log("could not apply the new settings: \(error)") }
+                    do { try pipeline.apply(new) } catch { log("could not apply the new settings: \(error)", .error) }
                 }
             }
             let service = DaemonService(runner: runner, notifier: notifier, exitAtEnd: exitAtEnd)
@@ -238,24 +239,22 @@ struct Faced: AsyncParsableCommand {
             if let error = service.failure.value { throw error }
             if runner.stopper.isStopped { log("stopped after \(pipeline.framesProcessed) frames") }
         } catch {
-            log(String(describing: error))
+            log(String(describing: error), .error)
             throw ExitCode(1)
         }
     }
 
-    func report(_ event: AuditEvent) {
-        var line = "event \(event.id!): \(event.decision ?? event.reason ?? event.kind.rawValue)"
-        if let reason = event.reason, reason != event.decision { line += " (\(reason))" }
-        if let name = event.personName { line += " \(name)" }
-        if let d = event.bestDistance { line += String(format: ", distance %.3f", d) }
-        if let n = event.framesUsed { line += ", \(n) frames" }
-        if let ms = event.latencyMs { line += String(format: ", %.0f ms", ms) }
-        log(line)
-    }
 }
 
-func log(_ message: String) {
-    FileHandle.standardError.write(Data(("faced: " + message + "\n").utf8))
+func report(_ event: AuditEvent) {
+    log(event.logLine, event.logLevel, event.logMetadata)
+}
+
+/// Structured in the journal under systemd, "faced: ..." on stderr elsewhere.
+let facedLogger = Logger(label: "faced") { _ in FacedLogHandler(identifier: "faced") }
+
+func log(_ message: String, _ level: Logger.Level = .info, _ metadata: Logger.Metadata = [:]) {
+    facedLogger.log(level: level, "\(message)", metadata: metadata)
 }
 
 /// The pipeline run as a ServiceLifecycle service: SIGTERM or SIGINT stops it between two frames,
@@ -300,7 +299,7 @@ struct ReloadService: Service {
             let from = path ?? "the flags (no config file)"
             switch reloader.reload() {
             case let .rejected(error):
-                log("SIGHUP: config rejected, the settings in force stay: \(error)")
+                log("SIGHUP: config rejected, the settings in force stay: \(error)", .error)
             case let .accepted(applied, atRestart):
                 if applied.isEmpty && atRestart.isEmpty { log("SIGHUP: \(from) re-read; nothing changed") }
                 if !applied.isEmpty { log("SIGHUP: \(from) re-read; from the next frame: \(applied.joined(separator: ", "))") }
