@@ -59,7 +59,7 @@ let package = Package(
         ]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .executableTarget(name: "facectl", dependencies: [
-            "FaceVision", "FaceStore", "FaceAccess", "FaceCapture",
+            "FaceVision", "FaceStore", "FaceAccess", "FaceCapture", "FacePipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "faced", dependencies: [

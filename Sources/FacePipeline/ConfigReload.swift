@@ -6,7 +6,7 @@ extension DaemonOptions {
     /// effect at the next start, not on SIGHUP.
     public static let restartKeys: Set<String> = [
         "camera.source", "camera.loop", "camera.size", "camera.fps", "camera.format", "camera.exposure", "camera.gain",
-        "camera.power_line", "database", "models", "log.stats_interval",
+        "camera.power_line", "database", "models", "status_file", "log.stats_interval",
     ]
 
     /// The keys whose effective value differs between the two option sets, in config-file order.

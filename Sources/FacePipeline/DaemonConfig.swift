@@ -30,6 +30,7 @@ public struct DaemonOptions: Sendable, Equatable {
     public var actionArgs: [String]?
     public var actionTimeout: Double?
     public var statsInterval: Double?
+    public var statusFile: String?
     public var loop: Bool?
 
     public init() {}
@@ -119,6 +120,7 @@ public struct ConfigKey: Sendable {
     public static let all: [ConfigKey] = [
         .string("database", "--db", \.db, "gallery and audit-log database"),
         .string("models", "--models", \.models, "directory with the dlib models"),
+        .string("status_file", "--status-file", \.statusFile, "where faced publishes its state for facectl status"),
         .string("camera.source", "--source", \.source, "v4l2:DEVICE, dir:PATH or mjpeg:PATH", valid: { text in
             (try? SourceSpec(parsing: text)) == nil ? "must be v4l2:DEVICE, dir:PATH or mjpeg:PATH, got \"\(text)\"" : nil
         }),
@@ -283,6 +285,8 @@ public struct DaemonSetup: Sendable {
     public var models: String?
     public var statsInterval: Double
     public var loop: Bool
+    /// Where to publish the status for `facectl status`; nil: nowhere.
+    public var statusFile: String?
 }
 
 extension DaemonOptions {
@@ -319,6 +323,6 @@ extension DaemonOptions {
                                         snapshotRetentionDays: o.snapshotRetentionDays!, doorAction: door)
         // Replays are paced only when asked; a camera is asked for 30 fps unless told otherwise.
         return DaemonSetup(source: spec, fps: fps, camera: camera, settings: settings, database: db, models: models,
-                           statsInterval: o.statsInterval!, loop: loop ?? false)
+                           statsInterval: o.statsInterval!, loop: loop ?? false, statusFile: statusFile ?? DaemonStatus.publishPath())
     }
 }

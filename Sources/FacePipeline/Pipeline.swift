@@ -117,6 +117,11 @@ public final class Pipeline {
         Dictionary(uniqueKeysWithValues: snapshot.people.map { ($0.personID, AccessRights($0)) })
     }
 
+    /// The gallery in use: people with templates, templates, and its generation.
+    public var gallery: (people: Int, templates: Int, generation: Int64) {
+        (snapshot.people.count, snapshot.count, snapshot.generation)
+    }
+
     /// Processes one frame and returns the events it caused.
     @discardableResult
     public func process(_ frame: Frame) throws -> [AuditEvent] {

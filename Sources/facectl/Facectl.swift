@@ -22,14 +22,17 @@ struct Facectl: ParsableCommand {
               facectl log verify
               facectl why 42
               facectl cameras
+              facectl status
 
             Exit codes:
               0  success (identify: at least one face matched)
               1  input or usage error (missing file, no face, unknown person, bad option)
               2  identify found no matching face
+              3  status: faced is not running
+              4  status: faced runs but does not respond
             """,
         version: FacedVersion.string,
-        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self]
+        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self, Status.self]
     )
 
     static func main() {

@@ -123,6 +123,10 @@ struct Faced: AsyncParsableCommand {
                                valueName: "seconds"))
     var statsInterval: Double?
 
+    @Option(help: ArgumentHelp("Publish the daemon's state here for `facectl status` (default $RUNTIME_DIRECTORY/status.json, or \(DaemonStatus.defaultPath) when /run/faced exists). [status_file]",
+                               valueName: "path"))
+    var statusFile: String?
+
     @Flag(help: "Replay: start over at the end of an mjpeg: source (demos, tests). [camera.loop]")
     var loop = false
 
@@ -136,7 +140,7 @@ struct Faced: AsyncParsableCommand {
         o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.timezone = timezone; o.snapshots = snapshots
         o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
         o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
-        o.loop = loop ? true : nil
+        o.loop = loop ? true : nil; o.statusFile = statusFile
         return o
     }
 
@@ -178,20 +182,29 @@ struct Faced: AsyncParsableCommand {
             let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(setup.models)), loadCNN: settings.detector == .cnn)
             let store = try FaceStore(path: FaceStore.resolvePath(setup.database), create: true)
             let health = CameraHealthLog(store: store, camera: settings.camera)
+            var initial = DaemonStatus(pid: getpid(), started: Date(), config: configPath, source: options.source ?? "?",
+                                       camera: settings.camera, level: settings.policy.level.name)
+            for event in try store.events(EventFilter(camera: settings.camera, limit: 50)) { initial.add(event) }
+            let board = StatusBoard(initial)
             let frames = try setup.source.open(fps: setup.fps, loop: setup.loop, camera: camera) { change in
                 switch change {
                 case let .streaming(format):
                     let asked = format.width == camera.width && format.height == camera.height ? ""
                         : " (asked for \(camera.width)x\(camera.height))"
                     log("camera streaming: \(format)\(asked)")
+                    board.update { $0.sourceState = "streaming"; $0.stream = format.description }
                     notifier.ready(status: "camera streaming \(format)")
                 case let .lost(reason):
                     log("camera lost: \(reason); retrying", .warning)
+                    board.update {
+                        $0.sourceState = "lost"; $0.cameraErrors += 1; $0.lastCameraError = reason; $0.lastCameraErrorTime = Date()
+                    }
                     // Running and logging, without a picture: systemd should not wait for the camera.
                     notifier.ready(status: "waiting for the camera: \(reason)")
                     notifier.status("camera lost: \(reason)")
                 case let .restored(format, downtime):
                     log(String(format: "camera back after %.1f s: %@", downtime, format.description))
+                    board.update { $0.sourceState = "streaming"; $0.stream = format.description }
                     notifier.status("camera streaming \(format)")
                 case let .controls(missing, reapplied):
                     if !missing.isEmpty { log("camera lacks controls: \(missing.joined(separator: ", "))") }
@@ -205,10 +218,16 @@ struct Faced: AsyncParsableCommand {
             let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
             pipeline.reportAction = { report($0) }
             log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
-            if !setup.source.isLive { notifier.ready(status: "reading \(frames.name)") }
+            if !setup.source.isLive {
+                notifier.ready(status: "reading \(frames.name)")
+                board.update { $0.sourceState = "reading" }
+            }
+            let gallery = pipeline.gallery
+            board.update { $0.galleryPeople = gallery.people; $0.galleryTemplates = gallery.templates; $0.galleryGeneration = gallery.generation }
             var lastDecision = "none yet"
             var runner = Runner(pipeline: pipeline, source: frames, latestWins: setup.fps != nil || setup.source.isLive) { event in
                 report(event)
+                board.update { $0.add(event) }
                 if event.kind == .decision {
                     lastDecision = "\(event.decision ?? "?") \(event.personName ?? "") at \(event.time)"
                     notifier.status("last decision: \(lastDecision)")
@@ -225,17 +244,29 @@ struct Faced: AsyncParsableCommand {
                 notifier.alive()
                 if let new = reloader.takePending() {
                     do { try pipeline.apply(new) } catch { log("could not apply the new settings: \(error)", .error) }
+                    board.update { $0.camera = new.camera; $0.level = new.policy.level.name }
+                }
+                let frames = pipeline.framesProcessed, dark = pipeline.darkFrames, gallery = pipeline.gallery
+                board.update {
+                    $0.frames = frames; $0.darkFrames = dark; $0.lastFrame = Date()
+                    $0.galleryPeople = gallery.people; $0.galleryTemplates = gallery.templates; $0.galleryGeneration = gallery.generation
                 }
             }
-            let service = DaemonService(runner: runner, notifier: notifier, exitAtEnd: exitAtEnd)
+            let service = DaemonService(runner: runner, notifier: notifier, exitAtEnd: exitAtEnd, board: board)
             let reloads = ReloadService(reloader: reloader, path: path, notifier: notifier)
             var groupSettings = ServiceGroupConfiguration(
                 services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
-                           .init(service: reloads, successTerminationBehavior: .ignore)],
+                           .init(service: reloads, successTerminationBehavior: .ignore)]
+                    + (setup.statusFile.map { [.init(service: StatusService(board: board, path: $0), successTerminationBehavior: .ignore)] } ?? []),
                 logger: Logger(label: "faced") { _ in SwiftLogNoOpLogHandler() })
             groupSettings.gracefulShutdownSignals = [.sigterm, .sigint]
             let group = ServiceGroup(configuration: groupSettings)
             try await group.run()
+            if let path = setup.statusFile {
+                var last = board.current()
+                last.state = "stopped"
+                try? last.write(to: path)
+            }
             if let error = service.failure.value { throw error }
             if runner.stopper.isStopped { log("stopped after \(pipeline.framesProcessed) frames") }
         } catch {
@@ -264,6 +295,7 @@ struct DaemonService: Service, @unchecked Sendable {
     let runner: Runner
     let notifier: SystemdNotifier
     let exitAtEnd: Bool
+    let board: StatusBoard
     let failure = ErrorBox()
 
     func run() async {
@@ -271,7 +303,10 @@ struct DaemonService: Service, @unchecked Sendable {
         await withGracefulShutdownHandler {
             do {
                 try await runner.run()
-                if !stopper.isStopped { log("source ended after \(runner.pipeline.framesProcessed) frames") }
+                if !stopper.isStopped {
+                    log("source ended after \(runner.pipeline.framesProcessed) frames")
+                    board.update { $0.sourceState = "ended" }
+                }
                 if !exitAtEnd && !stopper.isStopped {
                     log("waiting (no --exit-at-end); stop with Ctrl-C or SIGTERM")
                     try? await gracefulShutdown()
@@ -308,6 +343,27 @@ struct ReloadService: Service {
                 }
             }
             notifier.send("READY=1")
+        }
+    }
+}
+
+/// Publishes the status file once a second, on the RuntimeDirectory's tmpfs.
+struct StatusService: Service {
+    let board: StatusBoard
+    let path: String
+
+    func run() async {
+        var failing = false
+        while !Task.isShuttingDownGracefully {
+            do {
+                try board.current().write(to: path)
+                if failing { log("status file \(path) written again") }
+                failing = false
+            } catch {
+                if !failing { log("could not publish the status for facectl status: \(error)", .warning) }
+                failing = true
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
     }
 }
