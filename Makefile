@@ -11,9 +11,15 @@ UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
 SYSUSERSDIR = $(DESTDIR)$(PREFIX)/lib/sysusers.d
 TMPFILESDIR = $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 CONFDIR = $(DESTDIR)/etc/faced
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+# Where ArgumentParser's generate-manual plugin writes; empty lines become paragraph breaks.
+MANOUT = .build/plugins/GenerateManual/outputs
 EXAMPLE_CONFIG = sed 's|/usr/share/faced/models|$(PREFIX)/share/faced/models|' systemd/faced.toml
 
-.PHONY: setup build release test demo bench calibrate clean install uninstall
+.PHONY: setup build release man test demo bench calibrate clean install uninstall
 
 setup:
 	scripts/setup.sh
@@ -23,6 +29,10 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release
+
+# Man pages from the commands' own help (ArgumentParser's generate-manual plugin), in $(MANOUT).
+man: release
+	$(SWIFT) package plugin generate-manual --configuration release
 
 # The camera tests boot a VM (../shared/tools/v4l2-vm) that wants both cores: they run after the rest.
 test: setup
@@ -47,9 +57,16 @@ clean:
 # Installs the release binaries, the models, the unit, the sysusers and tmpfiles snippets, and
 # the example config (never over an existing one). Without DESTDIR, as root on a systemd
 # machine, it also creates the faced user and /var/lib/faced and reloads systemd.
-install: release
-	install -d $(BINDIR) $(SHAREDIR)/models $(UNITDIR) $(SYSUSERSDIR) $(TMPFILESDIR) $(CONFDIR)
+install: release man
+	install -d $(BINDIR) $(SHAREDIR)/models $(UNITDIR) $(SYSUSERSDIR) $(TMPFILESDIR) $(CONFDIR) $(MANDIR)/man1 $(MANDIR)/man8 \
+	  $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)
 	install -m 0755 .build/release/faced .build/release/facectl $(BINDIR)/
+	sed 's/^$$/.Pp/' $(MANOUT)/facectl/facectl.1 > $(MANDIR)/man1/facectl.1
+	sed -e 's/^$$/.Pp/' -e 's/^\.Dt FACED 1$$/.Dt FACED 8/' -e '/^\.Ar subcommand$$/d' $(MANOUT)/faced/faced.1 > $(MANDIR)/man8/faced.8
+	chmod 0644 $(MANDIR)/man1/facectl.1 $(MANDIR)/man8/faced.8
+	.build/release/facectl --generate-completion-script bash > $(BASHCOMPDIR)/facectl
+	.build/release/facectl --generate-completion-script zsh > $(ZSHCOMPDIR)/_facectl
+	.build/release/facectl --generate-completion-script fish > $(FISHCOMPDIR)/facectl.fish
 	install -m 0644 Models/*.dat $(SHAREDIR)/models/
 	sed 's|/usr/bin/faced|$(PREFIX)/bin/faced|' systemd/faced.service > $(UNITDIR)/faced.service
 	chmod 0644 $(UNITDIR)/faced.service
@@ -65,11 +82,13 @@ install: release
 # /var/lib/faced always stays.
 uninstall:
 	rm -f $(BINDIR)/faced $(BINDIR)/facectl $(UNITDIR)/faced.service $(SYSUSERSDIR)/faced.conf $(TMPFILESDIR)/faced.conf
+	rm -f $(MANDIR)/man1/facectl.1 $(MANDIR)/man8/faced.8 $(BASHCOMPDIR)/facectl $(ZSHCOMPDIR)/_facectl $(FISHCOMPDIR)/facectl.fish
 	rm -rf $(SHAREDIR)
 	if $(EXAMPLE_CONFIG) | cmp -s - $(CONFDIR)/faced.toml; then rm -f $(CONFDIR)/faced.toml; \
 	  else test ! -e $(CONFDIR)/faced.toml || echo "kept $(CONFDIR)/faced.toml: it was edited"; fi
 	@# Directories, deepest first, only where empty: under a real / they are not.
 	@for d in $(CONFDIR) $(UNITDIR) $(DESTDIR)$(PREFIX)/lib/systemd $(SYSUSERSDIR) $(TMPFILESDIR) $(DESTDIR)$(PREFIX)/lib \
-	  $(DESTDIR)$(PREFIX)/share $(BINDIR) $(DESTDIR)$(PREFIX) $(patsubst %/,%,$(dir $(DESTDIR)$(PREFIX))) $(DESTDIR)/etc; do \
+	  $(MANDIR)/man1 $(MANDIR)/man8 $(MANDIR) $(BASHCOMPDIR) $(dir $(BASHCOMPDIR)) $(ZSHCOMPDIR) $(dir $(ZSHCOMPDIR)) \
+	  $(FISHCOMPDIR) $(dir $(FISHCOMPDIR)) $(DESTDIR)$(PREFIX)/share $(BINDIR) $(DESTDIR)$(PREFIX) $(patsubst %/,%,$(dir $(DESTDIR)$(PREFIX))) $(DESTDIR)/etc; do \
 	  [ -d "$$d" ] && rmdir --ignore-fail-on-non-empty "$$d"; true; done
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ "$$(id -u)" = 0 ]; then systemctl daemon-reload; fi
