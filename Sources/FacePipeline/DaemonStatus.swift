@@ -128,7 +128,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
 
     public static func read(from path: String) throws -> DaemonStatus {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw StatusFileError(path: path, message: FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "no such file")
+            throw StatusFileError(path: path, message: FileManager.default.fileExists(atPath: path)
+                ? "cannot be read; run as root or as a member of group faced" : "no such file")
         }
         do { return try decoder.decode(DaemonStatus.self, from: data) }
         catch { throw StatusFileError(path: path, message: "not a faced status file (\(error))") }
