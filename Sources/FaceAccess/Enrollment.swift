@@ -8,7 +8,8 @@ public enum PhotoRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case unreadable(String)
     case noFace(minFace: Int)
     case severalFaces(count: Int)
-    case faceTooSmall(size: Int, minFace: Int)
+    /// The face failed a check of the quality gate.
+    case quality(QualityFailure)
     case alreadyEnrolled(person: String)
     case repeatedInCommand(String)
 
@@ -17,7 +18,7 @@ public enum PhotoRejection: Error, Sendable, Hashable, CustomStringConvertible {
         case let .unreadable(reason): reason
         case let .noFace(minFace): "no face of at least \(minFace) px found; use a sharper, closer photo"
         case let .severalFaces(count): "\(count) faces found; crop the photo to one face or pass --largest"
-        case let .faceTooSmall(size, minFace): "the face is \(size) px, below the \(minFace) px minimum; use a closer photo"
+        case let .quality(failure): failure.description
         case let .alreadyEnrolled(person): "this exact photo is already enrolled for \(person)"
         case let .repeatedInCommand(other): "the same photo as \(other)"
         }
@@ -29,7 +30,7 @@ public struct PreparedPhoto: Sendable {
     public var path: String
     public var sha256: String
     public var face: Face
-    public var quality: FaceQuality
+    public var quality: PhotoQuality
 }
 
 /// A prepared face that already looks like someone else enrolled.
@@ -40,56 +41,124 @@ public struct EnrollmentConflict: Sendable, Hashable {
 }
 
 public struct EnrollmentOptions: Sendable {
-    /// Smallest accepted face side in pixels.
-    public var minFace: Int
     /// Take the largest face of a photo with several instead of rejecting it.
     public var takeLargest: Bool
     public var detector: FaceDetector
+    /// The quality gate; its `minFace` is also the smallest face the detector looks for.
+    public var limits: QualityLimits
 
     public static let defaultMinFace = 80
 
-    public init(minFace: Int = EnrollmentOptions.defaultMinFace, takeLargest: Bool = false, detector: FaceDetector = .hog) {
-        self.minFace = minFace
+    /// Smallest accepted face side in pixels.
+    public var minFace: Int {
+        get { limits.minFace }
+        set { limits.minFace = newValue }
+    }
+
+    public init(minFace: Int = EnrollmentOptions.defaultMinFace, takeLargest: Bool = false, detector: FaceDetector = .hog,
+                limits: QualityLimits = QualityLimits()) {
         self.takeLargest = takeLargest
         self.detector = detector
+        self.limits = limits
+        self.limits.minFace = minFace
     }
 }
 
+/// A photo read from disk with its hash, before any face work.
+public struct PhotoFile: Sendable {
+    public var path: String
+    public var bytes: [UInt8]
+    public var sha256: String
+
+    /// Reads `path`; a missing or unreadable file is a rejection, not a throw.
+    public static func read(_ path: String) -> Result<PhotoFile, PhotoRejection> {
+        do {
+            let bytes = try ImageDecoder.read(path)
+            return .success(PhotoFile(path: path, bytes: bytes, sha256: Enroller.sha256(bytes)))
+        } catch let error as ImageFileError {
+            return .failure(.unreadable(error.reason))
+        } catch {
+            return .failure(.unreadable(String(describing: error)))
+        }
+    }
+}
+
+/// A photo far from the same person's other photos: likely someone else in their folder.
+public struct SpreadWarning: Sendable, Hashable {
+    public var person: String
+    public var photo: String
+    /// Median distance to the person's other photos.
+    public var medianDistance: Float
+}
+
 /// Turns photos into templates: one face per photo, checked, embedded, and stored all at once.
+/// With several engines, photos are examined in parallel, one engine per worker.
 public struct Enroller: Sendable {
-    public let engine: FaceEngine
+    public let engines: [FaceEngine]
     public let store: FaceStore
     public var decoder = ImageDecoder()
 
+    public var engine: FaceEngine { engines[0] }
+
     public init(engine: FaceEngine, store: FaceStore) {
-        self.engine = engine
+        self.init(engines: [engine], store: store)
+    }
+
+    public init(engines: [FaceEngine], store: FaceStore) {
+        precondition(!engines.isEmpty, "an enroller needs an engine")
+        self.engines = engines
         self.store = store
     }
 
     /// Checks and embeds each photo. The result keeps the input order.
-    public func prepare(_ paths: [String], for name: String, options: EnrollmentOptions) throws
+    public func prepare(_ paths: [String], for name: String, options: EnrollmentOptions,
+                        progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws
         -> [(path: String, result: Result<PreparedPhoto, PhotoRejection>)] {
         let existing = try store.person(named: name)
         let knownHashes = Set(try existing.map { try store.templates(ofPersonID: $0.id!).map(\.sourceSHA256) } ?? [])
         var seen = [String: String]()
-        return try paths.map { path in
-            (path, try prepareOne(path, options: options, person: existing?.name, knownHashes: knownHashes, seen: &seen))
+        var results = [Result<PreparedPhoto, PhotoRejection>?](repeating: nil, count: paths.count)
+        var files = [(index: Int, file: PhotoFile)]()
+        for (i, path) in paths.enumerated() {
+            switch PhotoFile.read(path) {
+            case let .failure(rejection): results[i] = .failure(rejection)
+            case let .success(file):
+                if let person = existing?.name, knownHashes.contains(file.sha256) { results[i] = .failure(.alreadyEnrolled(person: person)) }
+                else if let first = seen[file.sha256] { results[i] = .failure(.repeatedInCommand(first)) }
+                else {
+                    seen[file.sha256] = path
+                    files.append((i, file))
+                }
+            }
         }
+        for (slot, result) in zip(files.map(\.index), examine(files.map(\.file), options: options, progress: progress)) {
+            results[slot] = result
+        }
+        return zip(paths, results).map { ($0, $1!) }
     }
 
-    private func prepareOne(_ path: String, options: EnrollmentOptions, person: String?, knownHashes: Set<String>,
-                            seen: inout [String: String]) throws -> Result<PreparedPhoto, PhotoRejection> {
-        let bytes: [UInt8], image: RGBImage
-        do {
-            bytes = try ImageDecoder.read(path)
-            image = try decoder.decode(bytes: bytes, path: path)
-        } catch let error as ImageFileError {
-            return .failure(.unreadable(error.reason))
+    /// Decodes, detects, gates and embeds `files` on all workers; results in input order.
+    /// `progress(done, total)` is called after each photo, from the worker threads.
+    public func examine(_ files: [PhotoFile], options: EnrollmentOptions,
+                        progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> [Result<PreparedPhoto, PhotoRejection>] {
+        let results = ResultSlots(count: files.count)
+        let workers = min(engines.count, files.count)
+        guard workers > 0 else { return [] }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while let i = results.claim() {
+                let result: Result<PreparedPhoto, PhotoRejection>
+                do { result = try examineOne(files[i], options: options, engine: engines[worker]) }
+                catch { result = .failure(.unreadable("the face engine failed: \(error)")) }
+                progress(results.finish(i, result), files.count)
+            }
         }
-        let sha = Self.sha256(bytes)
-        if let person, knownHashes.contains(sha) { return .failure(.alreadyEnrolled(person: person)) }
-        if let first = seen[sha] { return .failure(.repeatedInCommand(first)) }
-        seen[sha] = path
+        return results.all
+    }
+
+    private func examineOne(_ file: PhotoFile, options: EnrollmentOptions, engine: FaceEngine) throws -> Result<PreparedPhoto, PhotoRejection> {
+        let image: RGBImage
+        do { image = try decoder.decode(bytes: file.bytes, path: file.path) }
+        catch let error as ImageFileError { return .failure(.unreadable(error.reason)) }
         let gray = image.grayscale()
         var found = try engine.detect(image, gray: gray, minFace: options.minFace, detector: options.detector)
         if found.isEmpty { return .failure(.noFace(minFace: options.minFace)) }
@@ -97,10 +166,10 @@ public struct Enroller: Sendable {
             guard options.takeLargest else { return .failure(.severalFaces(count: found.count)) }
             found = [found.max { $0.box.area < $1.box.area }!]
         }
-        let size = min(found[0].box.width, found[0].box.height)
-        if size < options.minFace { return .failure(.faceTooSmall(size: size, minFace: options.minFace)) }
         let face = try engine.describe(found, in: image, gray: gray)[0]
-        return .success(PreparedPhoto(path: path, sha256: sha, face: face, quality: face.quality))
+        let quality = PhotoQuality(face: face, imageWidth: image.width, imageHeight: image.height)
+        if let failure = options.limits.failure(of: quality) { return .failure(.quality(failure)) }
+        return .success(PreparedPhoto(path: file.path, sha256: file.sha256, face: face, quality: quality))
     }
 
     /// Prepared faces that match a *different* enrolled person at `level`'s distance.
@@ -115,20 +184,72 @@ public struct Enroller: Sendable {
         }
     }
 
+    /// Photos whose median distance to the person's other photos is above `limit`. Two photos far
+    /// apart are both named: either may be the stranger.
+    public static func spread(of person: String, _ photos: [(name: String, vector: [Float])], limit: Float = spreadLimit) -> [SpreadWarning] {
+        guard photos.count >= 2 else { return [] }
+        return photos.indices.compactMap { i in
+            let distances = photos.indices.filter { $0 != i }.map { FaceEmbedding(photos[i].vector).distance(to: FaceEmbedding(photos[$0].vector)) }
+            let sorted = distances.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            return median > limit ? SpreadWarning(person: person, photo: photos[i].name, medianDistance: median) : nil
+        }
+    }
+
+    /// Photos of one person are rarely farther apart than this, photos of two people rarely closer.
+    public static let spreadLimit: Float = 0.6
+
     /// Stores every prepared photo under `name` in one transaction.
     @discardableResult
     public func commit(_ photos: [PreparedPhoto], name: String, displayName: String? = nil) throws -> Person {
-        let templates = photos.map { p in
-            let box = p.face.detection.box
-            return FaceTemplate(vector: p.face.embedding.values, sourceName: URL(fileURLWithPath: p.path).lastPathComponent,
-                                sourceSHA256: p.sha256, box: (box.x, box.y, box.width, box.height),
-                                detectorScore: Double(p.face.detection.score), sharpness: p.quality.sharpness,
-                                brightness: p.quality.brightness)
-        }
-        return try store.enroll(name: name, displayName: displayName, templates: templates)
+        try store.enroll(name: name, displayName: displayName, templates: photos.map(\.template))
     }
 
     public static func sha256(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
+}
+
+extension PreparedPhoto {
+    /// The row to store, with its provenance and quality figures.
+    public var template: FaceTemplate {
+        let box = face.detection.box
+        var template = FaceTemplate(vector: face.embedding.values, sourceName: URL(fileURLWithPath: path).lastPathComponent,
+                                    sourceSHA256: sha256, box: (box.x, box.y, box.width, box.height),
+                                    detectorScore: Double(face.detection.score), sharpness: quality.sharpness,
+                                    brightness: quality.brightness)
+        template.faceSize = quality.faceSize
+        template.contrast = quality.contrast
+        template.yaw = quality.yaw
+        template.roll = quality.roll
+        return template
+    }
+}
+
+/// Work slots shared by the workers: each claims the next photo and files its result.
+final class ResultSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0, done = 0
+    private var results: [Result<PreparedPhoto, PhotoRejection>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.withLock {
+            guard next < results.count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    /// Files a result; returns how many are done.
+    func finish(_ index: Int, _ result: Result<PreparedPhoto, PhotoRejection>) -> Int {
+        lock.withLock {
+            results[index] = result
+            done += 1
+            return done
+        }
+    }
+
+    var all: [Result<PreparedPhoto, PhotoRejection>] { lock.withLock { results.map { $0! } } }
 }

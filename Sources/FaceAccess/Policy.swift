@@ -24,12 +24,16 @@ public struct AccessRights: Sendable, Hashable {
     public var validFrom: Date?
     public var validUntil: Date?
     public var schedules: [Schedule]
+    /// The person's own level: it can only raise the door's bar, never lower it.
+    public var level: SecurityLevel?
 
-    public init(enabled: Bool = true, validFrom: Date? = nil, validUntil: Date? = nil, schedules: [Schedule] = []) {
+    public init(enabled: Bool = true, validFrom: Date? = nil, validUntil: Date? = nil, schedules: [Schedule] = [],
+                level: SecurityLevel? = nil) {
         self.enabled = enabled
         self.validFrom = validFrom
         self.validUntil = validUntil
         self.schedules = schedules
+        self.level = level
     }
 }
 
@@ -88,7 +92,8 @@ public struct Policy: Sendable {
     /// Reads the last M observations. A person is recognised when at least K of them match that
     /// person and the median distance and margin of those frames pass the level. After M frames
     /// without that, the track is unknown, or ambiguous when ambiguous frames outnumber unknown ones.
-    public func summarise(_ observations: [Observation]) -> EvidenceSummary {
+    /// `levelOf` gives a person's own level; the stricter of it and the door's applies to them.
+    public func summarise(_ observations: [Observation], levelOf: (Int64) -> SecurityLevel? = { _ in nil }) -> EvidenceSummary {
         let recent = Array(observations.suffix(evidence.window))
         var byPerson = [Int64: [Observation]]()
         for o in recent where o.verdict != .unknown {
@@ -98,6 +103,7 @@ public struct Policy: Sendable {
             let distances = frames.compactMap { $0.result.best?.distance }
             let margins = frames.map { $0.result.margin ?? .infinity }
             let medianDistance = median(distances), medianMargin = median(margins)
+            let level = levelOf(id).map { self.level.stricter($0) } ?? self.level
             if medianDistance <= level.maxDistance {
                 let finding: EvidenceSummary.Finding = medianMargin >= level.minMargin ? .recognised(personID: id) : .ambiguous
                 return EvidenceSummary(finding: finding, distances: distances, medianDistance: medianDistance,
@@ -150,6 +156,9 @@ extension AccessRights {
         for spec in entry.schedules {
             if let s = try? Schedule(parsing: spec) { schedules.append(s) } else { readable = false }
         }
-        self.init(enabled: entry.enabled && readable, validFrom: entry.validFrom, validUntil: entry.validUntil, schedules: schedules)
+        // An unknown level name is read as strict: a typo must not lower the bar.
+        let level = entry.securityLevel.map { SecurityLevel.named($0) ?? .strict }
+        self.init(enabled: entry.enabled && readable, validFrom: entry.validFrom, validUntil: entry.validUntil, schedules: schedules,
+                  level: level)
     }
 }

@@ -53,5 +53,13 @@ public struct SecurityLevel: Sendable, Hashable, Codable, CustomStringConvertibl
         return .match
     }
 
+    /// The stricter bound of each: the smaller distance and the larger margin.
+    public func stricter(_ other: SecurityLevel) -> SecurityLevel {
+        if other.maxDistance <= maxDistance && other.minMargin >= minMargin { return other }
+        if maxDistance <= other.maxDistance && minMargin >= other.minMargin { return self }
+        return SecurityLevel(name: "\(name)+\(other.name)", maxDistance: min(maxDistance, other.maxDistance),
+                             minMargin: max(minMargin, other.minMargin))
+    }
+
     public var description: String { "\(name) (distance ≤ \(maxDistance), margin ≥ \(minMargin))" }
 }

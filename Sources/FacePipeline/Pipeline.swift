@@ -175,7 +175,7 @@ public final class Pipeline {
             let id = ids[i]
             let result = matcher.match(face.embedding.values)
             evidence[id, default: []].append(Observation(result: result, verdict: settings.policy.level.verdict(for: result)))
-            let summary = settings.policy.summarise(evidence[id]!)
+            let summary = settings.policy.summarise(evidence[id]!, levelOf: { self.rights[$0]?.level })
             if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }) {
                 events.append(try record(decision, summary: summary, track: track, crop: try faceCrop(image, face.detection.box),
                                          at: frame.time))
@@ -210,7 +210,7 @@ public final class Pipeline {
         defer { evidence[track.id] = nil; decided.remove(track.id); lastCrop[track.id] = nil }
         guard !decided.contains(track.id), let frames = evidence[track.id],
               frames.count >= settings.policy.evidence.required else { return [] }
-        var summary = settings.policy.summarise(frames)
+        var summary = settings.policy.summarise(frames, levelOf: { self.rights[$0]?.level })
         if summary.finding == .undecided {
             let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
             summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown

@@ -12,15 +12,18 @@ public struct PersonUpdate: Sendable {
     public var groups: [String]?
     /// Replaces the person's own schedules (validated by the caller).
     public var schedules: [String]?
+    /// `.some(nil)` clears the person's own security level.
+    public var securityLevel: String??
 
     public init(displayName: String? = nil, enabled: Bool? = nil, validFrom: Date?? = nil, validUntil: Date?? = nil,
-                groups: [String]? = nil, schedules: [String]? = nil) {
+                groups: [String]? = nil, schedules: [String]? = nil, securityLevel: String?? = nil) {
         self.displayName = displayName
         self.enabled = enabled
         self.validFrom = validFrom
         self.validUntil = validUntil
         self.groups = groups
         self.schedules = schedules
+        self.securityLevel = securityLevel
     }
 }
 
@@ -41,6 +44,7 @@ extension FaceStore {
             if let v = update.enabled { person.enabled = v }
             if let v = update.validFrom { person.validFrom = v }
             if let v = update.validUntil { person.validUntil = v }
+            if let v = update.securityLevel { person.securityLevel = v }
             try person.update(db)
             if let groups = update.groups {
                 try db.execute(sql: "DELETE FROM person_groups WHERE person_id = ?", arguments: [person.id])

@@ -94,7 +94,7 @@ public final class FaceStore: Sendable {
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM gallery_state WHERE id = 1") ?? 0
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.id AS template_id, t.vector, p.id AS person_id, p.name, p.display_name, p.enabled,
-                       p.valid_from, p.valid_until
+                       p.valid_from, p.valid_until, p.security_level
                 FROM templates t JOIN people p ON p.id = t.person_id ORDER BY p.id, t.id
                 """)
             let access = try Self.accessRows(db)
@@ -104,9 +104,11 @@ public final class FaceStore: Sendable {
                 if people.last?.personID != personID {
                     let name: String = row["name"], displayName: String = row["display_name"], enabled: Bool = row["enabled"]
                     let validFrom: Date? = row["valid_from"], validUntil: Date? = row["valid_until"]
-                    people.append(.init(personID: personID, name: name, displayName: displayName, enabled: enabled,
-                                        validFrom: validFrom, validUntil: validUntil,
-                                        groups: access.groups[personID] ?? [], schedules: access.schedules[personID] ?? []))
+                    var entry = GallerySnapshot.Entry(personID: personID, name: name, displayName: displayName, enabled: enabled,
+                                                      validFrom: validFrom, validUntil: validUntil,
+                                                      groups: access.groups[personID] ?? [], schedules: access.schedules[personID] ?? [])
+                    entry.securityLevel = row["security_level"]
+                    people.append(entry)
                 }
                 owner.append(Int32(people.count - 1))
                 ids.append(row["template_id"])

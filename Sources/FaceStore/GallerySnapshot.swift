@@ -12,6 +12,8 @@ public struct GallerySnapshot: Sendable {
         public var groups: [String]
         /// The person's own schedules and those of their groups, as written ("mon-fri 07:00-19:00").
         public var schedules: [String]
+        /// The person's own security level, if any (stricter than the door's).
+        public var securityLevel: String?
 
         public init(personID: Int64, name: String, displayName: String, enabled: Bool, validFrom: Date? = nil,
                     validUntil: Date? = nil, groups: [String] = [], schedules: [String] = []) {

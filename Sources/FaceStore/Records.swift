@@ -13,6 +13,8 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
     public var validFrom: Date?
     /// Access ends at this instant, if set.
     public var validUntil: Date?
+    /// A security level stricter than the door's for this person ("strict"), if set.
+    public var securityLevel: String?
 
     public init(id: Int64? = nil, name: String, displayName: String? = nil, createdAt: Date = Date(), enabled: Bool = true) {
         self.id = id
@@ -24,7 +26,7 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
 
     enum CodingKeys: String, CodingKey {
         case id, name, displayName = "display_name", createdAt = "created_at", enabled
-        case validFrom = "valid_from", validUntil = "valid_until"
+        case validFrom = "valid_from", validUntil = "valid_until", securityLevel = "security_level"
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -59,6 +61,12 @@ public struct FaceTemplate: Codable, Sendable, Hashable, FetchableRecord, Mutabl
     public var sharpness: Double
     /// Mean luma of the aligned chip, 0...255.
     public var brightness: Double
+    /// The quality gate's other figures (nil for templates enrolled before it): the face box's
+    /// shorter side in px, the chip's luma standard deviation, and the rough pose in degrees.
+    public var faceSize: Int?
+    public var contrast: Double?
+    public var yaw: Double?
+    public var roll: Double?
     public var createdAt: Date
 
     public init(id: Int64? = nil, personID: Int64 = 0, vector: [Float], sourceName: String, sourceSHA256: String,
@@ -81,6 +89,7 @@ public struct FaceTemplate: Codable, Sendable, Hashable, FetchableRecord, Mutabl
         case id, personID = "person_id", vector, sourceName = "source_name", sourceSHA256 = "source_sha256"
         case boxX = "box_x", boxY = "box_y", boxWidth = "box_width", boxHeight = "box_height"
         case detectorScore = "detector_score", sharpness, brightness, createdAt = "created_at"
+        case faceSize = "face_size", contrast, yaw, roll
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

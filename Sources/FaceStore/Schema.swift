@@ -95,6 +95,16 @@ enum Schema {
                 }
             }
         }
+        migrator.registerMigration("v4: quality figures and per-person level") { db in
+            try db.alter(table: "templates") { t in
+                t.add(column: "face_size", .integer)
+                t.add(column: "contrast", .double)
+                t.add(column: "yaw", .double)
+                t.add(column: "roll", .double)
+            }
+            // Only ever stricter than the door's level: see Policy.summarise.
+            try db.alter(table: "people") { t in t.add(column: "security_level", .text) }
+        }
         return migrator
     }
 }

@@ -225,3 +225,47 @@ extension Image {
         }
     }
 }
+
+extension Image {
+    /// A box blur of the given radius (each pixel the mean of its (2r+1)² neighbourhood, edges
+    /// clamped), in two separable passes.
+    public func boxBlurred(radius: Int) -> Image {
+        guard radius > 0, width > 0, height > 0 else { return self }
+        let c = Format.channels, w = width, h = height, n = 2 * radius + 1
+        func pass(_ src: [UInt8], horizontal: Bool) -> [UInt8] {
+            var dst = [UInt8](repeating: 0, count: src.count)
+            let lines = horizontal ? h : w, length = horizontal ? w : h
+            src.withUnsafeBufferPointer { s in
+                dst.withUnsafeMutableBufferPointer { d in
+                    for line in 0 ..< lines {
+                        func index(_ i: Int) -> Int {
+                            let k = min(max(i, 0), length - 1)
+                            return (horizontal ? line * w + k : k * w + line) * c
+                        }
+                        for ch in 0 ..< c {
+                            var sum = 0
+                            for i in -radius ... radius { sum += Int(s[index(i) + ch]) }
+                            for i in 0 ..< length {
+                                d[index(i) + ch] = UInt8((sum + n / 2) / n)
+                                sum += Int(s[index(i + radius + 1) + ch]) - Int(s[index(i - radius) + ch])
+                            }
+                        }
+                    }
+                }
+            }
+            return dst
+        }
+        var out = self
+        out.pixels = pass(pass(pixels, horizontal: true), horizontal: false)
+        return out
+    }
+
+    /// Every sample times `gain` plus `offset`, clamped to 0...255: darker, brighter, flatter.
+    public func adjusted(gain: Double, offset: Double = 0) -> Image {
+        var table = [UInt8](repeating: 0, count: 256)
+        for v in 0 ..< 256 { table[v] = UInt8(max(0, min(255, (Double(v) * gain + offset).rounded()))) }
+        var out = self
+        out.pixels = pixels.map { table[Int($0)] }
+        return out
+    }
+}

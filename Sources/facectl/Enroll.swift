@@ -9,7 +9,10 @@ struct Enroll: ParsableCommand {
         abstract: "Enroll a person from one or more photos.",
         discussion: """
             Each photo must show exactly one face of at least --min-face pixels. A photo with several \
-            faces is refused unless --largest picks the largest one. If any photo is refused, nothing is \
+            faces is refused unless --largest picks the largest one. Each face must pass the quality \
+            gate: whole (not cut by the image edge), sharp, evenly lit, facing the camera and upright; \
+            a refused photo names the failed check and its value against the limit. A photo far from \
+            the person's other photos is warned about: it may show someone else. If any photo is refused, nothing is \
             enrolled. If a face already matches another enrolled person at the standard level, the \
             command refuses unless --force: it is likely the wrong photo or the same person twice. \
             Photos may be added to an existing person later; the same photo file is never stored twice.
@@ -36,6 +39,7 @@ struct Enroll: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var engineOptions: EngineOptions
+    @OptionGroup var quality: QualityOptions
 
     func validate() throws {
         guard Person.isValidName(name) else { throw ValidationError(StoreError.invalidName(name).description) }
@@ -47,7 +51,8 @@ struct Enroll: ParsableCommand {
         let gallery = try store.open(create: true)
         var enroller = Enroller(engine: engine, store: gallery)
         enroller.decoder = engineOptions.decoder
-        let options = EnrollmentOptions(minFace: engineOptions.minFace, takeLargest: largest, detector: engineOptions.detector)
+        let options = EnrollmentOptions(minFace: engineOptions.minFace, takeLargest: largest, detector: engineOptions.detector,
+                                        limits: quality.limits(minFace: engineOptions.minFace))
         let checked = try enroller.prepare(photos, for: name, options: options)
 
         let refused = checked.compactMap { item -> String? in
@@ -70,13 +75,19 @@ struct Enroll: ParsableCommand {
             }
         }
 
+        let existing = try gallery.person(named: name).map { try gallery.templates(ofPersonID: $0.id!) } ?? []
+        let photos = existing.map { ($0.sourceName, $0.values) } + prepared.map { ($0.path, $0.face.embedding.values) }
+        for w in Enroller.spread(of: name, photos) {
+            printError("warning: \(w.photo) is far from \(name)'s other photos (median distance \(fixed(w.medianDistance)) > "
+                       + "\(fixed(Enroller.spreadLimit))): is it someone else?")
+        }
+
         let person = try enroller.commit(prepared, name: name, displayName: displayName)
         let total = try gallery.templates(ofPersonID: person.id!).count
         print("enrolled \(person.name): \(prepared.count) photo\(prepared.count == 1 ? "" : "s") added, \(total) in total")
-        var rows = [["photo", "face", "score", "sharpness", "brightness"]]
+        var rows = [["photo", "score"] + qualityHeader]
         for p in prepared {
-            rows.append([p.path, "\(p.face.detection.box)", fixed(Double(p.face.detection.score), 2),
-                         fixed(p.quality.sharpness), fixed(p.quality.brightness)])
+            rows.append([p.path, fixed(Double(p.face.detection.score), 2)] + qualityRow(p.quality))
         }
         print(columns(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
     }

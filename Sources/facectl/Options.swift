@@ -40,6 +40,48 @@ struct EngineOptions: ParsableArguments {
     }
 }
 
+/// Overrides of the enrollment quality gate's limits.
+struct QualityOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Refuse faces less sharp than this (variance of the Laplacian of the aligned face; default \(QualityLimits().minSharpness)).",
+                               valueName: "n"))
+    var minSharpness: Double?
+
+    @Option(help: ArgumentHelp("Refuse faces darker than this mean luma (0-255; default \(QualityLimits().minBrightness)).", valueName: "n"))
+    var minBrightness: Double?
+
+    @Option(help: ArgumentHelp("Refuse faces brighter than this mean luma (default \(QualityLimits().maxBrightness)).", valueName: "n"))
+    var maxBrightness: Double?
+
+    @Option(help: ArgumentHelp("Refuse faces flatter than this luma standard deviation (default \(QualityLimits().minContrast)).", valueName: "n"))
+    var minContrast: Double?
+
+    @Option(help: ArgumentHelp("Refuse faces turned more than this many degrees (default \(QualityLimits().maxYaw)).", valueName: "deg"))
+    var maxYaw: Double?
+
+    @Option(help: ArgumentHelp("Refuse heads tilted more than this many degrees (default \(QualityLimits().maxRoll)).", valueName: "deg"))
+    var maxRoll: Double?
+
+    /// The defaults with the options given laid over them.
+    func limits(minFace: Int, over base: QualityLimits = QualityLimits()) -> QualityLimits {
+        var limits = base
+        limits.minFace = minFace
+        if let minSharpness { limits.minSharpness = minSharpness }
+        if let minBrightness { limits.minBrightness = minBrightness }
+        if let maxBrightness { limits.maxBrightness = maxBrightness }
+        if let minContrast { limits.minContrast = minContrast }
+        if let maxYaw { limits.maxYaw = maxYaw }
+        if let maxRoll { limits.maxRoll = maxRoll }
+        return limits
+    }
+}
+
+/// One line per quality figure set, for listings of enrolled photos.
+func qualityRow(_ q: PhotoQuality) -> [String] {
+    ["\(q.faceSize)", fixed(q.sharpness), fixed(q.brightness), fixed(q.contrast), fixed(q.yaw), fixed(q.roll)]
+}
+
+let qualityHeader = ["face px", "sharpness", "brightness", "contrast", "yaw°", "roll°"]
+
 extension FaceDetector: ExpressibleByArgument {}
 
 extension SecurityLevel: ExpressibleByArgument {

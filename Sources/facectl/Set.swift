@@ -48,11 +48,18 @@ struct Set_: ParsableCommand {
     @Flag(help: "Remove the person's own schedules.")
     var noSchedules = false
 
+    @Option(help: ArgumentHelp("The person's own security level (relaxed, standard, strict), or 'none'. It can only raise the door's bar: the stricter of the two applies.",
+                               valueName: "level"))
+    var level: String?
+
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         if noSchedules && !schedule.isEmpty { throw ValidationError("give --schedule or --no-schedules, not both") }
         for spec in schedule { _ = try parseSchedule(spec) }
+        if let level, level != "none", SecurityLevel.named(level) == nil {
+            throw ValidationError("--level must be relaxed, standard, strict or none, got '\(level)'")
+        }
         _ = try date(validFrom, "--valid-from")
         _ = try date(validUntil, "--valid-until")
         if let groups {
@@ -60,7 +67,7 @@ struct Set_: ParsableCommand {
                 throw ValidationError("invalid group name '\(g)': use letters, digits, '.', '_' or '-'")
             }
         }
-        let changes: [Any?] = [access, displayName, validFrom, validUntil, groups]
+        let changes: [Any?] = [access, displayName, validFrom, validUntil, groups, level]
         if changes.allSatisfy({ $0 == nil }) && schedule.isEmpty && !noSchedules {
             throw ValidationError("nothing to change; see `facectl set --help`")
         }
@@ -85,7 +92,8 @@ struct Set_: ParsableCommand {
             displayName: displayName, enabled: access.map { $0 == .enable },
             validFrom: try date(validFrom, "--valid-from"), validUntil: try date(validUntil, "--valid-until"),
             groups: groups.map(groupNames),
-            schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try parseSchedule($0).description }))
+            schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try parseSchedule($0).description }),
+            securityLevel: level.map { $0 == "none" ? String?.none : $0.lowercased() })
         let person = try gallery.update(name: name, update)
         print(try AccessView(person: person, store: gallery).text)
     }
@@ -152,6 +160,7 @@ struct AccessView {
             "name:       \(person.name)",
             "display:    \(person.displayName)",
             "enabled:    \(person.enabled ? "yes" : "no")",
+            "level:      \(person.securityLevel.map { "\($0) (the stricter of this and the door's)" } ?? "the door's")",
             "valid:      from \(day(person.validFrom)) until \(day(person.validUntil))",
             "groups:     \(access.groups.isEmpty ? "none" : access.groups.joined(separator: ", "))",
             "schedules:  \(access.ownSchedules.isEmpty ? "none of their own" : access.ownSchedules.joined(separator: "; "))",

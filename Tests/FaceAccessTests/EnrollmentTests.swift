@@ -78,7 +78,7 @@ import Testing
     @Test func tooSmallFaceIsRefused() throws {
         let checked = try enroller.prepare([Fixtures.photo("Tom_Hanks_54745.png")], for: "tom", options: .init(minFace: 300))
         guard case let .failure(reason) = checked[0].result else { Issue.record("112 px photo accepted at 300 px"); return }
-        #expect(reason == .noFace(minFace: 300) || { if case .faceTooSmall = reason { true } else { false } }())
+        #expect(reason == .noFace(minFace: 300) || { if case .quality(let f) = reason { f.check == .size } else { false } }())
     }
 
     @Test func samePhotoTwiceIsRefused() throws {
