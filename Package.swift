@@ -52,6 +52,7 @@ let package = Package(
         .target(name: "FaceAccess", dependencies: [
             "FaceVision", "FaceStore",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "FacePipeline", dependencies: [
             "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", "CSystemd", .product(name: "TOMLKit", package: "TOMLKit"),

@@ -225,22 +225,7 @@ extension DaemonOptions {
         try self.init(configText: text, file: path)
     }
 
-    /// The line each `section.key` is on: TOMLKit parses but does not say where a value was.
-    static func keyLines(_ text: String) -> [String: Int] {
-        var lines = [String: Int](), section = ""
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("[") {
-                section = line.dropFirst().prefix { $0 != "]" }.trimmingCharacters(in: .whitespaces)
-                lines[section] = lines[section] ?? number + 1
-            } else if let eq = line.firstIndex(of: "="), !line.hasPrefix("#") {
-                let key = line[..<eq].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-                let full = section.isEmpty ? key : section + "." + key
-                lines[full] = lines[full] ?? number + 1
-            }
-        }
-        return lines
-    }
+    static func keyLines(_ text: String) -> [String: Int] { TOMLKeyLines.of(text) }
 
     /// Checks values that came from flags, naming the flag.
     public func checkFlags() throws {

@@ -21,6 +21,7 @@ struct Facectl: ParsableCommand {
               facectl log --decision granted --since 1d
               facectl log verify
               facectl why 42
+              facectl sync Enrollment/access.toml --dry-run
               facectl cameras
               facectl status
 
@@ -32,7 +33,7 @@ struct Facectl: ParsableCommand {
               4  status: faced runs but does not respond
             """,
         version: FacedVersion.string,
-        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self, Status.self]
+        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self, Status.self, Sync.self]
     )
 
     static func main() {

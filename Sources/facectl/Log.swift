@@ -1,3 +1,4 @@
+import FaceAccess
 import ArgumentParser
 import FaceStore
 import Foundation
@@ -108,12 +109,7 @@ func parseTime(_ text: String, now: Date = Date()) throws -> Date {
     throw ValidationError("cannot read time '\(text)'; use ISO 8601 (2026-11-24T20:00:00Z or 2026-11-24) or 30m, 2h, 3d, 1w")
 }
 
-/// An ISO 8601 date-time, or a date meaning local midnight.
-func absoluteTime(_ text: String) -> Date? {
-    if let date = try? Date(text, strategy: .iso8601) { return date }
-    if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-    return try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .current).year().month().day())
-}
+func absoluteTime(_ text: String) -> Date? { AccessTime.parse(text) }
 
 /// An audit event as facectl shows it.
 struct EventView: Encodable {

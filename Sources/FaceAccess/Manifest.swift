@@ -1,0 +1,226 @@
+import FaceStore
+import Foundation
+import TOMLKit
+
+/// A problem in an access manifest, naming the file, line and key.
+public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int?
+    public let key: String?
+    public let message: String
+
+    public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): " + (key.map { "\($0): " } ?? "") + message }
+}
+
+/// Enrollment/access.toml: who may enter, from which photos, in which groups and when. The
+/// gallery is brought in line with it by `facectl sync`.
+public struct AccessManifest: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var displayName: String?
+        public var groups: [String] = []
+        public var enabled = true
+        public var validFrom: Date?
+        public var validUntil: Date?
+        /// Folders or glob patterns, relative to the manifest's folder. Default: the folder named after the person.
+        public var photos: [String]
+        /// The person's own level: the stricter of it and the door's applies.
+        public var level: SecurityLevel?
+        /// The person's own weekly windows.
+        public var schedules: [String] = []
+
+        public init(name: String) {
+            self.name = name
+            photos = [name]
+        }
+    }
+
+    public var people: [Entry] = []
+    /// Group name (lower case) → its weekly windows.
+    public var groups: [String: [String]] = [:]
+    public var limits = QualityLimits()
+    /// The folder photo patterns are relative to.
+    public var directory: String
+    public let file: String
+
+    public static let photoExtensions: Set<String> = ["jpg", "jpeg", "png"]
+
+    public init(file: String) throws {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ManifestError(file: file, line: nil, key: nil,
+                                message: FileManager.default.fileExists(atPath: file) ? "cannot be read (permissions?)" : "no such file")
+        }
+        try self.init(text: text, file: file)
+    }
+
+    public init(text: String, file: String) throws {
+        self.file = file
+        directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ManifestError(file: file, line: error.source.begin.line, key: nil, message: error.description)
+        }
+        let lines = TOMLKeyLines.of(text)
+        func fail(_ key: String, _ message: String) -> ManifestError {
+            ManifestError(file: file, line: lines[key], key: key, message: message)
+        }
+        func unknown(_ key: String, _ allowed: [String]) -> ManifestError {
+            fail(key, "unknown key; allowed here: \(allowed.joined(separator: ", "))")
+        }
+        func string(_ value: TOMLValueConvertible, _ key: String) throws -> String {
+            guard let s = value.string else { throw fail(key, "must be a string, got \(value.type)") }
+            return s
+        }
+        func strings(_ value: TOMLValueConvertible, _ key: String) throws -> [String] {
+            if let s = value.string { return [s] }
+            guard let array = value.array else { throw fail(key, "must be a string or an array of strings, got \(value.type)") }
+            return try array.map { element in
+                guard let s = element.string else { throw fail(key, "must be an array of strings, holds a \(element.type)") }
+                return s
+            }
+        }
+        func schedules(_ value: TOMLValueConvertible, _ key: String) throws -> [String] {
+            let specs = try strings(value, key)
+            for spec in specs {
+                do { _ = try Schedule(parsing: spec) } catch { throw fail(key, "\(error)") }
+            }
+            return specs
+        }
+        func date(_ value: TOMLValueConvertible, _ key: String) throws -> Date {
+            guard let text = value.string else {
+                throw fail(key, "must be a quoted date such as \"2026-12-01\" or \"2026-12-01T08:00:00+01:00\", got \(value.type)")
+            }
+            guard let date = AccessTime.parse(text) else {
+                throw fail(key, "cannot read \"\(text)\"; use \"2026-12-01\" or \"2026-12-01T08:00:00+01:00\"")
+            }
+            return date
+        }
+        func name(_ text: String, _ key: String, what: String) throws -> String {
+            guard Person.isValidName(text) else {
+                throw fail(key, "invalid \(what) name '\(text)': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            }
+            return text
+        }
+
+        for key in table.keys.sorted() {
+            let value = table[key]!
+            switch key {
+            case "quality":
+                guard let quality = value.table else { throw fail(key, "must be a table: [quality]") }
+                try limits.read(quality, prefix: "quality.", fail: fail)
+            case "groups":
+                guard let groupTable = value.table else { throw fail(key, "must be a table of groups: [groups.NAME]") }
+                for group in groupTable.keys.sorted() {
+                    let full = "groups.\(group)"
+                    _ = try name(group, full, what: "group")
+                    guard let entry = groupTable[group]!.table else { throw fail(full, "must be a table: [groups.\(group)]") }
+                    var specs = [String]()
+                    for field in entry.keys.sorted() {
+                        guard field == "schedules" else { throw unknown("\(full).\(field)", ["schedules"]) }
+                        specs = try schedules(entry[field]!, "\(full).\(field)")
+                    }
+                    groups[group.lowercased()] = specs
+                }
+            case "people":
+                guard let peopleTable = value.table else { throw fail(key, "must be a table of people: [people.NAME]") }
+                for person in peopleTable.keys.sorted() {
+                    let full = "people.\(person)"
+                    var entry = Entry(name: try name(person, full, what: "person"))
+                    guard let fields = peopleTable[person]!.table else { throw fail(full, "must be a table: [people.\(person)]") }
+                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "schedules"]
+                    for field in fields.keys.sorted() {
+                        let k = "\(full).\(field)", v = fields[field]!
+                        switch field {
+                        case "display_name": entry.displayName = try string(v, k)
+                        case "groups": entry.groups = try strings(v, k).map { try name($0, k, what: "group").lowercased() }
+                        case "enabled":
+                            guard let b = v.bool else { throw fail(k, "must be true or false, got \(v.type)") }
+                            entry.enabled = b
+                        case "valid_from": entry.validFrom = try date(v, k)
+                        case "valid_until": entry.validUntil = try date(v, k)
+                        case "photos":
+                            entry.photos = try strings(v, k)
+                            if entry.photos.isEmpty { throw fail(k, "lists no photos") }
+                        case "level":
+                            let text = try string(v, k)
+                            guard let level = SecurityLevel.named(text) else {
+                                throw fail(k, "must be one of \(SecurityLevel.presets.map(\.name).joined(separator: ", ")), got \"\(text)\"")
+                            }
+                            entry.level = level
+                        case "schedules": entry.schedules = try schedules(v, k)
+                        default: throw unknown(k, allowed)
+                        }
+                    }
+                    if let from = entry.validFrom, let until = entry.validUntil, until <= from {
+                        throw fail("\(full).valid_until", "is not after valid_from")
+                    }
+                    people.append(entry)
+                }
+            default:
+                throw fail(key, "unknown section; the manifest has [quality], [groups.NAME] and [people.NAME]")
+            }
+        }
+        let names = people.map { $0.name.lowercased() }
+        if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+            throw ManifestError(file: file, line: nil, key: "people.\(twice)", message: "listed twice (names ignore case)")
+        }
+    }
+
+    /// The photo files of `entry`, sorted: each folder's JPEG and PNG files, each glob's matches.
+    /// A folder or pattern that yields nothing is an error: a typo must not empty someone's templates.
+    public func photoPaths(of entry: Entry) throws -> [String] {
+        var paths = Set<String>()
+        for pattern in entry.photos {
+            let full = pattern.hasPrefix("/") ? pattern : directory + "/" + pattern
+            var isDirectory: ObjCBool = false
+            var found = [String]()
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), isDirectory.boolValue {
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: full)) ?? []
+                found = files.filter { !$0.hasPrefix(".") && Self.photoExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                    .map { full + "/" + $0 }
+            } else {
+                found = Self.glob(full)
+            }
+            if found.isEmpty {
+                throw ManifestError(file: file, line: nil, key: "people.\(entry.name).photos",
+                                    message: "\"\(pattern)\" has no JPEG or PNG photos (looked in \(full))")
+            }
+            paths.formUnion(found)
+        }
+        return paths.sorted()
+    }
+
+    static func glob(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0 ..< Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }
+            .filter { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+extension QualityLimits {
+    static let keys = ["min_face", "min_sharpness", "min_brightness", "max_brightness", "min_contrast", "max_yaw", "max_roll"]
+
+    /// Overrides from a [quality] table.
+    mutating func read(_ table: TOMLTable, prefix: String, fail: (String, String) -> ManifestError) throws {
+        for key in table.keys.sorted() {
+            let value = table[key]!, full = prefix + key
+            guard let number = value.double ?? value.int.map(Double.init) else { throw fail(full, "must be a number, got \(value.type)") }
+            func within(_ range: ClosedRange<Double>) throws -> Double {
+                guard range.contains(number) else { throw fail(full, "must be between \(range.lowerBound) and \(range.upperBound), got \(number)") }
+                return number
+            }
+            switch key {
+            case "min_face": minFace = Int(try within(20 ... 2000))
+            case "min_sharpness": minSharpness = try within(0 ... 10000)
+            case "min_brightness": minBrightness = try within(0 ... 255)
+            case "max_brightness": maxBrightness = try within(0 ... 255)
+            case "min_contrast": minContrast = try within(0 ... 128)
+            case "max_yaw": maxYaw = try within(0 ... 90)
+            case "max_roll": maxRoll = try within(0 ... 90)
+            default: throw fail(full, "unknown key; [quality] takes \(Self.keys.joined(separator: ", "))")
+            }
+        }
+    }
+}
