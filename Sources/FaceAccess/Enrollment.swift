@@ -41,22 +41,19 @@ public struct EnrollmentConflict: Sendable, Hashable {
 }
 
 public struct EnrollmentOptions: Sendable {
+    /// The smallest face the detector looks for, px.
+    public var minFace: Int
     /// Take the largest face of a photo with several instead of rejecting it.
     public var takeLargest: Bool
     public var detector: FaceDetector
-    /// The quality gate; its `minFace` is also the smallest face the detector looks for.
+    /// The quality gate; by default its size limit is `minFace`.
     public var limits: QualityLimits
 
     public static let defaultMinFace = 80
 
-    /// Smallest accepted face side in pixels.
-    public var minFace: Int {
-        get { limits.minFace }
-        set { limits.minFace = newValue }
-    }
-
     public init(minFace: Int = EnrollmentOptions.defaultMinFace, takeLargest: Bool = false, detector: FaceDetector = .hog,
                 limits: QualityLimits = QualityLimits()) {
+        self.minFace = minFace
         self.takeLargest = takeLargest
         self.detector = detector
         self.limits = limits

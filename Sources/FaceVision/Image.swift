@@ -1,3 +1,4 @@
+import Foundation
 /// A pixel layout: how many interleaved 8-bit channels one pixel has.
 public protocol PixelFormat: Sendable {
     static var channels: Int { get }
@@ -266,6 +267,38 @@ extension Image {
         for v in 0 ..< 256 { table[v] = UInt8(max(0, min(255, (Double(v) * gain + offset).rounded()))) }
         var out = self
         out.pixels = pixels.map { table[Int($0)] }
+        return out
+    }
+}
+
+extension Image {
+    /// Turned by `degrees` (clockwise on screen) about the centre, same size; corners that come
+    /// from outside are black. Bilinear sampling.
+    public func rotated(degrees: Double) -> Image {
+        let c = Format.channels, w = width, h = height
+        let angle = degrees * .pi / 180, cosA = cos(angle), sinA = sin(angle)
+        let cx = Double(w - 1) / 2, cy = Double(h - 1) / 2
+        var out = self
+        out.pixels = [UInt8](repeating: 0, count: pixels.count)
+        pixels.withUnsafeBufferPointer { src in
+            out.pixels.withUnsafeMutableBufferPointer { dst in
+                for y in 0 ..< h {
+                    for x in 0 ..< w {
+                        // The source point that lands here: the inverse rotation.
+                        let dx = Double(x) - cx, dy = Double(y) - cy
+                        let sx = cosA * dx + sinA * dy + cx, sy = -sinA * dx + cosA * dy + cy
+                        guard sx >= 0, sy >= 0, sx <= Double(w - 1), sy <= Double(h - 1) else { continue }
+                        let x0 = Int(sx), y0 = Int(sy), x1 = min(x0 + 1, w - 1), y1 = min(y0 + 1, h - 1)
+                        let fx = sx - Double(x0), fy = sy - Double(y0)
+                        for ch in 0 ..< c {
+                            let top = Double(src[(y0 * w + x0) * c + ch]) * (1 - fx) + Double(src[(y0 * w + x1) * c + ch]) * fx
+                            let bottom = Double(src[(y1 * w + x0) * c + ch]) * (1 - fx) + Double(src[(y1 * w + x1) * c + ch]) * fx
+                            dst[(y * w + x) * c + ch] = UInt8((top * (1 - fy) + bottom * fy).rounded())
+                        }
+                    }
+                }
+            }
+        }
         return out
     }
 }
