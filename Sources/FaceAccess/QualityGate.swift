@@ -47,7 +47,7 @@ public struct QualityFailure: Error, Sendable, Hashable, CustomStringConvertible
         let bound = isMinimum ? "below the minimum" : "above the maximum"
         switch check {
         case .size: return "face too small: \(value) px, \(bound) \(limit) px; use a closer photo"
-        case .edge: return "face cut by the image edge: \(value) px of it outside; use a photo with the whole face in it"
+        case .edge: return "face cut by the image edge: \(value) px of it outside, \(bound) \(limit) px; use a photo with the whole face in it"
         case .sharpness: return "blurred: sharpness \(value), \(bound) \(limit); use a sharper photo"
         case .brightness: return "\(isMinimum ? "too dark" : "too bright"): brightness \(value), \(bound) \(limit); use an evenly lit photo"
         case .contrast: return "flat: contrast \(value), \(bound) \(limit); use a photo with better light"
@@ -64,7 +64,9 @@ public struct QualityFailure: Error, Sendable, Hashable, CustomStringConvertible
 /// the embedder sees.
 public struct QualityLimits: Sendable, Hashable, Codable {
     public var minFace = 80
-    public var edgeTolerance = 0
+    /// How much of the face box may lie beyond the image edge, as a fraction of the face size:
+    /// dlib's boxes are a few pixels loose, so a tightly cropped whole face pokes out a little.
+    public var edgeTolerance = 0.05
     public var minSharpness = 8.0
     public var minBrightness = 40.0
     public var maxBrightness = 220.0
@@ -77,8 +79,9 @@ public struct QualityLimits: Sendable, Hashable, Codable {
     /// The first check `quality` fails, or nil.
     public func failure(of q: PhotoQuality) -> QualityFailure? {
         if q.faceSize < minFace { return QualityFailure(check: .size, value: Double(q.faceSize), limit: Double(minFace), isMinimum: true) }
-        if q.outside > edgeTolerance {
-            return QualityFailure(check: .edge, value: Double(q.outside), limit: Double(edgeTolerance), isMinimum: false)
+        let allowed = (Double(q.faceSize) * edgeTolerance).rounded(.down)
+        if Double(q.outside) > allowed {
+            return QualityFailure(check: .edge, value: Double(q.outside), limit: allowed, isMinimum: false)
         }
         if q.sharpness < minSharpness { return QualityFailure(check: .sharpness, value: q.sharpness, limit: minSharpness, isMinimum: true) }
         if q.brightness < minBrightness {

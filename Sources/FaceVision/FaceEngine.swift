@@ -108,6 +108,11 @@ public final class FaceEngine: Sendable {
 
     private let handle: Mutex<OpaquePointer>
     public let hasCNN: Bool
+    private let embedded = Mutex(0)
+
+    /// Faces embedded by this engine so far: what bulk jobs are measured by (a sync with nothing
+    /// new must embed nothing).
+    public var embeddingsComputed: Int { embedded.withLock { $0 } }
 
     public init(models: FaceModels, loadCNN: Bool = false) throws {
         for path in [models.landmarks, models.embedder] + (loadCNN ? [models.cnnDetector] : []) {
@@ -227,6 +232,7 @@ public final class FaceEngine: Sendable {
             }
         }
         guard rc == 0 else { throw FaceEngineError.engine(cMessage(err)) }
+        embedded.withLock { $0 += faces.count }
         return try (0 ..< faces.count).map { i in
             let embedding = FaceEmbedding(Array(out[i * dim ..< (i + 1) * dim]))
             let chip = keepChips

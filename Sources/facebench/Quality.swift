@@ -61,7 +61,7 @@ struct Quality: ParsableCommand {
         }
         guard !measured.isEmpty else { return print("no photos with a face") }
         row("face size px", measured.map { Double($0.faceSize) }, "≥ \(limits.minFace)")
-        row("outside px", measured.map { Double($0.outside) }, "≤ \(limits.edgeTolerance)")
+        row("outside px", measured.map { Double($0.outside) }, "≤ \(Int(limits.edgeTolerance * 100))% of size")
         row("sharpness", measured.map(\.sharpness), "≥ \(limits.minSharpness)")
         if !blurredSharpness.isEmpty { row("sharpness, blurred", blurredSharpness, "") }
         row("brightness", measured.map(\.brightness), "\(limits.minBrightness)–\(limits.maxBrightness)")
