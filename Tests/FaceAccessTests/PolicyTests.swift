@@ -1,3 +1,4 @@
+import FaceStore
 import Foundation
 import Testing
 @testable import FaceAccess
@@ -65,6 +66,24 @@ import Testing
     func decide(_ obs: [Observation], rights: AccessRights = AccessRights(), lastGrant: Date? = nil,
                 policy: Policy = Policy(timeZone: TimeZone(identifier: "UTC")!)) -> Decision? {
         policy.decide(policy.summarise(obs), rights: { _ in rights }, lastGrant: { _ in lastGrant }, at: now)
+    }
+
+    @Test func aPersonsOwnLevelOnlyRaisesTheBar() {
+        let policy = Policy(timeZone: TimeZone(identifier: "UTC")!)
+        // 0.47: inside standard (0.50), outside strict (0.45).
+        let frames = (0 ..< 5).map { _ in observation(1, 0.47) }
+        #expect(policy.summarise(frames).finding == .recognised(personID: 1))
+        #expect(policy.summarise(frames, levelOf: { _ in .strict }).finding == .unknown, "strict for this person")
+        #expect(policy.summarise(frames, levelOf: { $0 == 2 ? .strict : nil }).finding == .recognised(personID: 1))
+        // A relaxed level for a person does not loosen a strict door.
+        let strictDoor = Policy(level: .strict, timeZone: TimeZone(identifier: "UTC")!)
+        let strictFrames = (0 ..< 5).map { _ in observation(1, 0.47, level: .strict) }
+        #expect(strictDoor.summarise(strictFrames, levelOf: { _ in .relaxed }).finding != .recognised(personID: 1))
+        #expect(SecurityLevel.standard.stricter(.strict) == .strict && SecurityLevel.strict.stricter(.relaxed) == .strict)
+        // An unreadable stored level reads as strict.
+        var entry = GallerySnapshot.Entry(personID: 1, name: "a", displayName: "A", enabled: true)
+        entry.securityLevel = "strcit"
+        #expect(AccessRights(entry).level == .strict)
     }
 
     @Test func needsKofMFramesOfOnePerson() {

@@ -1,4 +1,5 @@
 import FaceStore
+import FaceVision
 import FaceTestSupport
 import Foundation
 import Testing
@@ -157,6 +158,56 @@ struct CLI {
         #expect(run.status == 1)
         #expect(run.stderr.contains("model file \(dir.file("nomodels"))/shape_predictor_5_face_landmarks.dat is missing"))
     }
+
+    /// `facectl sync` end to end: dry run, sync with progress lines (stderr is not a terminal),
+    /// a refused photo, a bad manifest, and the quality figures in `show`.
+    @Test func syncFromAManifest() throws {
+        let root = dir.file("Enrollment")
+        for (folder, photo) in [("obama", "obama.jpg"), ("obama", "obama2.jpg"), ("biden", "biden.jpg")] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.photo(photo), toPath: "\(root)/\(folder)/\(photo)")
+        }
+        let manifest = "\(root)/access.toml"
+        try "[people.obama]\ngroups = [\"staff\"]\n\n[people.biden]\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+
+        let dry = try cli.run("sync", manifest, "--dry-run")
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout == """
+            + biden: new, 1 photo
+                + biden/biden.jpg
+            + obama: new, 2 photos; groups staff
+                + obama/obama.jpg
+                + obama/obama2.jpg
+            dry run: 2 to add, 0 to change, 0 to remove; 3 photos to embed, 0 templates to remove
+
+            """)
+        #expect(!FileManager.default.fileExists(atPath: cli.db), "a dry run creates no database")
+
+        let synced = try cli.run("sync", manifest, "--jobs", "2")
+        #expect(synced.status == 0, "\(synced.stderr)")
+        #expect(synced.stdout.hasSuffix("synced: 3 photos embedded\n"), "\(synced.stdout)")
+        #expect(synced.stderr.contains("facectl: 3/3 photos, ") && synced.stderr.contains("done in"), "\(synced.stderr)")
+        let show = try cli.run("show", "obama")
+        #expect(show.stdout.contains("BRIGHTNESS  CONTRAST  YAW°"), "\(show.stdout)")
+        let again = try cli.run("sync", manifest)
+        #expect(again.status == 0 && again.stdout == "no changes\nsynced: 0 photos embedded\n", "\(again)")
+
+        // A blurred photo: refused with its check and value, nothing written, exit 1.
+        let before = try fingerprint()
+        let blurred = try Fixtures.image("obama3.jpg").boxBlurred(radius: 12)
+        try dir.write("Enrollment/obama/blurred.jpg", JPEGEncoder(quality: 95).encode(blurred))
+        let refused = try cli.run("sync", manifest)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("nothing changed; fix or leave out these photos:")
+                && refused.stderr.contains("obama/blurred.jpg (obama): blurred: sharpness "), "\(refused.stderr)")
+        #expect(try fingerprint() == before)
+
+        // A bad manifest: one line naming the key and line, exit 1.
+        try "[people.obama]\ngroup = [\"staff\"]\n".write(toFile: manifest, atomically: true, encoding: .utf8)
+        let bad = try cli.run("sync", manifest)
+        #expect(bad.status == 1 && bad.stderr.hasPrefix("facectl: \(manifest):2: people.obama.group: unknown key"), "\(bad.stderr)")
+        #expect(try fingerprint() == before)
+    }
 }
 
 @Suite struct CompletionTests {
@@ -168,4 +219,5 @@ struct CLI {
         let faced = try Binaries.run("faced", ["--generate-completion-script", shell])
         #expect(faced.status == 0 && faced.stdout.contains("check-config"), "\(shell)")
     }
+
 }
