@@ -83,7 +83,7 @@ let package = Package(
         ]),
         .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),
-        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceVision", "FaceTestSupport"]),
+        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceVision", "FaceAccess", "FaceTestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

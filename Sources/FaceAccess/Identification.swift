@@ -4,6 +4,7 @@ import FaceVision
 /// One face of a photo, and who it is.
 public struct Identification: Sendable {
     public var detection: DetectedFace
+    public var landmarks: FaceLandmarks
     public var result: MatchResult
     public var verdict: Verdict
 }
@@ -23,7 +24,7 @@ public struct Identifier: Sendable {
     public func identify(_ image: RGBImage, minFace: Int, detector: FaceDetector = .hog) throws -> [Identification] {
         try engine.faces(in: image, minFace: minFace, detector: detector).map { face in
             let result = matcher.match(face.embedding.values)
-            return Identification(detection: face.detection, result: result, verdict: level.verdict(for: result))
+            return Identification(detection: face.detection, landmarks: face.landmarks, result: result, verdict: level.verdict(for: result))
         }
     }
 }

@@ -43,6 +43,11 @@ public struct DetectedFace: Sendable, Hashable, Codable {
     public var box: PixelRect
     /// Detector confidence; higher is surer. HOG and CNN scores are not on one scale.
     public var score: Float
+
+    public init(box: PixelRect, score: Float) {
+        self.box = box
+        self.score = score
+    }
 }
 
 /// The 5 dlib landmarks: two corners of each eye, then the base of the nose.

@@ -22,6 +22,7 @@ struct Facectl: ParsableCommand {
               facectl log verify
               facectl why 42
               facectl sync Enrollment/access.toml --dry-run
+              facectl annotate door.jpg -o door-annotated.jpg
               facectl cameras
               facectl status
 
@@ -33,7 +34,7 @@ struct Facectl: ParsableCommand {
               4  status: faced runs but does not respond
             """,
         version: FacedVersion.string,
-        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self, Status.self, Sync.self]
+        subcommands: [Enroll.self, List.self, Show.self, Remove.self, Identify.self, Set_.self, Group.self, Log.self, Why.self, Cameras.self, Status.self, Sync.self, Annotate.self]
     )
 
     static func main() {

@@ -1,3 +1,4 @@
+import FaceAccess
 import ArgumentParser
 import FaceStore
 import FaceVision
@@ -6,13 +7,29 @@ import Foundation
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one person and their face templates.",
-        discussion: "Example:\n  facectl show alice")
+        discussion: """
+            With --contact-sheet, writes a JPEG grid of the person's aligned faces, each with its quality \
+            figures. FaceStore keeps no images: the photos are found by content (sha256) in --photos.
+
+            Examples:
+              facectl show alice
+              facectl show alice --contact-sheet alice.jpg --photos Enrollment/alice
+            """)
 
     @Argument(help: "The person's name.")
     var name: String
 
     @Flag(help: "Print JSON.")
     var json = false
+
+    @Option(help: ArgumentHelp("Write a contact sheet of the person's faces to this JPEG.", valueName: "out.jpg"))
+    var contactSheet: String?
+
+    @Option(help: ArgumentHelp("Where the person's photos are, for --contact-sheet (default: Enrollment/NAME).", valueName: "dir"))
+    var photos: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory holding the dlib model files.", valueName: "dir"))
+    var models: String?
 
     @OptionGroup var store: StoreOptions
 
@@ -59,6 +76,7 @@ struct Show: ParsableCommand {
                               createdAt: person.createdAt, validFrom: person.validFrom, validUntil: person.validUntil,
                               securityLevel: person.securityLevel, groups: access.groups, schedules: access.ownSchedules, groupSchedules: access.groupSchedules,
                               templates: templates)
+        if let contactSheet { try writeSheet(to: contactSheet, templates: try gallery.templates(ofPersonID: person.id!)) }
         if json { return try printJSON(details) }
         print(try AccessView(person: person, store: gallery).text)
         print("""
@@ -72,5 +90,31 @@ struct Show: ParsableCommand {
                          t.yaw.map { fixed($0) } ?? "-", t.roll.map { fixed($0) } ?? "-"])
         }
         print(columns(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+    }
+
+    /// Finds each template's photo by content, cuts its aligned face again, and draws the grid.
+    func writeSheet(to path: String, templates: [FaceTemplate]) throws {
+        let folder = photos ?? "Enrollment/\(name)"
+        var bySHA = [String: String]()
+        if let files = try? FileManager.default.contentsOfDirectory(atPath: folder) {
+            for file in files.sorted() where AccessManifest.photoExtensions.contains((file as NSString).pathExtension.lowercased()) {
+                if case let .success(photo) = PhotoFile.read(folder + "/" + file) { bySHA[photo.sha256] = photo.path }
+            }
+        } else if photos != nil {
+            throw CommandFailure("no folder \(folder); give --photos with the person's photos")
+        }
+        let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)))
+        let cells = try templates.map { t in
+            let caption = Pictures.caption(source: t.sourceName, faceSize: t.faceSize, sharpness: t.sharpness, brightness: t.brightness,
+                                           contrast: t.contrast, yaw: t.yaw, roll: t.roll)
+            guard let file = bySHA[t.sourceSHA256] else { return Pictures.Cell(chip: nil, caption: caption) }
+            let image = try ImageDecoder().decode(contentsOf: file)
+            let box = PixelRect(x: t.boxX, y: t.boxY, width: t.boxWidth, height: t.boxHeight)
+            let face = try engine.describe([DetectedFace(box: box, score: Float(t.detectorScore))], in: image)[0]
+            return Pictures.Cell(chip: face.chip, caption: caption)
+        }
+        try writeJPEG(try Pictures.contactSheet(cells), to: path)
+        let missing = cells.filter { $0.chip == nil }.count
+        printError("\(path): \(cells.count) face\(cells.count == 1 ? "" : "s")" + (missing > 0 ? ", \(missing) without its photo in \(folder)" : ""))
     }
 }

@@ -67,4 +67,36 @@ import FaceTestSupport
         let mirrored = image.oriented(.upMirrored)
         #expect(Array(mirrored[0, 0]) == [0, 0, 255])
     }
+
+    @Test func drawingStaysInsideWhatItSaysItCovered() throws {
+        var image = try RGBImage(width: 80, height: 40, fill: 200)
+        let covered = image.draw("A1-", x: 5, y: 6, scale: 2, .black, background: .white)
+        #expect(covered == PixelRect(x: 5, y: 6, width: 3 * 12 - 2 + 4, height: 14 + 4))
+        for y in 0 ..< 40 {
+            for x in 0 ..< 80 where !(covered.x ..< covered.maxX).contains(x) || !(covered.y ..< covered.maxY).contains(y) {
+                #expect(image[x, y].elementsEqual([200, 200, 200]), "(\(x), \(y)) outside the label changed")
+            }
+        }
+        // The 'A' apex: its top row is .###., so (1,0) of the glyph is ink and (0,0) is not.
+        #expect(image[5 + 2 + 2, 6 + 2].elementsEqual([0, 0, 0]))
+        #expect(image[5 + 2, 6 + 2].elementsEqual([255, 255, 255]))
+        #expect(BitmapFont.glyph("a") == BitmapFont.glyph("A") && BitmapFont.glyph("é") == BitmapFont.glyph("?"))
+        var boxed = try RGBImage(width: 20, height: 20, fill: 0)
+        boxed.stroke(PixelRect(x: 2, y: 2, width: 10, height: 10), .red, thickness: 2)
+        #expect(boxed[2, 2].elementsEqual([235, 40, 40]) && boxed[5, 5].elementsEqual([0, 0, 0]) && boxed[10, 10].elementsEqual([235, 40, 40]))
+    }
+
+    @Test func blurAdjustAndRotate() throws {
+        let flat = try RGBImage(width: 30, height: 20, fill: 90)
+        #expect(flat.boxBlurred(radius: 3) == flat, "a blur keeps a flat image")
+        var edge = try GrayImage(width: 20, height: 1, fill: 0)
+        edge.paste(try GrayImage(width: 10, height: 1, fill: 200), x: 10, y: 0)
+        let soft = edge.boxBlurred(radius: 2)
+        #expect(soft.pixels[7] == 0 && soft.pixels[9] == 80 && soft.pixels[10] == 120 && soft.pixels[12] == 200)
+        #expect(flat.adjusted(gain: 3).pixels.allSatisfy { $0 == 255 } && flat.adjusted(gain: 0.5, offset: -50).pixels.allSatisfy { $0 == 0 })
+        var marked = try GrayImage(width: 21, height: 21, fill: 0)
+        marked.paste(try GrayImage(width: 1, height: 1, fill: 255), x: 20, y: 10)
+        let turned = marked.rotated(degrees: 90)
+        #expect(turned[10, 20].first == 255, "clockwise on screen: right middle goes to bottom middle")
+    }
 }

@@ -1,3 +1,4 @@
+import FaceAccess
 import FaceStore
 import FaceVision
 import FaceTestSupport
@@ -207,6 +208,44 @@ struct CLI {
         let bad = try cli.run("sync", manifest)
         #expect(bad.status == 1 && bad.stderr.hasPrefix("facectl: \(manifest):2: people.obama.group: unknown key"), "\(bad.stderr)")
         #expect(try fingerprint() == before)
+    }
+
+    /// `annotate` draws into every face box and keeps the photo's size; `show --contact-sheet`
+    /// draws a cell per template.
+    @Test func annotateAndContactSheet() throws {
+        try enrollObama()
+        let out = dir.file("t1-annotated.jpg")
+        let run = try cli.run("annotate", Fixtures.photo("t1.jpg"), "-o", out)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("\(out): 6 faces: unknown 0."), "\(run.stdout)")
+        let original = try Fixtures.image("t1.jpg")
+        let annotated = try ImageDecoder(rejectsJPEGWarnings: true).decode(contentsOf: out)
+        #expect(annotated.width == original.width && annotated.height == original.height)
+        let faces = try Fixtures.engine.detect(original, minFace: 80)
+        #expect(faces.count == 6)
+        for face in faces {
+            // Samples changed by more than 80: the outline and the landmark dots, not JPEG noise.
+            let a = try original.cropped(to: face.box).pixels, b = try annotated.cropped(to: face.box).pixels
+            let changed = zip(a, b).filter { abs(Int($0) - Int($1)) > 80 }.count
+            #expect(changed * 100 >= a.count, "box \(face.box): \(changed) of \(a.count) samples changed")
+        }
+        let obama = try cli.run("annotate", Fixtures.photo("obama3.jpg"), "-o", dir.file("obama3.jpg"))
+        #expect(obama.status == 0 && obama.stdout.contains(": 1 face: obama 0."), "\(obama.stdout)")
+        let noFace = try cli.run("annotate", dir.file("missing.jpg"), "-o", dir.file("x.jpg"))
+        #expect(noFace.status == 1 && noFace.stderr.contains("missing.jpg"), "\(noFace.stderr)")
+
+        let photos = dir.file("obama-photos")
+        try FileManager.default.createDirectory(atPath: photos, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.photo("obama.jpg"), toPath: photos + "/a.jpg")
+        let sheet = dir.file("sheet.jpg")
+        let shown = try cli.run("show", "obama", "--contact-sheet", sheet, "--photos", photos)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stderr.contains("\(sheet): 2 faces, 1 without its photo in \(photos)"), "\(shown.stderr)")
+        let grid = try ImageDecoder(rejectsJPEGWarnings: true).decode(contentsOf: sheet)
+        #expect(grid.width == 2 * (Pictures.cellSize + 12) + 12, "two cells side by side")
+        // The found photo's cell holds its aligned face: the detector finds it there.
+        let cell = try grid.cropped(to: PixelRect(x: 12, y: 12, width: Pictures.cellSize, height: Pictures.cellSize))
+        #expect(try Fixtures.engine.detect(cell.scaled(by: 2), minFace: 80).count == 1)
     }
 }
 

@@ -1,0 +1,46 @@
+import ArgumentParser
+import FaceAccess
+import FaceStore
+import FaceVision
+import Foundation
+
+struct Annotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw what faced sees in a photo: face boxes, landmarks, names and distances.",
+        discussion: """
+            Writes a JPEG the size of the photo: a box per face (green: a match at --level, red: \
+            unknown, yellow: ambiguous), its 5 landmarks, and the closest person's name and distance. \
+            Without a gallery every face is unknown.
+
+            Example:
+              facectl annotate door.jpg -o door-annotated.jpg
+            """)
+
+    @Argument(help: "A JPEG or PNG photo.")
+    var photo: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The annotated JPEG to write.", valueName: "out.jpg"))
+    var output: String
+
+    @Option(help: "Security level: relaxed, standard or strict.")
+    var level: SecurityLevel = .standard
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var engineOptions: EngineOptions
+
+    func run() throws {
+        let snapshot = FileManager.default.fileExists(atPath: store.path) ? try store.open(create: false).snapshot() : .empty
+        let image = try engineOptions.decoder.decode(contentsOf: photo)
+        let identifier = Identifier(engine: try engineOptions.engine(), matcher: Matcher(snapshot: snapshot), level: level)
+        let faces = try identifier.identify(image, minFace: engineOptions.minFace, detector: engineOptions.detector)
+        try writeJPEG(Pictures.annotate(image, faces), to: output)
+        print("\(output): \(faces.count) face\(faces.count == 1 ? "" : "s")" + (faces.isEmpty ? "" : ": " + faces.map(Pictures.label).joined(separator: "; ")))
+    }
+}
+
+/// Writes a JPEG, naming the file when it cannot.
+func writeJPEG(_ image: RGBImage, to path: String) throws {
+    let bytes = try JPEGEncoder(quality: 92).encode(image)
+    do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
+    catch { throw CommandFailure("cannot write \(path): \((error as NSError).localizedDescription)") }
+}
