@@ -250,3 +250,34 @@ final class ResultSlots: @unchecked Sendable {
 
     var all: [Result<PreparedPhoto, PhotoRejection>] { lock.withLock { results.map { $0! } } }
 }
+
+/// Why an audit event's snapshot cannot be enrolled.
+public enum EventPhotoError: Error, Equatable, CustomStringConvertible {
+    case noEvent(Int64)
+    case notADecision(Int64, kind: String)
+    case granted(Int64, person: String)
+    case noSnapshot(Int64)
+    case snapshotGone(Int64, path: String)
+
+    public var description: String {
+        switch self {
+        case let .noEvent(id): "no event \(id) in the audit log (see `facectl log`)"
+        case let .notADecision(id, kind): "event \(id) is a \(kind) event; --from-event takes an unknown or denied visitor"
+        case let .granted(id, person): "event \(id) granted \(person); --from-event takes an unknown or denied visitor"
+        case let .noSnapshot(id): "event \(id) has no snapshot; faced keeps them only with --snapshots (snapshots.directory)"
+        case let .snapshotGone(id, path): "the snapshot of event \(id), \(path), is gone (deleted after the retention period?)"
+        }
+    }
+}
+
+extension Enroller {
+    /// The face snapshot faced kept of an unknown or denied visitor: the "teach it this person" photo.
+    public static func snapshot(ofEvent id: Int64, in store: FaceStore) throws -> String {
+        guard let event = try store.event(id: id) else { throw EventPhotoError.noEvent(id) }
+        guard event.kind == .decision else { throw EventPhotoError.notADecision(id, kind: event.kind.rawValue) }
+        if event.decision == "granted" { throw EventPhotoError.granted(id, person: event.personName ?? "someone") }
+        guard let path = event.snapshotPath else { throw EventPhotoError.noSnapshot(id) }
+        guard FileManager.default.fileExists(atPath: path) else { throw EventPhotoError.snapshotGone(id, path: path) }
+        return path
+    }
+}

@@ -17,8 +17,12 @@ struct Enroll: ParsableCommand {
             command refuses unless --force: it is likely the wrong photo or the same person twice. \
             Photos may be added to an existing person later; the same photo file is never stored twice.
 
+            --from-event takes the face snapshot faced kept of an unknown or denied visitor (see \
+            `facectl log --decision unknown`): the way to teach the door someone it did not know.
+
             Examples:
               facectl enroll alice alice-1.jpg alice-2.jpg alice-3.jpg
+              facectl enroll carol --from-event 812
               facectl enroll bob --display-name "Bob Stone" team-photo.jpg --largest
             """)
 
@@ -26,7 +30,10 @@ struct Enroll: ParsableCommand {
     var name: String
 
     @Argument(help: "JPEG or PNG photos of the person.")
-    var photos: [String]
+    var photos: [String] = []
+
+    @Option(help: ArgumentHelp("Also enroll the face snapshot of this logged unknown or denied visitor.", valueName: "event-id"))
+    var fromEvent: Int64?
 
     @Option(help: "Name to show in logs and listings (default: NAME).")
     var displayName: String?
@@ -43,12 +50,14 @@ struct Enroll: ParsableCommand {
 
     func validate() throws {
         guard Person.isValidName(name) else { throw ValidationError(StoreError.invalidName(name).description) }
-        guard !photos.isEmpty else { throw ValidationError("give at least one photo") }
+        guard !photos.isEmpty || fromEvent != nil else { throw ValidationError("give at least one photo, or --from-event EVENT_ID") }
     }
 
     func run() throws {
+        // An event lives in an existing gallery: never create one for it.
+        let gallery = try store.open(create: fromEvent == nil)
+        let photos = try photos + (fromEvent.map { [try Enroller.snapshot(ofEvent: $0, in: gallery)] } ?? [])
         let engine = try engineOptions.engine()
-        let gallery = try store.open(create: true)
         var enroller = Enroller(engine: engine, store: gallery)
         enroller.decoder = engineOptions.decoder
         let options = EnrollmentOptions(minFace: engineOptions.minFace, takeLargest: largest, detector: engineOptions.detector,
@@ -76,8 +85,8 @@ struct Enroll: ParsableCommand {
         }
 
         let existing = try gallery.person(named: name).map { try gallery.templates(ofPersonID: $0.id!) } ?? []
-        let photos = existing.map { ($0.sourceName, $0.values) } + prepared.map { ($0.path, $0.face.embedding.values) }
-        for w in Enroller.spread(of: name, photos) {
+        let vectors = existing.map { ($0.sourceName, $0.values) } + prepared.map { ($0.path, $0.face.embedding.values) }
+        for w in Enroller.spread(of: name, vectors) {
             printError("warning: \(w.photo) is far from \(name)'s other photos (median distance \(fixed(w.medianDistance)) > "
                        + "\(fixed(Enroller.spreadLimit))): is it someone else?")
         }

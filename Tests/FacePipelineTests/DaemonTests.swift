@@ -76,6 +76,32 @@ import Testing
         #expect(noSuch.status == 1 && noSuch.stderr == "facectl: no event 999 in the audit log (see `facectl log`)\n")
     }
 
+    /// The "teach it this person" loop: an unknown visitor's snapshot enrolled by event id, then
+    /// recognised in another photo.
+    @Test func anUnknownVisitorIsEnrolledFromTheLog() throws {
+        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", dir.file("snapshots")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let store = try FaceStore(path: db, create: false)
+        let unknown = try #require(try store.events(EventFilter(decision: "unknown")).first)
+        let granted = try #require(try store.events(EventFilter(decision: "granted")).first)
+        let before = try GalleryFingerprint(store)
+
+        let wrongKind = try Binaries.run("facectl", ["enroll", "biden", "--from-event", "\(granted.id!)", "--db", db])
+        #expect(wrongKind.status == 1 && wrongKind.stderr == "facectl: event \(granted.id!) granted obama; --from-event takes an unknown or denied visitor\n",
+                "\(wrongKind.stderr)")
+        let missing = try Binaries.run("facectl", ["enroll", "biden", "--from-event", "999", "--db", db])
+        #expect(missing.status == 1 && missing.stderr == "facectl: no event 999 in the audit log (see `facectl log`)\n", "\(missing.stderr)")
+        #expect(try GalleryFingerprint(store) == before)
+        let noDB = try Binaries.run("facectl", ["enroll", "biden", "--from-event", "1", "--db", dir.file("none.db")])
+        #expect(noDB.status == 1 && !FileManager.default.fileExists(atPath: dir.file("none.db")))
+
+        let taught = try Binaries.run("facectl", ["enroll", "biden", "--from-event", "\(unknown.id!)", "--db", db])
+        #expect(taught.status == 0, "\(taught.stderr)")
+        #expect(taught.stdout.hasPrefix("enrolled biden: 1 photo added, 1 in total"), "\(taught.stdout)")
+        let biden = try Binaries.run("facectl", ["identify", Fixtures.photo("biden.jpg"), "--db", db])
+        #expect(biden.status == 0 && biden.stdout.contains("→ biden"), "\(biden.stdout)")
+    }
+
     @Test func editingARowWithSQLiteIsCaught() throws {
         #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
         let sqlite = Process()
