@@ -122,7 +122,12 @@ int mmod_detect(fd_engine *e, const uint8_t *pixels, int w, int h, double scale,
 }
 }  // namespace
 
+extern "C" void openblas_set_num_threads(int num_threads);
+
 extern "C" {
+
+void fd_set_blas_threads(int threads) { openblas_set_num_threads(threads > 0 ? threads : 1); }
+
 
 fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
                           const char *mmod_path, char *err, size_t err_len) {

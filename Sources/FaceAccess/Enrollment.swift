@@ -141,6 +141,7 @@ public struct Enroller: Sendable {
         let results = ResultSlots(count: files.count)
         let workers = min(engines.count, files.count)
         guard workers > 0 else { return [] }
+        if workers > 1 { FaceEngine.setBLASThreads(1) }
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while let i = results.claim() {
                 let result: Result<PreparedPhoto, PhotoRejection>

@@ -28,6 +28,10 @@ enum { FD_EMBEDDING_DIM = 128, FD_CHIP_SIZE = 150 };
 fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
                           const char *mmod_path, char *err, size_t err_len);
 void fd_engine_close(fd_engine *engine);
+
+/// How many threads OpenBLAS may use inside one call (process-wide). With one engine per core,
+/// 1 avoids each worker's BLAS threads fighting the other workers for the same cores.
+void fd_set_blas_threads(int threads);
 int fd_engine_has_mmod(const fd_engine *engine);
 
 /// Detects faces. HOG takes gray (channels 1); MMOD takes RGB (channels 3).
