@@ -158,6 +158,13 @@ import Testing
         #expect(try GalleryFingerprint(store) == synced)
     }
 
+    @Test func aStrangerInAPersonsFolderIsFlagged() throws {
+        try FileManager.default.copyItem(atPath: Fixtures.photo("biden.jpg"), toPath: dir.file("Enrollment/obama/someone.jpg"))
+        let (_, result) = try sync()
+        #expect(result.spread.map(\.photo) == [dir.file("Enrollment/obama/someone.jpg")], "\(result.spread)")
+        #expect(result.spread.first?.person == "obama")
+    }
+
     @Test func twoNamesForOneFaceAreReportedAsAConflict() throws {
         try FileManager.default.createDirectory(atPath: dir.file("Enrollment/barack"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Fixtures.photo("obama3.jpg"), toPath: dir.file("Enrollment/barack/1.jpg"))
