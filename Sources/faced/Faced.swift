@@ -176,6 +176,9 @@ struct Faced: AsyncParsableCommand {
                 return
             }
             let setup = try options.resolve()
+            // Until the reload service listens, a SIGHUP (an early `systemctl reload`) must not
+            // kill faced with the default action: the config was only just read anyway.
+            signal(SIGHUP, SIG_IGN)
             SystemdNotifier.unblockSignals()
             let notifier = SystemdNotifier()
             let settings = setup.settings, camera = setup.camera
