@@ -22,3 +22,7 @@ run "$bin/facectl" log verify --db "$db"
 for id in $("$bin/facectl" log --db "$db" --csv | awk -F, 'NR > 1 && $2 == "decision" {print $1}'); do
   run "$bin/facectl" why "$id" --db "$db"
 done
+# The unknown visitor was biden: teach the door who he is from the log, then look at a group photo.
+unknown=$("$bin/facectl" log --db "$db" --decision unknown --csv | awk -F, 'NR == 2 {print $1}')
+run "$bin/facectl" enroll biden --from-event "$unknown" --db "$db"
+run "$bin/facectl" annotate "$photos/t1.jpg" -o "$work/t1-annotated.jpg" --db "$db"

@@ -92,6 +92,9 @@ public struct FacedLogHandler: LogHandler {
 extension AuditEvent {
     /// The event as one log line: "event 7: denied (outside_schedule) alice, distance 0.412, 3 frames, 180 ms".
     public var logLine: String {
+        if kind == .action {
+            return "event \(id.map(String.init) ?? "?"): door action for #\(refEventID.map(String.init) ?? "?") \(personName ?? ""): \(detail ?? "")"
+        }
         var line = "event \(id.map(String.init) ?? "?"): \(decision ?? reason ?? kind.rawValue)"
         if let reason, reason != decision { line += " (\(reason))" }
         if let personName { line += " \(personName)" }

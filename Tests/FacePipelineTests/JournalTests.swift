@@ -142,6 +142,14 @@ import Testing
             "FACED_KIND=decision", "FACED_PERSON=alice", "FACED_REASON=outside_schedule",
         ])
         #expect(FacedLogHandler.fieldName("last-frame.age") == "FACED_LAST_FRAME_AGE")
+        var action = AuditEvent(kind: .action, time: Date(), camera: "door")
+        action.id = 8
+        action.refEventID = 7
+        action.personName = "alice"
+        action.detail = "killed after the 5000 ms timeout"
+        #expect(action.logLine == "event 8: door action for #7 alice: killed after the 5000 ms timeout" && action.logLevel == .warning)
+        action.detail = "exit 0 in 6 ms"
+        #expect(action.logLevel == .info)
         var lost = AuditEvent(kind: .camera, time: Date(), camera: "door")
         lost.reason = "camera_lost"
         #expect(lost.logLevel == .warning)
