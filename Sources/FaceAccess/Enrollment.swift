@@ -138,6 +138,13 @@ public struct Enroller: Sendable {
     /// `progress(done, total)` is called after each photo, from the worker threads.
     public func examine(_ files: [PhotoFile], options: EnrollmentOptions,
                         progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> [Result<PreparedPhoto, PhotoRejection>] {
+        examine(files, options: Array(repeating: options, count: files.count), progress: progress)
+    }
+
+    /// The same with options per photo (a manifest's people differ in `largest`).
+    public func examine(_ files: [PhotoFile], options: [EnrollmentOptions],
+                        progress: @Sendable (Int, Int) -> Void = { _, _ in }) -> [Result<PreparedPhoto, PhotoRejection>] {
+        precondition(options.count == files.count, "one set of options per photo")
         let results = ResultSlots(count: files.count)
         let workers = min(engines.count, files.count)
         guard workers > 0 else { return [] }
@@ -145,7 +152,7 @@ public struct Enroller: Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while let i = results.claim() {
                 let result: Result<PreparedPhoto, PhotoRejection>
-                do { result = try examineOne(files[i], options: options, engine: engines[worker]) }
+                do { result = try examineOne(files[i], options: options[i], engine: engines[worker]) }
                 catch { result = .failure(.unreadable("the face engine failed: \(error)")) }
                 progress(results.finish(i, result), files.count)
             }

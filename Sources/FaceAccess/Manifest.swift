@@ -28,6 +28,8 @@ public struct AccessManifest: Sendable {
         public var level: SecurityLevel?
         /// The person's own weekly windows.
         public var schedules: [String] = []
+        /// Take the largest face of a photo with several (a group or phone photo), as `enroll --largest`.
+        public var largest = false
 
         public init(name: String) {
             self.name = name
@@ -127,7 +129,7 @@ public struct AccessManifest: Sendable {
                     let full = "people.\(person)"
                     var entry = Entry(name: try name(person, full, what: "person"))
                     guard let fields = peopleTable[person]!.table else { throw fail(full, "must be a table: [people.\(person)]") }
-                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "schedules"]
+                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "schedules", "largest"]
                     for field in fields.keys.sorted() {
                         let k = "\(full).\(field)", v = fields[field]!
                         switch field {
@@ -148,6 +150,9 @@ public struct AccessManifest: Sendable {
                             }
                             entry.level = level
                         case "schedules": entry.schedules = try schedules(v, k)
+                        case "largest":
+                            guard let b = v.bool else { throw fail(k, "must be true or false, got \(v.type)") }
+                            entry.largest = b
                         default: throw unknown(k, allowed)
                         }
                     }

@@ -185,8 +185,13 @@ public struct Syncer: Sendable {
     /// any photo fails, then applies everything in one transaction.
     public func apply(_ plan: SyncPlan, enroller: Enroller, options: EnrollmentOptions,
                       progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> SyncResult {
-        let jobs = plan.people.flatMap { p in p.newPhotos.map { (person: p.entry.name, file: $0) } }
-        let results = enroller.examine(jobs.map(\.file), options: options, progress: progress)
+        let jobs = plan.people.flatMap { p in p.newPhotos.map { (person: p.entry.name, file: $0, largest: p.entry.largest) } }
+        let perPhoto = jobs.map { job in
+            var o = options
+            o.takeLargest = o.takeLargest || job.largest
+            return o
+        }
+        let results = enroller.examine(jobs.map(\.file), options: perPhoto, progress: progress)
         var rejected = [SyncRejection](), prepared = [String: [PreparedPhoto]]()
         for (job, result) in zip(jobs, results) {
             switch result {

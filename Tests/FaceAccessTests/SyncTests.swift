@@ -158,6 +158,25 @@ import Testing
         #expect(try GalleryFingerprint(store) == synced)
     }
 
+    @Test func aGroupPhotoNeedsLargest() throws {
+        try FileManager.default.createDirectory(atPath: dir.file("Enrollment/friends"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Fixtures.photo("t1.jpg"), toPath: dir.file("Enrollment/friends/poker.jpg"))
+        let base = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        try (base + "[people.friends]\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try sync()
+        } throws: { error in
+            guard case let SyncError.rejected(list) = error else { return false }
+            return list.map { "\($0.reason)" } == ["6 faces found; crop the photo to one face or pass --largest"]
+        }
+        try (base + "[people.friends]\nlargest = true\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        let (_, result) = try sync()
+        #expect(result.embedded == 5 + extra.map(\.photos).reduce(0, +))
+        let face = try #require(try templates("friends").first)
+        let largest = try Fixtures.engine.detect(Fixtures.image("t1.jpg"), minFace: 80).map(\.box.area).max()
+        #expect(face.boxWidth * face.boxHeight == largest)
+    }
+
     @Test func aStrangerInAPersonsFolderIsFlagged() throws {
         try FileManager.default.copyItem(atPath: Fixtures.photo("biden.jpg"), toPath: dir.file("Enrollment/obama/someone.jpg"))
         let (_, result) = try sync()
@@ -189,12 +208,12 @@ import Testing
         let bob = try #require(manifest.people.first { $0.name == "bob" })
         #expect(bob.photos == ["bob/*.jpg", "shared/bob-badge.png"] && bob.groups == ["staff", "cleaning"])
         let carol = try #require(manifest.people.first { $0.name == "carol" })
-        #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"])
+        #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"] && !carol.largest && bob.largest)
     }
 
     @Test func errorsNameTheKeyAndLine() {
         let unknown = error("[people.alice]\ngroups = [\"staff\"]\nbadge = 7\n")
-        #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules")
+        #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules, largest")
         let type = error("[people.alice]\nenabled = \"yes\"\n")
         #expect(type?.description == "/tmp/access.toml:2: people.alice.enabled: must be true or false, got string")
         let level = error("[people.alice]\nlevel = \"lax\"\n")
