@@ -206,8 +206,9 @@ public struct Enroller: Sendable {
 
     /// Stores every prepared photo under `name` in one transaction.
     @discardableResult
-    public func commit(_ photos: [PreparedPhoto], name: String, displayName: String? = nil) throws -> Person {
-        try store.enroll(name: name, displayName: displayName, templates: photos.map(\.template))
+    public func commit(_ photos: [PreparedPhoto], name: String, displayName: String? = nil, action: AdminAction = .enroll,
+                       note: String? = nil) throws -> Person {
+        try store.enroll(name: name, displayName: displayName, templates: photos.map(\.template), action: action, note: note)
     }
 
     public static func sha256(_ bytes: [UInt8]) -> String {

@@ -15,21 +15,31 @@ public struct CameraHealthLog: Sendable {
 
     @discardableResult
     public func append(_ what: String, at time: Date = Date(), detail: String) throws -> AuditEvent {
+        try store.append(Self.event(what, camera: camera, at: time, detail: detail))
+    }
+
+    /// The row for a camera health change.
+    public static func event(_ what: String, camera: String, at time: Date, detail: String) -> AuditEvent {
         var event = AuditEvent(kind: .camera, time: time, camera: camera)
         event.reason = what
         event.detail = detail
-        return try store.append(event)
+        return event
     }
 
     /// The row for a health change, if it belongs in the log (losses and returns do; the first
     /// start and control notes go to the daemon's own log only).
-    @discardableResult
-    public func record(_ health: CameraHealth, at time: Date = Date()) throws -> AuditEvent? {
+    public static func event(for health: CameraHealth, camera: String, at time: Date = Date()) -> AuditEvent? {
         switch health {
-        case let .lost(reason): try append("camera_lost", at: time, detail: reason)
+        case let .lost(reason): event("camera_lost", camera: camera, at: time, detail: reason)
         case let .restored(format, downtime):
-            try append("camera_restored", at: time, detail: String(format: "streaming %@ again after %.1f s", format.description, downtime))
+            event("camera_restored", camera: camera, at: time, detail: String(format: "streaming %@ again after %.1f s", format.description, downtime))
         case .streaming, .controls, .retrying: nil
         }
+    }
+
+    /// Appends the row for a health change, if it belongs in the log.
+    @discardableResult
+    public func record(_ health: CameraHealth, at time: Date = Date()) throws -> AuditEvent? {
+        try Self.event(for: health, camera: camera, at: time).map { try store.append($0) }
     }
 }

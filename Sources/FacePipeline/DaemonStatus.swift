@@ -30,6 +30,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var started: Date
     public var updated: Date
     public var config: String?
+    /// The gallery faced writes to (absolute path); a status file names the chain it witnesses.
+    public var database: String?
     public var source: String
     public var camera: String
     public var level: String
@@ -45,6 +47,14 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var frames = 0
     public var darkFrames = 0
     public var lastFrame: Date?
+    /// Frames skipped because they could not be decoded or described, and the last reason.
+    public var badFrames = 0
+    public var lastBadFrame: String?
+    /// Events waiting in the spool for the gallery to take them, and why it does not.
+    public var spooledEvents = 0
+    public var spoolReason: String?
+    /// The newest event faced wrote or saw: `facectl log verify` checks the chain still ends there or later.
+    public var chainHead: ChainHead?
     public var galleryPeople = 0
     public var galleryTemplates = 0
     public var galleryGeneration: Int64 = 0
@@ -75,6 +85,7 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     }
 
     public mutating func add(_ event: AuditEvent) {
+        if let id = event.id, id > (chainHead?.id ?? 0) { chainHead = ChainHead(id: id, hash: event.hash) }
         guard let decision = Decision(event) else { return }
         lastDecisions.insert(decision, at: 0)
         lastDecisions = Array(lastDecisions.prefix(Self.recentDecisions))
@@ -211,10 +222,16 @@ extension DaemonStatus {
         if darkFrames > 0 { frameLine += ", \(darkFrames) dark" }
         frameLine += lastFrame.map { ", last frame \(ago($0))" } ?? ", no frame yet"
         lines.append(frameLine)
+        if badFrames > 0 {
+            lines.append("bad frames: \(badFrames) skipped (undecodable)" + (lastBadFrame.map { "; last: \($0)" } ?? ""))
+        }
         var cameraLine = "camera:    \"\(camera)\", \(cameraErrors) error\(cameraErrors == 1 ? "" : "s") since start"
         if let error = lastCameraError { cameraLine += "; last: \(error)" + (lastCameraErrorTime.map { " (\(ago($0)))" } ?? "") }
         lines.append(cameraLine)
         lines.append("gallery:   \(galleryPeople) \(galleryPeople == 1 ? "person" : "people"), \(galleryTemplates) templates, generation \(galleryGeneration)")
+        if spooledEvents > 0 {
+            lines.append("SPOOLED:   \(spooledEvents) event\(spooledEvents == 1 ? "" : "s") wait for the gallery" + (spoolReason.map { ": \($0)" } ?? ""))
+        }
         lines.append("policy:    level \(level)" + (config.map { "; config \($0)" } ?? ""))
         if lastDecisions.isEmpty {
             lines.append("decisions: none yet")

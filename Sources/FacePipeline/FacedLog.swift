@@ -91,11 +91,12 @@ public struct FacedLogHandler: LogHandler {
 
 extension AuditEvent {
     /// The event as one log line: "event 7: denied (outside_schedule) alice, distance 0.412, 3 frames, 180 ms".
+    /// An event still in the spool has no id yet: "event (spooled)".
     public var logLine: String {
         if kind == .action {
-            return "event \(id.map(String.init) ?? "?"): door action for #\(refEventID.map(String.init) ?? "?") \(personName ?? ""): \(detail ?? "")"
+            return "event \(id.map(String.init) ?? "(spooled)"): door action for #\(refEventID.map(String.init) ?? "(spooled)") \(personName ?? ""): \(detail ?? "")"
         }
-        var line = "event \(id.map(String.init) ?? "?"): \(decision ?? reason ?? kind.rawValue)"
+        var line = "event \(id.map(String.init) ?? "(spooled)"): \(decision ?? reason ?? kind.rawValue)"
         if let reason, reason != decision { line += " (\(reason))" }
         if let personName { line += " \(personName)" }
         if let bestDistance { line += String(format: ", distance %.3f", bestDistance) }
@@ -109,7 +110,11 @@ extension AuditEvent {
     /// FACED_DECISION, FACED_REASON, FACED_PERSON, FACED_DISTANCE, FACED_FRAMES.
     public var logMetadata: Logger.Metadata {
         var fields: Logger.Metadata = ["kind": "\(kind.rawValue)", "camera": "\(camera)"]
-        if let id { fields["event_id"] = "\(id)" }
+        if let id {
+            fields["event_id"] = "\(id)"
+            // A witness outside the database: `facectl log verify` finds a deleted tail by it.
+            fields["hash"] = "\(hash)"
+        }
         if let decision { fields["decision"] = "\(decision)" }
         if let reason { fields["reason"] = "\(reason)" }
         if let personName { fields["person"] = "\(personName)" }
@@ -124,6 +129,7 @@ extension AuditEvent {
         case .decision: .notice
         case .camera: reason == "camera_lost" || reason == "camera_dark" ? .warning : .info
         case .action: detail?.hasPrefix("exit 0 ") == true ? .info : .warning
+        case .admin: .notice
         }
     }
 }

@@ -3,6 +3,8 @@ import FaceCapture
 import FaceStore
 import FaceVision
 import Foundation
+import Logging
+import Synchronization
 
 /// Everything the pipeline needs to know besides its engine and gallery.
 public struct PipelineSettings: Sendable {
@@ -36,11 +38,14 @@ public struct PipelineSettings: Sendable {
 
 /// Frames in, decisions out: decode, detect, track, embed undecided tracks, weigh the evidence,
 /// decide once per track, log the decision in the hash chain, and start the door action.
-/// Use from one task at a time.
+/// A frame that cannot be decoded or described is skipped and counted; a gallery that cannot
+/// be written spools its decisions (`EventRecorder`). Use from one thread at a time.
 public final class Pipeline {
     public let engine: FaceEngine
-    public let store: FaceStore
+    public let gallery: GalleryHandle
+    public let recorder: EventRecorder
     public private(set) var settings: PipelineSettings
+    private let logger: Logger
     private var tracker = FaceTracker()
     private var evidence = [Int64: [Observation]]()
     private var decided = Set<Int64>()
@@ -49,7 +54,8 @@ public final class Pipeline {
     private var matcher: Matcher
     private var rights = [Int64: AccessRights]()
     private var lastGenerationCheck = ContinuousClock.now
-    private var pendingActions = [Task<Void, Never>]()
+    private var galleryEpoch = 0
+    private let actions = ActionTracker()
     /// The latest crop of each undecided track's face, for the snapshot if it is decided as it leaves.
     private var lastCrop = [Int64: RGBImage]()
     private var lastRetentionSweep: ContinuousClock.Instant?
@@ -70,8 +76,16 @@ public final class Pipeline {
     /// Time spent per stage over all frames: decode, gray, detect, convert (to RGB, for frames
     /// with a face to describe), describe (landmarks and embeddings), decide (match, policy, log).
     public private(set) var stageTime = [String: Duration]()
-    /// Told of each door action's result once it is logged (on another task).
+    /// Told of each door action's result once it is logged (on another thread).
     public var reportAction: @Sendable (AuditEvent) -> Void = { _ in }
+    /// Frames that could not be decoded or described, and the last such failure.
+    public private(set) var badFrames = 0
+    public private(set) var lastBadFrame: String?
+    private var badFrameLog = RateLimit(every: .seconds(60))
+    private var failingSince: Date?
+    private var failingReported = false
+    /// The largest frame a source may claim, in pixels (a replay's budget; a camera's is its negotiated size).
+    public var maxFramePixels = 8192 * 8192
 
     /// The minimum face in the pixels of the decoded image (smaller when decoded at a reduced scale).
     private func minFace(for frame: Frame) -> Int {
@@ -85,11 +99,25 @@ public final class Pipeline {
         return try body()
     }
 
-    public init(engine: FaceEngine, store: FaceStore, settings: PipelineSettings) throws {
+    /// A pipeline over `store`, spooling beside it when it cannot be written.
+    public convenience init(engine: FaceEngine, store: FaceStore, settings: PipelineSettings,
+                            logger: Logger = Logger(label: "faced", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+        let gallery = GalleryHandle(store: store, logger: logger)
+        try self.init(engine: engine, recorder: EventRecorder(gallery: gallery, logger: logger), settings: settings, logger: logger)
+    }
+
+    public init(engine: FaceEngine, recorder: EventRecorder, settings: PipelineSettings,
+                logger: Logger = Logger(label: "faced", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.engine = engine
-        self.store = store
+        self.recorder = recorder
+        gallery = recorder.gallery
         self.settings = settings
+        self.logger = logger
         decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: settings.minFace, detector: settings.detector))
+        guard let (store, epoch) = gallery.current() else {
+            throw StoreError.cannotOpen(path: gallery.path, reason: gallery.problem ?? "no gallery")
+        }
+        galleryEpoch = epoch
         snapshot = try store.snapshot()
         matcher = Matcher(snapshot: snapshot)
         rights = Self.rights(of: snapshot)
@@ -98,7 +126,7 @@ public final class Pipeline {
         for event in try store.events(EventFilter(since: since, decision: "granted", camera: settings.camera)) {
             if let id = event.personID, let time = event.date { lastGrant[id] = max(time, lastGrant[id] ?? time) }
         }
-        try sweepSnapshots()
+        sweepSnapshots()
     }
 
     /// New settings from a config reload, between two frames. Undecided tracks start their
@@ -118,16 +146,59 @@ public final class Pipeline {
     }
 
     /// The gallery in use: people with templates, templates, and its generation.
-    public var gallery: (people: Int, templates: Int, generation: Int64) {
+    public var galleryInUse: (people: Int, templates: Int, generation: Int64) {
         (snapshot.people.count, snapshot.count, snapshot.generation)
     }
 
-    /// Processes one frame and returns the events it caused.
+    /// Processes one frame and returns the events it caused. A frame that cannot be decoded or
+    /// described is skipped and counted; tracks age as if it had shown nothing.
     @discardableResult
-    public func process(_ frame: Frame) throws -> [AuditEvent] {
-        try reloadGalleryIfChanged()
-        if let last = lastRetentionSweep, ContinuousClock.now - last >= .seconds(3600) { try sweepSnapshots() }
-        var frameImage = try timed("decode") { try DecodedFrame(frame.payload, decoder: decoder, scale: decodeScale) }
+    public func process(_ frame: Frame) -> [AuditEvent] {
+        recorder.tick()
+        reloadGalleryIfChanged()
+        if let last = lastRetentionSweep, ContinuousClock.now - last >= .seconds(3600) { sweepSnapshots() }
+        do {
+            var events = try processDecoded(frame)
+            if failingSince != nil { events += frameRecovered(at: frame.time) }
+            return events
+        } catch {
+            return badFrame(frame, error)
+        }
+    }
+
+    /// A frame that failed: counted, logged at most once a minute, and a camera event once every
+    /// frame has failed for `darkReportAfter` seconds (a camera sending only garbage is as good as lost).
+    private func badFrame(_ frame: Frame, _ error: Error) -> [AuditEvent] {
+        badFrames += 1
+        let reason = "frame \(frame.index) of \(settings.camera): \(error)"
+        lastBadFrame = reason
+        if badFrameLog.allow() {
+            let more = badFrameLog.suppressed > 0 ? " (\(badFrameLog.suppressed) more since the last report)" : ""
+            logger.warning("skipped \(reason)\(more)")
+        }
+        var events = [AuditEvent]()
+        for track in tracker.update([], at: frame.time).ended { events += close(track, at: frame.time) }
+        let since = failingSince ?? frame.time
+        failingSince = since
+        if !failingReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
+            failingReported = true
+            events.append(cameraEvent("camera_lost", at: frame.time, detail: String(
+                format: "every frame for %.0f s failed to decode (%d skipped in all); last: %@", frame.time.timeIntervalSince(since),
+                badFrames, String(describing: error))))
+        }
+        return events
+    }
+
+    private func frameRecovered(at time: Date) -> [AuditEvent] {
+        defer { failingSince = nil; failingReported = false }
+        guard failingReported, let since = failingSince else { return [] }
+        return [cameraEvent("camera_restored", at: time, detail: String(format: "frames decode again after %.0f s", time.timeIntervalSince(since)))]
+    }
+
+    private func processDecoded(_ frame: Frame) throws -> [AuditEvent] {
+        var frameImage = try timed("decode") {
+            try DecodedFrame(frame.payload, decoder: decoder, scale: decodeScale, maxPixels: maxFramePixels)
+        }
         let gray = timed("gray") { frameImage.gray }
         framesProcessed += 1
         if gray.isDark() {
@@ -135,19 +206,19 @@ public final class Pipeline {
             darkFrames += 1
             darkRun += 1
             var events = [AuditEvent]()
-            for track in tracker.update([], at: frame.time).ended { events += try close(track, at: frame.time) }
+            for track in tracker.update([], at: frame.time).ended { events += close(track, at: frame.time) }
             let since = darkSince ?? frame.time
             darkSince = since
             if !darkReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
                 darkReported = true
-                events.append(try cameraEvent("camera_dark", at: frame.time, detail: String(
+                events.append(cameraEvent("camera_dark", at: frame.time, detail: String(
                     format: "%d dark frames in a row over %.0f s: IR emitter off or lens covered?", darkRun, frame.time.timeIntervalSince(since))))
             }
             return events
         }
         var lightEvents = [AuditEvent]()
         if darkReported, let since = darkSince {
-            lightEvents.append(try cameraEvent("camera_light", at: frame.time, detail: String(
+            lightEvents.append(cameraEvent("camera_light", at: frame.time, detail: String(
                 format: "picture back after %.0f s and %d dark frames", frame.time.timeIntervalSince(since), darkRun)))
         }
         darkRun = 0
@@ -163,7 +234,7 @@ public final class Pipeline {
         facesSeen += detections.count
         let (ids, ended) = tracker.update(detections.map(\.box), at: frame.time)
         var events = lightEvents
-        for track in ended { events += try close(track, at: frame.time) }
+        for track in ended { events += close(track, at: frame.time) }
 
         let open = ids.indices.filter { !decided.contains(ids[$0]) }
         if open.isEmpty { return events }
@@ -177,28 +248,35 @@ public final class Pipeline {
             evidence[id, default: []].append(Observation(result: result, verdict: settings.policy.level.verdict(for: result)))
             let summary = settings.policy.summarise(evidence[id]!, levelOf: { self.rights[$0]?.level })
             if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }) {
-                events.append(try record(decision, summary: summary, track: track, crop: try faceCrop(image, face.detection.box),
-                                         at: frame.time))
+                events.append(record(decision, summary: summary, track: track, crop: faceCrop(image, face.detection.box),
+                                     at: frame.time))
             } else if settings.snapshotDirectory != nil {
-                lastCrop[id] = try faceCrop(image, face.detection.box)
+                lastCrop[id] = faceCrop(image, face.detection.box)
             }
         }
         return events
     }
 
-    /// End of stream: decides the tracks that gathered at least K frames, then waits for door actions.
-    public func finish(at time: Date) async throws -> [AuditEvent] {
-        var events = [AuditEvent]()
-        for track in tracker.finish() { events += try close(track, at: time) }
+    /// End of stream: decides the tracks that gathered at least K frames, then waits for door
+    /// actions and tries once more to write what is spooled.
+    public func finish(at time: Date) async -> [AuditEvent] {
+        let events = finishTracks(at: time)
         await waitForActions()
+        recorder.flush()
         return events
     }
 
-    public func waitForActions() async {
-        let actions = pendingActions
-        pendingActions.removeAll()
-        for task in actions { await task.value }
+    /// Decides the tracks still open; for a caller on the pipeline's own thread.
+    public func finishTracks(at time: Date) -> [AuditEvent] {
+        var events = [AuditEvent]()
+        for track in tracker.finish() { events += close(track, at: time) }
+        return events
     }
+
+    public func waitForActions() async { await actions.waitForAll() }
+
+    /// Door actions still running.
+    public var runningActions: Int { actions.running }
 
     private func decide(_ summary: EvidenceSummary, at time: Date) -> Decision? {
         settings.policy.decide(summary, rights: { self.rights[$0] }, lastGrant: { self.lastGrant[$0] }, at: time)
@@ -206,7 +284,7 @@ public final class Pipeline {
 
     /// A track left the frame. Undecided tracks with enough frames get their decision now;
     /// shorter ones (a passer-by, a false detection) leave no event.
-    private func close(_ track: Track, at time: Date) throws -> [AuditEvent] {
+    private func close(_ track: Track, at time: Date) -> [AuditEvent] {
         defer { evidence[track.id] = nil; decided.remove(track.id); lastCrop[track.id] = nil }
         guard !decided.contains(track.id), let frames = evidence[track.id],
               frames.count >= settings.policy.evidence.required else { return [] }
@@ -216,11 +294,11 @@ public final class Pipeline {
             summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
         }
         guard let decision = decide(summary, at: time) else { return [] }
-        return [try record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time)]
+        return [record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time)]
     }
 
     private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, crop: RGBImage?,
-                        at time: Date) throws -> AuditEvent {
+                        at time: Date) -> AuditEvent {
         decided.insert(track.id)
         let frames = evidence[track.id] ?? []
         let last = frames.last?.result
@@ -255,79 +333,184 @@ public final class Pipeline {
         }
         event.latencyMs = (time.timeIntervalSince(track.firstSeen) * 1000).rounded()
         if let crop, settings.snapshotDirectory != nil, decision.reason != nil || settings.snapshotGranted {
-            event.snapshotPath = try saveSnapshot(crop, track: track.id, at: time)
+            do {
+                event.snapshotPath = try saveSnapshot(crop, track: track.id, at: time)
+            } catch {
+                logger.warning("snapshot for track \(track.id) not saved: \(error)")
+                event.detail = (event.detail.map { $0 + "; " } ?? "") + "snapshot not saved: \(error)"
+            }
         }
-        let stored = try store.append(event)
+        let recorded = recorder.record(event)
         if case let .granted(id) = decision {
             lastGrant[id] = time
-            if let action = settings.doorAction { startAction(action, for: stored) }
+            // The door opens whether or not the gallery took the event: it may be spooled.
+            if let action = settings.doorAction { startAction(action, for: recorded) }
         }
-        return stored
+        return recorded.event
     }
 
-    private func cameraEvent(_ what: String, at time: Date, detail: String) throws -> AuditEvent {
-        try CameraHealthLog(store: store, camera: settings.camera).append(what, at: time, detail: detail)
+    private func cameraEvent(_ what: String, at time: Date, detail: String) -> AuditEvent {
+        recorder.record(CameraHealthLog.event(what, camera: settings.camera, at: time, detail: detail)).event
     }
 
-    private func startAction(_ action: DoorAction, for event: AuditEvent) {
-        let store = store, camera = settings.camera, reportAction = reportAction
+    private func startAction(_ action: DoorAction, for grant: RecordedEvent) {
+        let recorder = recorder, camera = settings.camera, reportAction = reportAction
+        let event = grant.event
         let env = [
-            "FACED_EVENT_ID": "\(event.id!)", "FACED_PERSON": event.personName ?? "",
+            "FACED_EVENT_ID": event.id.map(String.init) ?? "", "FACED_PERSON": event.personName ?? "",
             "FACED_DISTANCE": event.bestDistance.map { String(format: "%.4f", $0) } ?? "", "FACED_CAMERA": camera,
         ]
-        pendingActions.removeAll { $0.isCancelled }
-        pendingActions.append(Task.detached {
-            let outcome = await action.run(environment: env)
+        actions.start {
+            let outcome = action.runBlocking(environment: env)
             var row = AuditEvent(kind: .action, time: Date(), camera: camera)
             row.refEventID = event.id
             row.personName = event.personName
             row.detail = outcome.summary
-            do { reportAction(try store.append(row)) } catch {
-                row.detail = "\(outcome.summary); not logged: \(error)"
-                reportAction(row)
-            }
-        })
+            reportAction(recorder.record(row, refersTo: event.id == nil ? grant.key : nil).event)
+        }
     }
 
-    /// The face with half its size as margin on every side, clipped to the frame.
-    private func faceCrop(_ image: RGBImage, _ face: PixelRect) throws -> RGBImage {
+    /// The face with half its size as margin on every side, clipped to the frame; nil when
+    /// the box lies outside it.
+    private func faceCrop(_ image: RGBImage, _ face: PixelRect) -> RGBImage? {
         let pad = face.width / 2
         let grown = PixelRect(x: face.x - pad, y: face.y - pad, width: face.width + 2 * pad, height: face.height + 2 * pad)
-        guard let region = grown.intersection(image.bounds) else { throw ImageError.outOfBounds(grown, width: image.width, height: image.height) }
-        return try image.cropped(to: region)
+        guard let region = grown.intersection(image.bounds) else { return nil }
+        return try? image.cropped(to: region)
     }
 
-    /// A face crop as JPEG under DIR/YYYY-MM-DD/.
+    /// A face crop as JPEG under DIR/YYYY-MM-DD/, 0600 in a 0700 folder.
     private func saveSnapshot(_ crop: RGBImage, track: Int64, at time: Date) throws -> String {
         let jpeg = try JPEGEncoder(quality: 85).encode(crop)
         let day = String(AuditEvent(kind: .decision, time: time, camera: "").time.prefix(10))
-        let dir = URL(fileURLWithPath: settings.snapshotDirectory!).appendingPathComponent(day)
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let root = settings.snapshotDirectory!
+        for dir in [root, root + "/" + day] {
+            if mkdir(dir, 0o700) == 0 { chmod(dir, 0o700) } else if errno != EEXIST {
+                throw SnapshotError(path: dir, reason: String(cString: strerror(errno)))
+            }
+        }
         let stamp = Int64(time.timeIntervalSince1970 * 1000)
-        let file = dir.appendingPathComponent("\(settings.camera)-\(stamp)-track\(track).jpg")
-        try Data(jpeg).write(to: file, options: .atomic)
-        return file.path
+        let file = root + "/" + day + "/\(Self.fileSafe(settings.camera))-\(stamp)-track\(track).jpg"
+        // A new name each time: O_EXCL refuses anything already there, O_NOFOLLOW a planted link.
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SnapshotError(path: file, reason: String(cString: strerror(errno))) }
+        fchmod(fd, 0o600)
+        let written = jpeg.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        let failure = written == jpeg.count ? nil : written < 0 ? String(cString: strerror(errno)) : "short write (disk full?)"
+        Foundation.close(fd)
+        if let failure {
+            unlink(file)
+            throw SnapshotError(path: file, reason: failure)
+        }
+        return file
+    }
+
+    /// A camera name as a file name part: only letters, digits, '.', '_' and '-', never a path.
+    static func fileSafe(_ name: String) -> String {
+        let kept = String(name.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+        let trimmed = kept.drop { $0 == "." }
+        return trimmed.isEmpty ? "camera" : String(trimmed.prefix(64))
     }
 
     /// Deletes snapshot day folders older than the retention period.
-    private func sweepSnapshots() throws {
+    private func sweepSnapshots() {
         lastRetentionSweep = .now
         guard let dir = settings.snapshotDirectory, FileManager.default.fileExists(atPath: dir) else { return }
         let cutoff = String(AuditEvent(kind: .decision, time: Date().addingTimeInterval(-Double(settings.snapshotRetentionDays) * 86400),
                                        camera: "").time.prefix(10))
-        for day in try FileManager.default.contentsOfDirectory(atPath: dir)
-        where day.count == 10 && day.first?.isNumber == true && day < cutoff {
-            try FileManager.default.removeItem(atPath: dir + "/" + day)
+        do {
+            for day in try FileManager.default.contentsOfDirectory(atPath: dir)
+            where day.count == 10 && day.first?.isNumber == true && day < cutoff {
+                try FileManager.default.removeItem(atPath: dir + "/" + day)
+            }
+        } catch {
+            logger.warning("snapshot retention sweep in \(dir) failed: \(error)")
         }
     }
 
-    private func reloadGalleryIfChanged() throws {
-        guard ContinuousClock.now - lastGenerationCheck >= .seconds(1) else { return }
-        lastGenerationCheck = .now
-        if try store.generation() != snapshot.generation {
-            snapshot = try store.snapshot()
-            matcher = Matcher(snapshot: snapshot)
-            rights = Self.rights(of: snapshot)
+    /// The gallery's generation, or another file at its path, means a new snapshot.
+    /// Without a usable gallery the pipeline keeps deciding on the snapshot it has.
+    private func reloadGalleryIfChanged() {
+        // Another file at the path is seen at the next frame (a stat); a change inside the file
+        // at most a second later (a read).
+        guard let (store, epoch) = gallery.current() else { return }
+        let due = ContinuousClock.now - lastGenerationCheck >= .seconds(1)
+        guard epoch != galleryEpoch || due else { return }
+        if due { lastGenerationCheck = .now }
+        do {
+            if try epoch != galleryEpoch || store.generation() != snapshot.generation {
+                snapshot = try store.snapshot()
+                matcher = Matcher(snapshot: snapshot)
+                rights = Self.rights(of: snapshot)
+                galleryEpoch = epoch
+            }
+        } catch {
+            logger.warning("gallery \(store.path) could not be read: \(error); deciding with the gallery in memory")
+        }
+    }
+}
+
+public struct SnapshotError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Allows one report per interval and counts the ones it held back.
+struct RateLimit {
+    let every: Duration
+    private var last: ContinuousClock.Instant?
+    private(set) var suppressed = 0
+    private var pending = 0
+
+    init(every: Duration) { self.every = every }
+
+    mutating func allow() -> Bool {
+        let now = ContinuousClock.now
+        if let last, now - last < every {
+            pending += 1
+            return false
+        }
+        last = now
+        suppressed = pending
+        pending = 0
+        return true
+    }
+}
+
+/// Door actions in flight, each on a thread of its own: the pipeline never waits for one, and
+/// a finished one leaves nothing behind.
+final class ActionTracker: Sendable {
+    private let state = Mutex((running: 0, waiters: [CheckedContinuation<Void, Never>]()))
+
+    var running: Int { state.withLock { $0.running } }
+
+    func start(_ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.running += 1 }
+        let thread = Thread {
+            body()
+            let waiters: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
+                state.running -= 1
+                guard state.running == 0 else { return [] }
+                defer { state.waiters.removeAll() }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        thread.name = "faced-door-action"
+        thread.start()
+    }
+
+    func waitForAll() async {
+        await withCheckedContinuation { continuation in
+            let now: Bool = state.withLock { state in
+                if state.running == 0 { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 }
@@ -339,8 +522,10 @@ struct DecodedFrame {
     private var rgbImage: RGBImage?
     private let yuyv: YUYVImage?
 
-    init(_ payload: Frame.Payload, decoder: ImageDecoder, scale: JPEGScale) throws {
+    init(_ payload: Frame.Payload, decoder: ImageDecoder, scale: JPEGScale, maxPixels: Int) throws {
         var yuyv: YUYVImage?
+        var decoder = decoder
+        decoder.maxPixels = maxPixels
         switch payload {
         case let .jpeg(bytes): rgbImage = try decoder.decode(bytes, scale: scale)
         case let .png(bytes): rgbImage = try decoder.decode(bytes)

@@ -2,9 +2,11 @@ import FaceCapture
 import FaceStore
 import Foundation
 
-/// Feeds a source into a pipeline. Live or paced sources go through a one-frame slot, so a
-/// busy pipeline skips to the newest frame; an unpaced replay is processed frame by frame.
-public struct Runner {
+/// Feeds a source into a pipeline, which runs on a thread of its own: dlib and SQLite block,
+/// and must not hold one of the few threads of Swift's cooperative pool. Live or paced sources go
+/// through a one-frame slot, so a busy pipeline skips to the newest frame; an unpaced replay is
+/// processed frame by frame.
+public struct Runner: @unchecked Sendable {
     public let pipeline: Pipeline
     public let source: any FrameSource
     public let latestWins: Bool
@@ -24,45 +26,116 @@ public struct Runner {
         self.report = report
     }
 
-    private func processed(_ frame: Frame, _ tally: inout PipelineProgress.Tally) throws {
-        for event in try pipeline.process(frame) { report(event) }
+    private func processed(_ frame: Frame, _ tally: inout PipelineProgress.Tally) {
+        for event in pipeline.process(frame) { report(event) }
         afterFrame()
         guard let interval = progressInterval else { return }
         if let summary = tally.take(pipeline, every: interval) { progress(summary) }
     }
 
     public func run() async throws {
-        if latestWins {
-            let slot = LatestFrameSlot()
-            let source = source
-            let stopper = stopper
-            let producer = Task {
-                defer { Task { await slot.end() } }
-                for try await frame in source.frames() where !stopper.isStopped { await slot.put(frame) }
-            }
-            stopper.onStop {
-                producer.cancel()
-                Task { await slot.end() }
-            }
-            var tally = PipelineProgress.Tally()
-            while let frame = await slot.take(), !stopper.isStopped {
-                try processed(frame, &tally)
-            }
-            if stopper.isStopped {
-                // Cancelled on purpose: its CancellationError is no failure.
-                producer.cancel()
-                _ = try? await producer.value
-            } else {
-                try await producer.value
-            }
-        } else {
-            var tally = PipelineProgress.Tally()
+        let handoff = FrameHandoff(latestWins: latestWins)
+        let source = source, stopper = stopper
+        let producer = Task {
+            defer { handoff.end(discardingPending: false) }
             for try await frame in source.frames() {
                 if stopper.isStopped { break }
-                try processed(frame, &tally)
+                await handoff.put(frame)
             }
         }
-        for event in try await pipeline.finish(at: Date()) { report(event) }
+        stopper.onStop {
+            handoff.end(discardingPending: true)
+            producer.cancel()
+        }
+        // Unchecked: the runner and its pipeline move to the thread and are used there only,
+        // until it resumes the continuation.
+        let runner = self
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                var tally = PipelineProgress.Tally()
+                while let frame = handoff.take() { runner.processed(frame, &tally) }
+                for event in runner.pipeline.finishTracks(at: Date()) { runner.report(event) }
+                done.resume()
+            }
+            thread.name = "faced-pipeline"
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        if stopper.isStopped {
+            // Cancelled on purpose: its CancellationError is no failure.
+            producer.cancel()
+            _ = try? await producer.value
+        } else {
+            try await producer.value
+        }
+        await pipeline.waitForActions()
+        pipeline.recorder.flush()
+    }
+}
+
+/// Frames from the source's task to the pipeline's thread. With `latestWins` a new frame
+/// replaces one still waiting (never a queue); without, the producer waits for the pipeline.
+final class FrameHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let latestWins: Bool
+    private var pending: Frame?
+    private var ended = false
+    private var producerWaiting: CheckedContinuation<Void, Never>?
+    /// Frames replaced before the pipeline took them.
+    private(set) var replaced = 0
+
+    init(latestWins: Bool) { self.latestWins = latestWins }
+
+    func put(_ frame: Frame) async {
+        if !latestWins {
+            await withCheckedContinuation { (resume: CheckedContinuation<Void, Never>) in
+                if !waitForRoom(resume) { resume.resume() }
+            }
+        }
+        deposit(frame)
+    }
+
+    /// Parks the producer until the pipeline takes the waiting frame; false when there is room now.
+    private func waitForRoom(_ resume: CheckedContinuation<Void, Never>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard pending != nil && !ended else { return false }
+        producerWaiting = resume
+        return true
+    }
+
+    private func deposit(_ frame: Frame) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !ended else { return }
+        if pending != nil { replaced += 1 }
+        pending = frame
+        condition.signal()
+    }
+
+    /// The next frame, waiting for one; nil once the source ended (or the run was stopped).
+    func take() -> Frame? {
+        condition.lock()
+        while pending == nil && !ended { condition.wait() }
+        let frame = pending
+        pending = nil
+        let waiting = producerWaiting
+        producerWaiting = nil
+        condition.unlock()
+        waiting?.resume()
+        return frame
+    }
+
+    /// No more frames. A stop discards the one waiting; the end of a source lets it be processed.
+    func end(discardingPending: Bool) {
+        condition.lock()
+        ended = true
+        if discardingPending { pending = nil }
+        let waiting = producerWaiting
+        producerWaiting = nil
+        condition.broadcast()
+        condition.unlock()
+        waiting?.resume()
     }
 }
 

@@ -27,6 +27,22 @@ public struct PersonUpdate: Sendable {
     }
 }
 
+extension PersonUpdate {
+    /// The fields this update sets, in words, for the admin event.
+    var summary: String {
+        func day(_ d: Date?) -> String { d?.formatted(.iso8601) ?? "none" }
+        var parts = [String]()
+        if let displayName { parts.append("display name \"\(displayName)\"") }
+        if let enabled { parts.append(enabled ? "enabled" : "disabled") }
+        if let validFrom { parts.append("valid from \(day(validFrom))") }
+        if let validUntil { parts.append("valid until \(day(validUntil))") }
+        if let groups { parts.append("groups " + (groups.isEmpty ? "none" : groups.joined(separator: ", "))) }
+        if let schedules { parts.append("schedules " + (schedules.isEmpty ? "none" : schedules.joined(separator: "; "))) }
+        if let securityLevel { parts.append("level \(securityLevel ?? "the door's")") }
+        return parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")
+    }
+}
+
 /// A person's access as stored: their groups, own schedules, and the schedules they get from groups.
 public struct PersonAccess: Sendable, Hashable {
     public var groups: [String]
@@ -37,7 +53,7 @@ public struct PersonAccess: Sendable, Hashable {
 extension FaceStore {
     /// Applies `update` to the person in one transaction.
     @discardableResult
-    public func update(name: String, _ update: PersonUpdate) throws -> Person {
+    public func update(name: String, _ update: PersonUpdate, by actor: AdminActor = .current) throws -> Person {
         try writer.write { db in
             guard var person = try Person.filter(Column("name") == name).fetchOne(db) else { throw StoreError.personNotFound(name) }
             if let v = update.displayName { person.displayName = v }
@@ -58,13 +74,16 @@ extension FaceStore {
                     try db.execute(sql: "INSERT INTO schedules (person_id, spec) VALUES (?, ?)", arguments: [person.id, spec])
                 }
             }
+            try Self.logAdmin(.set, subject: person.name, update.summary, by: actor, db)
             return person
         }
     }
 
     /// Replaces the schedules of a group (validated by the caller).
-    public func setSchedules(_ specs: [String], group: String) throws {
+    public func setSchedules(_ specs: [String], group: String, by actor: AdminActor = .current) throws {
         try writer.write { db in
+            try Self.logAdmin(.group, subject: nil, "group \(group.lowercased()): schedules "
+                + (specs.isEmpty ? "none" : specs.joined(separator: "; ")), by: actor, db)
             try db.execute(sql: "DELETE FROM schedules WHERE group_name = ?", arguments: [group.lowercased()])
             for spec in specs {
                 try db.execute(sql: "INSERT INTO schedules (group_name, spec) VALUES (?, ?)", arguments: [group.lowercased(), spec])
@@ -74,7 +93,7 @@ extension FaceStore {
 
     /// Every group that has members or schedules, with its schedules and members.
     public func groups() throws -> [(name: String, schedules: [String], members: [String])] {
-        try writer.read { db in
+        try reader.read { db in
             let names = try String.fetchAll(db, sql: """
                 SELECT group_name FROM person_groups UNION SELECT group_name FROM schedules WHERE group_name IS NOT NULL
                 ORDER BY 1
@@ -89,7 +108,7 @@ extension FaceStore {
     }
 
     public func access(ofPersonID id: Int64) throws -> PersonAccess {
-        try writer.read { db in
+        try reader.read { db in
             let groups = try String.fetchAll(db, sql: "SELECT group_name FROM person_groups WHERE person_id = ? ORDER BY 1", arguments: [id])
             let own = try String.fetchAll(db, sql: "SELECT spec FROM schedules WHERE person_id = ? ORDER BY id", arguments: [id])
             var byGroup = [String: [String]]()

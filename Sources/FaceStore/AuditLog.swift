@@ -15,6 +15,8 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
         case action
         /// Camera health: lost, restored, persistent dark frames.
         case camera
+        /// A change to the gallery by an administrator: who, what, how many (`AdminChange`).
+        case admin
     }
 
     public var id: Int64?
@@ -92,6 +94,61 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
     }
 }
 
+/// The last link of the chain as a witness saw it.
+public struct ChainHead: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var hash: String
+
+    public init(id: Int64, hash: String) {
+        self.id = id
+        self.hash = hash
+    }
+}
+
+extension AuditEvent {
+    /// The event with control characters in its text fields escaped (`\u{1B}` → "\\x1b").
+    var sanitised: AuditEvent {
+        var e = self
+        e.camera = TextSafety.escapingControls(camera)
+        for path in [\AuditEvent.decision, \.reason, \.personName, \.runnerUpName, \.evidence, \.snapshotPath, \.detail] {
+            e[keyPath: path] = e[keyPath: path].map(TextSafety.escapingControls)
+        }
+        return e
+    }
+}
+
+/// A chain head recorded outside the database, and where.
+public struct ChainWitness: Sendable, Equatable {
+    public var source: String
+    public var head: ChainHead
+
+    public init(source: String, head: ChainHead) {
+        self.source = source
+        self.head = head
+    }
+}
+
+/// The chain's end disagrees with a witness.
+public struct TailProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable { case missing, differs }
+    public var witness: String
+    public var seen: ChainHead
+    public var lastInChain: Int64?
+    public var kind: Kind
+
+    public var description: String {
+        switch kind {
+        case .missing:
+            let first = (lastInChain ?? 0) + 1
+            let range = first == seen.id ? "event \(seen.id) is" : "events \(first)-\(seen.id) are"
+            return "\(range) missing: \(witness) saw event \(seen.id), the chain ends at "
+                + (lastInChain.map { "event \($0)" } ?? "no event") + " (its tail was deleted)"
+        case .differs:
+            return "event \(seen.id) is not the one \(witness) saw (hash \(seen.hash.prefix(12))...): the tail was rewritten"
+        }
+    }
+}
+
 /// Where the chain first fails.
 public struct ChainBreak: Sendable, Equatable, CustomStringConvertible {
     public var eventID: Int64
@@ -103,20 +160,37 @@ extension FaceStore {
     /// Appends an event and its hash link in one transaction; returns the stored row.
     @discardableResult
     public func append(_ event: AuditEvent) throws -> AuditEvent {
-        try writer.write { db in
-            var row = event
-            let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1")
-            row.id = (last?["id"] as Int64? ?? 0) + 1
-            row.prevHash = last?["hash"] ?? AuditEvent.genesisHash
-            row.hash = row.computedHash(prev: row.prevHash)
-            try row.insert(db)
-            return row
+        try writer.write { db in try Self.appendRow(event, db) }
+    }
+
+    /// Links `event` to the chain's last row inside the caller's transaction. Control
+    /// characters in its text fields are escaped first: no NUL, escape or newline enters the log.
+    static func appendRow(_ event: AuditEvent, _ db: Database) throws -> AuditEvent {
+        var row = event.sanitised
+        let last = try Row.fetchOne(db, sql: "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1")
+        row.id = (last?["id"] as Int64? ?? 0) + 1
+        row.prevHash = last?["hash"] ?? AuditEvent.genesisHash
+        row.hash = row.computedHash(prev: row.prevHash)
+        try row.insert(db)
+        return row
+    }
+
+    /// The newest event's id and hash: what a witness outside the database (the journal, the
+    /// status file) keeps to detect a deleted tail.
+    public func chainHead() throws -> ChainHead? {
+        try reader.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").map { ChainHead(id: $0["id"], hash: $0["hash"]) }
         }
+    }
+
+    /// The hash of event `id`, if the chain holds it.
+    public func hash(ofEvent id: Int64) throws -> String? {
+        try reader.read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE id = ?", arguments: [id]) }
     }
 
     /// Walks the whole chain in id order; nil when every link holds.
     public func verifyChain() throws -> (checked: Int, firstBreak: ChainBreak?) {
-        try writer.read { db in
+        try reader.read { db in
             let rows = try AuditEvent.order(Column("id")).fetchCursor(db)
             var prev = AuditEvent.genesisHash, checked = 0, expectedID: Int64 = 1
             while let row = try rows.next() {
@@ -138,8 +212,25 @@ extension FaceStore {
         }
     }
 
+    /// Checks the chain's end against heads that witnesses outside the database recorded (the
+    /// journal's FACED_HASH fields, faced's status file). A witness that saw an event the chain
+    /// no longer holds, or saw it with another hash, means the tail was cut or rewritten.
+    public func checkTail(against witnesses: [ChainWitness]) throws -> [TailProblem] {
+        let head = try chainHead()
+        var problems = [TailProblem]()
+        for witness in witnesses {
+            let last = head?.id ?? 0
+            if witness.head.id > last {
+                problems.append(TailProblem(witness: witness.source, seen: witness.head, lastInChain: head?.id, kind: .missing))
+            } else if try hash(ofEvent: witness.head.id) != witness.head.hash {
+                problems.append(TailProblem(witness: witness.source, seen: witness.head, lastInChain: head?.id, kind: .differs))
+            }
+        }
+        return problems
+    }
+
     public func events(after id: Int64 = 0, limit: Int = 1000) throws -> [AuditEvent] {
-        try writer.read { db in
+        try reader.read { db in
             try AuditEvent.filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db)
         }
     }
@@ -173,7 +264,7 @@ public struct EventFilter: Sendable {
 
 extension FaceStore {
     public func events(_ filter: EventFilter) throws -> [AuditEvent] {
-        try writer.read { db in
+        try reader.read { db in
             var request = AuditEvent.all()
             if let since = filter.since { request = request.filter(Column("time") >= AuditEvent.format(since)) }
             if let until = filter.until { request = request.filter(Column("time") < AuditEvent.format(until)) }
@@ -190,6 +281,6 @@ extension FaceStore {
     }
 
     public func event(id: Int64) throws -> AuditEvent? {
-        try writer.read { db in try AuditEvent.fetchOne(db, key: id) }
+        try reader.read { db in try AuditEvent.fetchOne(db, key: id) }
     }
 }

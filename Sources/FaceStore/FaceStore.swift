@@ -7,6 +7,14 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case invalidName(String)
     case personNotFound(String)
     case duplicatePhoto(person: String, source: String)
+    /// The gallery holds schema changes this build does not know: a newer faced wrote it.
+    case newerSchema(path: String, unknown: [String])
+    /// The gallery lacks schema changes this build needs, and a reader may not make them.
+    case olderSchema(path: String, missing: [String])
+    /// Another process holds the gallery's write lock.
+    case busy(path: String)
+    /// A write through a store opened for reading.
+    case readOnly(path: String)
 
     public var description: String {
         switch self {
@@ -16,14 +24,36 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "invalid name '\(name)': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         case let .personNotFound(name): "no person named '\(name)' is enrolled (see `facectl list`)"
         case let .duplicatePhoto(person, source): "\(source) is already enrolled for \(person)"
+        case let .newerSchema(path, unknown):
+            "database \(path) was written by a newer faced (schema \(unknown.joined(separator: ", "))); this build "
+                + "(schema \(Schema.currentVersion)) leaves it untouched: upgrade faced and facectl"
+        case let .olderSchema(path, missing):
+            "database \(path) was written by an older faced and lacks \(missing.joined(separator: ", ")); "
+                + "start faced or run a facectl command that changes the gallery once to upgrade it"
+        case let .busy(path): "database \(path) is locked by another process (a backup, sqlite3, a long facectl sync?)"
+        case let .readOnly(path): "database \(path) was opened for reading only"
         }
     }
 }
 
 /// The gallery database: people and their face templates, in SQLite (WAL mode).
+/// Opened for writing, it brings the schema up to date; opened for reading, it runs no migration
+/// and never writes, so it works on read-only files and while another process writes.
 public final class FaceStore: Sendable {
     public let path: String
-    let writer: any DatabaseWriter
+    /// The file this store opened; compare with `FileIdentity(path:)` to learn that it was replaced.
+    public let identity: FileIdentity?
+    let reader: any DatabaseReader
+    private let writerIfAny: (any DatabaseWriter)?
+
+    var writer: any DatabaseWriter {
+        get throws {
+            guard let writerIfAny else { throw StoreError.readOnly(path: path) }
+            return writerIfAny
+        }
+    }
+
+    public var isReadOnly: Bool { writerIfAny == nil }
 
     public static let defaultPath = "/var/lib/faced/faced.db"
 
@@ -35,39 +65,117 @@ public final class FaceStore: Sendable {
         return defaultPath
     }
 
-    /// Opens the database at `path` and brings its schema up to date. With `create`, a missing
-    /// file (and its parent directory, mode 0700) is created; without, it is a `noDatabase` error.
-    public init(path: String, create: Bool = true) throws {
+    /// Opens the database at `path` for writing and brings its schema up to date. With `create`,
+    /// a missing file is created (mode 0600; its folder 0700); without, it is a `noDatabase`
+    /// error. A gallery from a newer build is refused before anything is written to it.
+    /// `busyTimeout` is how long one write waits for another process's lock.
+    public init(path: String, create: Bool = true, busyTimeout: TimeInterval = 5) throws {
         self.path = path
-        let url = URL(fileURLWithPath: path)
-        if !create && !FileManager.default.fileExists(atPath: path) { throw StoreError.noDatabase(path) }
         do {
-            let dir = url.deletingLastPathComponent()
-            if !FileManager.default.fileExists(atPath: dir.path) {
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+            if create {
+                try GalleryFile.ensureFolder((path as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (path as NSString).deletingLastPathComponent)
+                try GalleryFile.createExclusive(path)
             }
+            try GalleryFile.checkRegular(path)
+            // Read the schema through a read-only connection first: opening a pool writes
+            // (WAL setup), and a newer gallery must stay byte-for-byte as it is.
+            let pending = try Self.checkSchema(path, busyTimeout: busyTimeout)
             var config = Configuration()
             config.foreignKeysEnabled = true
-            config.busyMode = .timeout(5)
+            config.busyMode = .timeout(busyTimeout)
             let pool = try DatabasePool(path: path, configuration: config)
-            try Schema.migrator.migrate(pool)
-            writer = pool
+            if pending { try Schema.migrator.migrate(pool) }
+            GalleryFile.tighten(path)
+            writerIfAny = pool
+            reader = pool
+            identity = FileIdentity(path: path)
+        } catch let error as StoreError {
+            throw error
         } catch let error as DatabaseError {
-            throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
+            throw Self.storeError(error, path: path)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
         }
     }
 
+    /// Opens the database for reading only: no migration, no write, no lock held. Works on a
+    /// read-only file or folder and while a writer holds the gallery.
+    public init(readingAt path: String) throws {
+        self.path = path
+        do {
+            try GalleryFile.checkRegular(path)
+            var config = Configuration()
+            config.readonly = true
+            config.busyMode = .timeout(5)
+            var queue: DatabaseQueue
+            do {
+                queue = try DatabaseQueue(path: path, configuration: config)
+                try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_READONLY {
+                // A WAL gallery in a folder this user cannot write: SQLite cannot make the -shm
+                // file. Nobody writes it then either, so read it as an immutable file.
+                queue = try DatabaseQueue(path: "file:\(path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)?immutable=1",
+                                          configuration: config)
+            }
+            try queue.read { db in try Self.checkVersion(db, path: path, forWriting: false) }
+            reader = queue
+            writerIfAny = nil
+            identity = FileIdentity(path: path)
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, path: path)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Whether the schema needs migrating; throws for a gallery from a newer build.
+    private static func checkSchema(_ path: String, busyTimeout: TimeInterval) throws -> Bool {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(busyTimeout)
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        defer { try? queue.close() }
+        return try queue.read { db in try checkVersion(db, path: path, forWriting: true) }
+    }
+
+    /// Throws for a newer schema (and, for a reader, an older one); returns whether migrations are pending.
+    @discardableResult
+    static func checkVersion(_ db: Database, path: String, forWriting: Bool) throws -> Bool {
+        let migrator = Schema.migrator
+        guard try db.tableExists("grdb_migrations") else {
+            if forWriting { return true }
+            throw StoreError.olderSchema(path: path, missing: Schema.versions)
+        }
+        let applied = try migrator.appliedIdentifiers(db)
+        let unknown = applied.filter { !Schema.versions.contains($0) }.sorted()
+        if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
+        let missing = Schema.versions.filter { !applied.contains($0) }
+        if !missing.isEmpty && !forWriting { throw StoreError.olderSchema(path: path, missing: missing) }
+        return !missing.isEmpty
+    }
+
+    static func storeError(_ error: DatabaseError, path: String) -> StoreError {
+        if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED { return .busy(path: path) }
+        return .cannotOpen(path: path, reason: error.message ?? error.description)
+    }
+
+    /// The gallery file this store opened is still the one at its path (not deleted, not replaced).
+    public var isStillAtPath: Bool {
+        guard let identity else { return false }
+        return FileIdentity(path: path) == identity
+    }
+
     // MARK: Reading
 
     public func person(named name: String) throws -> Person? {
-        try writer.read { db in try Person.filter(Column("name") == name).fetchOne(db) }
+        try reader.read { db in try Person.filter(Column("name") == name).fetchOne(db) }
     }
 
     public func people() throws -> [PersonSummary] {
-        try writer.read { db in
+        try reader.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT people.*, (SELECT COUNT(*) FROM templates WHERE person_id = people.id) AS template_count
                 FROM people ORDER BY name COLLATE NOCASE
@@ -76,21 +184,21 @@ public final class FaceStore: Sendable {
     }
 
     public func templates(ofPersonID id: Int64) throws -> [FaceTemplate] {
-        try writer.read { db in try FaceTemplate.filter(Column("person_id") == id).order(Column("id")).fetchAll(db) }
+        try reader.read { db in try FaceTemplate.filter(Column("person_id") == id).order(Column("id")).fetchAll(db) }
     }
 
     public func counts() throws -> (people: Int, templates: Int) {
-        try writer.read { db in (try Person.fetchCount(db), try FaceTemplate.fetchCount(db)) }
+        try reader.read { db in (try Person.fetchCount(db), try FaceTemplate.fetchCount(db)) }
     }
 
     /// Increases with every change to people or templates.
     public func generation() throws -> Int64 {
-        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT generation FROM gallery_state WHERE id = 1") ?? 0 }
+        try reader.read { db in try Int64.fetchOne(db, sql: "SELECT generation FROM gallery_state WHERE id = 1") ?? 0 }
     }
 
     /// Every template with its owner, read in one transaction.
     public func snapshot() throws -> GallerySnapshot {
-        try writer.read { db in
+        try reader.read { db in
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM gallery_state WHERE id = 1") ?? 0
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.id AS template_id, t.vector, p.id AS person_id, p.name, p.display_name, p.enabled,
@@ -123,7 +231,8 @@ public final class FaceStore: Sendable {
 
     /// Adds templates to `name`, creating the person when new, in one transaction: all or nothing.
     @discardableResult
-    public func enroll(name: String, displayName: String? = nil, templates: [FaceTemplate]) throws -> Person {
+    public func enroll(name: String, displayName: String? = nil, templates: [FaceTemplate], action: AdminAction = .enroll,
+                       note: String? = nil, by actor: AdminActor = .current) throws -> Person {
         guard Person.isValidName(name) else { throw StoreError.invalidName(name) }
         return try writer.write { db in
             var person: Person
@@ -145,19 +254,23 @@ public final class FaceStore: Sendable {
                 }
                 try template.insert(db)
             }
+            let total = try FaceTemplate.filter(Column("person_id") == person.id!).fetchCount(db)
+            let added = "\(templates.count) photo\(templates.count == 1 ? "" : "s") added (\(templates.map(\.sourceName).joined(separator: ", "))), \(total) in total"
+            try Self.logAdmin(action, subject: person.name, (note.map { $0 + "; " } ?? "") + added, by: actor, db)
             return person
         }
     }
 
     /// Deletes the person and, by cascade, their templates. Returns how many templates went with them.
     @discardableResult
-    public func remove(name: String) throws -> Int {
+    public func remove(name: String, by actor: AdminActor = .current) throws -> Int {
         try writer.write { db in
             guard let person = try Person.filter(Column("name") == name).fetchOne(db) else {
                 throw StoreError.personNotFound(name)
             }
             let count = try FaceTemplate.filter(Column("person_id") == person.id!).fetchCount(db)
             try person.delete(db)
+            try Self.logAdmin(.remove, subject: person.name, "removed with \(count) template\(count == 1 ? "" : "s")", by: actor, db)
             return count
         }
     }

@@ -45,9 +45,18 @@ public struct GallerySync: Sendable {
     }
 }
 
+extension GallerySync {
+    /// What the sync changes, in counts, for the admin event.
+    var summary: String {
+        let added = people.reduce(0) { $0 + $1.addTemplates.count }, removed = people.reduce(0) { $0 + $1.removeSHA256.count }
+        return "\(people.count) \(people.count == 1 ? "person" : "people") written, \(remove.count) removed; "
+            + "\(added) template\(added == 1 ? "" : "s") added, \(removed) removed; \(groupSchedules.count) group schedule\(groupSchedules.count == 1 ? "" : "s")"
+    }
+}
+
 extension FaceStore {
     /// Applies `sync` in one transaction: any failure leaves the gallery as it was.
-    public func apply(_ sync: GallerySync) throws {
+    public func apply(_ sync: GallerySync, by actor: AdminActor = .current) throws {
         for person in sync.people where !Person.isValidName(person.name) { throw StoreError.invalidName(person.name) }
         try writer.write { db in
             for name in sync.remove {
@@ -97,6 +106,7 @@ extension FaceStore {
                     try db.execute(sql: "INSERT INTO schedules (group_name, spec) VALUES (?, ?)", arguments: [group, spec])
                 }
             }
+            try Self.logAdmin(.sync, subject: nil, sync.summary, by: actor, db)
         }
     }
 }

@@ -2,6 +2,11 @@ import GRDB
 
 /// Every schema change, in order. Add new migrations at the end; never edit a shipped one.
 enum Schema {
+    /// Every migration's identifier, oldest first.
+    static let versions: [String] = migrator.migrations
+    /// "v5": how messages name this build's schema.
+    static var currentVersion: String { "v\(versions.count)" }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: people and templates") { db in
@@ -104,6 +109,14 @@ enum Schema {
             }
             // Only ever stricter than the door's level: see Policy.summarise.
             try db.alter(table: "people") { t in t.add(column: "security_level", .text) }
+        }
+        migrator.registerMigration("v5: spool replay state") { db in
+            // The key of the last spooled event replayed into this chain: a replay that
+            // stopped between the commit and the spool's truncation does not log it twice.
+            try db.create(table: "spool_state") { t in
+                t.primaryKey("id", .integer).check { $0 == 1 }
+                t.column("last_key", .text).notNull()
+            }
         }
         return migrator
     }

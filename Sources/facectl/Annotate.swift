@@ -29,7 +29,7 @@ struct Annotate: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
-        let snapshot = FileManager.default.fileExists(atPath: store.path) ? try store.open(create: false).snapshot() : .empty
+        let snapshot = FileManager.default.fileExists(atPath: store.path) ? try store.openForReading().snapshot() : .empty
         let image = try engineOptions.decoder.decode(contentsOf: photo)
         let identifier = Identifier(engine: try engineOptions.engine(), matcher: Matcher(snapshot: snapshot), level: level)
         let faces = try identifier.identify(image, minFace: engineOptions.minFace, detector: engineOptions.detector)

@@ -91,7 +91,9 @@ struct Enroll: ParsableCommand {
                        + "\(fixed(Enroller.spreadLimit))): is it someone else?")
         }
 
-        let person = try enroller.commit(prepared, name: name, displayName: displayName)
+        let person = try enroller.commit(prepared, name: name, displayName: displayName,
+                                         action: fromEvent == nil ? .enroll : .enrollFromEvent,
+                                         note: fromEvent.map { "with the snapshot of event \($0)" })
         let total = try gallery.templates(ofPersonID: person.id!).count
         print("enrolled \(person.name): \(prepared.count) photo\(prepared.count == 1 ? "" : "s") added, \(total) in total")
         var rows = [["photo", "score"] + qualityHeader]

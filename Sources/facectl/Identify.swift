@@ -54,7 +54,7 @@ struct Identify: ParsableCommand {
     }
 
     func run() throws {
-        let gallery = try store.open(create: false)
+        let gallery = try store.openForReading()
         let engine = try engineOptions.engine()
         let identifier = Identifier(engine: engine, matcher: Matcher(snapshot: try gallery.snapshot()), level: level)
         let decoder = engineOptions.decoder

@@ -21,7 +21,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let people = try store.open(create: false).people()
+        let people = try store.openForReading().people()
         let entries = people.map {
             Entry(name: $0.person.name, displayName: $0.person.displayName, enabled: $0.person.enabled,
                   templates: $0.templateCount, createdAt: $0.person.createdAt)

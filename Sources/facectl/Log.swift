@@ -1,6 +1,7 @@
 import FaceAccess
 import ArgumentParser
 import FaceStore
+import FacePipeline
 import Foundation
 
 struct Log: ParsableCommand {
@@ -60,7 +61,7 @@ struct LogList: ParsableCommand {
     }
 
     func run() throws {
-        let gallery = try store.open(create: false)
+        let gallery = try store.openForReading()
         var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person,
                                  decision: decision, reason: reason, camera: camera, limit: limit)
         let events = try gallery.events(filter)
@@ -86,16 +87,40 @@ struct LogList: ParsableCommand {
 struct LogVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check the hash chain of the audit log; exit 1 naming the first broken event.")
+        abstract: "Check the hash chain of the audit log and its end; exit 1 naming the first broken event.",
+        discussion: """
+            Every event's hash covers its content and the previous event's hash, so an edited, inserted or \
+            deleted event breaks the chain. A deleted tail leaves an intact, shorter chain: to find it, the \
+            chain's end is compared with what faced recorded outside the database, the newest FACED_HASH in \
+            the journal and the chain head in faced's status file (--status-file, else $FACED_STATUS, else \
+            \(DaemonStatus.defaultPath)), where they are about this gallery.
+            """)
 
     @OptionGroup var store: StoreOptions
 
+    @Option(help: ArgumentHelp("faced's status file, a witness of the chain's end.", valueName: "path"))
+    var statusFile: String?
+
     func run() throws {
-        let (checked, broken) = try store.open(create: false).verifyChain()
+        let gallery = try store.openForReading()
+        let (checked, broken) = try gallery.verifyChain()
         if let broken {
             throw CommandFailure("audit log is broken at \(broken) (\(checked) events before it are intact)")
         }
-        print("audit log intact: \(checked) event\(checked == 1 ? "" : "s") verified")
+        let statusPath = statusFile ?? ProcessInfo.processInfo.environment["FACED_STATUS"] ?? DaemonStatus.defaultPath
+        let witnesses = [ChainWitnesses.journal(database: gallery.path), ChainWitnesses.statusFile(statusPath, database: gallery.path)]
+            .compactMap { $0 }
+        let problems = try gallery.checkTail(against: witnesses)
+        if let first = problems.first {
+            throw CommandFailure("audit log is broken: \(first) (\(checked) events in the chain are intact)")
+        }
+        var line = "audit log intact: \(checked) event\(checked == 1 ? "" : "s") verified"
+        if witnesses.isEmpty {
+            line += "; no witness of its end (no journal entries or status file for this gallery), so a deleted tail would not show"
+        } else {
+            line += "; its end agrees with " + witnesses.map { "\($0.source) (event \($0.head.id))" }.joined(separator: " and ")
+        }
+        print(line)
     }
 }
 
@@ -142,7 +167,7 @@ struct EventView: Encodable {
     }
 
     var line: String {
-        var parts = ["#\(id)", time, camera]
+        var parts = ["#\(id)", time, camera.isEmpty ? "-" : camera]
         switch kind {
         case "decision":
             parts.append((decision ?? "?") + (reason.map { $0 != decision ? " (\($0))" : "" } ?? ""))
@@ -151,6 +176,8 @@ struct EventView: Encodable {
             if let framesUsed { parts.append("\(framesUsed) frames") }
         case "action":
             parts.append("door action for #\(refEventID.map(String.init) ?? "?") \(person ?? ""): \(detail ?? "")")
+        case "admin":
+            parts.append("admin \(reason ?? "?")" + (person.map { " \($0)" } ?? "") + ": \(detail ?? "")")
         default:
             parts.append("\(reason ?? kind): \(detail ?? "")")
         }

@@ -11,7 +11,14 @@ struct StoreOptions: ParsableArguments {
 
     var path: String { FaceStore.resolvePath(db) }
 
+    /// For commands that change the gallery: brings its schema up to date.
     func open(create: Bool) throws -> FaceStore { try FaceStore(path: path, create: create) }
+
+    /// For commands that only read: no migration, no write, works on a read-only or locked gallery.
+    func openForReading() throws -> FaceStore {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.noDatabase(path) }
+        return try FaceStore(readingAt: path)
+    }
 }
 
 /// The face engine's inputs; for subcommands that look at photos.

@@ -131,8 +131,9 @@ struct Group: ParsableCommand {
     }
 
     func run() throws {
-        let gallery = try store.open(create: false)
-        if let name, noSchedules || !schedule.isEmpty {
+        let changing = name != nil && (noSchedules || !schedule.isEmpty)
+        let gallery = changing ? try store.open(create: false) : try store.openForReading()
+        if let name, changing {
             try gallery.setSchedules(try schedule.map { try parseSchedule($0).description }, group: name)
         }
         let groups = try gallery.groups().filter { name == nil || $0.name == name!.lowercased() }

@@ -63,7 +63,7 @@ struct Show: ParsableCommand {
     }
 
     func run() throws {
-        let gallery = try store.open(create: false)
+        let gallery = try store.openForReading()
         guard let person = try gallery.person(named: name) else { throw StoreError.personNotFound(name) }
         let templates = try gallery.templates(ofPersonID: person.id!).map {
             Template(id: $0.id!, source: $0.sourceName, sha256: $0.sourceSHA256,

@@ -50,7 +50,7 @@ struct Sync: ParsableCommand {
             scratch = FileManager.default.temporaryDirectory.appendingPathComponent("facectl-dry-run-\(UUID().uuidString)")
             gallery = try FaceStore(path: scratch!.appendingPathComponent("empty.db").path, create: true)
         } else {
-            gallery = try store.open(create: true)
+            gallery = dryRun ? try store.openForReading() : try store.open(create: true)
         }
         let syncer = Syncer(store: gallery)
         let plan = try syncer.plan(parsed, prune: prune)

@@ -13,7 +13,7 @@ struct Why: ParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        let gallery = try store.open(create: false)
+        let gallery = try store.openForReading()
         guard let event = try gallery.event(id: eventID) else {
             throw CommandFailure("no event \(eventID) in the audit log (see `facectl log`)")
         }
@@ -34,6 +34,8 @@ struct Explanation {
             lines.append("The door action for event \(event.refEventID.map(String.init) ?? "?") (\(event.personName ?? "?")) ran: \(event.detail ?? "no details").")
         case .camera:
             lines.append("Camera health: \(event.detail ?? "no details").")
+        case .admin:
+            lines.append("Gallery change (\(event.reason ?? "?"))" + (event.personName.map { " to '\($0)'" } ?? "") + ": \(event.detail ?? "no details").")
         case .decision:
             lines += decisionLines
         }

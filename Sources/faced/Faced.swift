@@ -7,6 +7,7 @@ import FaceVision
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 @main
@@ -183,12 +184,25 @@ struct Faced: AsyncParsableCommand {
             let notifier = SystemdNotifier()
             let settings = setup.settings, camera = setup.camera
             let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(setup.models)), loadCNN: settings.detector == .cnn)
-            let store = try FaceStore(path: FaceStore.resolvePath(setup.database), create: true)
-            let health = CameraHealthLog(store: store, camera: settings.camera)
             var initial = DaemonStatus(pid: getpid(), started: Date(), config: configPath, source: options.source ?? "?",
                                        camera: settings.camera, level: settings.policy.level.name)
-            for event in try store.events(EventFilter(camera: settings.camera, limit: 50)) { initial.add(event) }
             let board = StatusBoard(initial)
+            let store = try Self.openGallery(FaceStore.resolvePath(setup.database), notifier: notifier, board: board,
+                                             statusFile: setup.statusFile)
+            let absolute = ChainWitnesses.absolute(store.path)
+            reportedGallery.withLock { $0 = absolute }
+            board.update { $0.database = absolute }
+            let gallery = GalleryHandle(store: store, logger: facedLogger)
+            let recorder = EventRecorder(gallery: gallery, logger: facedLogger) { replayed in
+                for event in replayed {
+                    report(event)
+                    board.update { $0.add(event) }
+                }
+            }
+            for event in try store.events(EventFilter(camera: settings.camera, limit: 50)) { initial.add(event) }
+            initial.chainHead = try store.chainHead()
+            board.update { [initial] in $0.lastDecisions = initial.lastDecisions; $0.chainHead = initial.chainHead }
+            recorder.flush()
             let frames = try setup.source.open(fps: setup.fps, loop: setup.loop, camera: camera) { change in
                 switch change {
                 case let .streaming(format):
@@ -215,18 +229,24 @@ struct Faced: AsyncParsableCommand {
                 case .retrying:
                     notifier.alive()
                 }
-                do { if let event = try health.record(change) { report(event) } }
-                catch { log("could not log camera health: \(error)", .error) }
+                if let event = CameraHealthLog.event(for: change, camera: settings.camera) {
+                    let recorded = recorder.record(event).event
+                    report(recorded)
+                    board.update { $0.add(recorded) }
+                }
             }
-            let pipeline = try Pipeline(engine: engine, store: store, settings: settings)
-            pipeline.reportAction = { report($0) }
+            let pipeline = try Pipeline(engine: engine, recorder: recorder, settings: settings, logger: facedLogger)
+            pipeline.reportAction = { event in
+                report(event)
+                board.update { $0.add(event) }
+            }
             log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
             if !setup.source.isLive {
                 notifier.ready(status: "reading \(frames.name)")
                 board.update { $0.sourceState = "reading" }
             }
-            let gallery = pipeline.gallery
-            board.update { $0.galleryPeople = gallery.people; $0.galleryTemplates = gallery.templates; $0.galleryGeneration = gallery.generation }
+            let inUse = pipeline.galleryInUse
+            board.update { $0.galleryPeople = inUse.people; $0.galleryTemplates = inUse.templates; $0.galleryGeneration = inUse.generation }
             var lastDecision = "none yet"
             var runner = Runner(pipeline: pipeline, source: frames, latestWins: setup.fps != nil || setup.source.isLive) { event in
                 report(event)
@@ -249,10 +269,11 @@ struct Faced: AsyncParsableCommand {
                     do { try pipeline.apply(new) } catch { log("could not apply the new settings: \(error)", .error) }
                     board.update { $0.camera = new.camera; $0.level = new.policy.level.name }
                 }
-                let frames = pipeline.framesProcessed, dark = pipeline.darkFrames, gallery = pipeline.gallery
+                let frames = pipeline.framesProcessed, dark = pipeline.darkFrames, inUse = pipeline.galleryInUse
+                let bad = pipeline.badFrames, lastBad = pipeline.lastBadFrame
                 board.update {
-                    $0.frames = frames; $0.darkFrames = dark; $0.lastFrame = Date()
-                    $0.galleryPeople = gallery.people; $0.galleryTemplates = gallery.templates; $0.galleryGeneration = gallery.generation
+                    $0.frames = frames; $0.darkFrames = dark; $0.lastFrame = Date(); $0.badFrames = bad; $0.lastBadFrame = lastBad
+                    $0.galleryPeople = inUse.people; $0.galleryTemplates = inUse.templates; $0.galleryGeneration = inUse.generation
                 }
             }
             let service = DaemonService(runner: runner, notifier: notifier, exitAtEnd: exitAtEnd, board: board)
@@ -260,7 +281,7 @@ struct Faced: AsyncParsableCommand {
             var groupSettings = ServiceGroupConfiguration(
                 services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
                            .init(service: reloads, successTerminationBehavior: .ignore)]
-                    + (setup.statusFile.map { [.init(service: StatusService(board: board, path: $0), successTerminationBehavior: .ignore)] } ?? []),
+                    + [.init(service: StatusService(board: board, path: setup.statusFile, recorder: recorder), successTerminationBehavior: .ignore)],
                 logger: Logger(label: "faced") { _ in SwiftLogNoOpLogHandler() })
             groupSettings.gracefulShutdownSignals = [.sigterm, .sigint]
             let group = ServiceGroup(configuration: groupSettings)
@@ -269,6 +290,16 @@ struct Faced: AsyncParsableCommand {
                 var last = board.current()
                 last.state = "stopped"
                 try? last.write(to: path)
+            }
+            if !recorder.flush() {
+                // A few seconds for a gallery that is busy just now (a backup ending); what is
+                // still waiting after them is safe in the spool for the next start.
+                log("\(recorder.pending) spooled events wait for the gallery; waiting up to 10 s before stopping")
+                let deadline = ContinuousClock.now + .seconds(10)
+                while !recorder.flush(), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(250)) }
+                if recorder.pending > 0 {
+                    log("\(recorder.pending) events still wait in \(recorder.spool.path); the next start writes them to the gallery", .warning)
+                }
             }
             if let error = service.failure.value { throw error }
             if runner.stopper.isStopped { log("stopped after \(pipeline.framesProcessed) frames") }
@@ -280,8 +311,39 @@ struct Faced: AsyncParsableCommand {
 
 }
 
+/// The gallery the events are in, as FACED_GALLERY on each journal entry: `facectl log verify`
+/// asks the journal for the newest hash of that gallery's chain.
+let reportedGallery = Mutex<String?>(nil)
+
 func report(_ event: AuditEvent) {
-    log(event.logLine, event.logLevel, event.logMetadata)
+    var metadata = event.logMetadata
+    if let gallery = reportedGallery.withLock({ $0 }) { metadata["gallery"] = "\(gallery)" }
+    log(event.logLine, event.logLevel, metadata)
+}
+
+extension Faced {
+    /// Opens the gallery for writing. One that another process holds (a backup, sqlite3, a long
+    /// facectl sync) is waited for, saying why, in the journal, to systemd and in the status file.
+    static func openGallery(_ path: String, notifier: SystemdNotifier, board: StatusBoard, statusFile: String?) throws -> FaceStore {
+        var told = false
+        while true {
+            do {
+                let store = try FaceStore(path: path, create: true, busyTimeout: 0.2)
+                if told { log("gallery \(path) is free again") }
+                return store
+            } catch StoreError.busy {
+                if !told {
+                    log("gallery \(path) is locked by another process; waiting for it", .warning)
+                    told = true
+                }
+                notifier.status("waiting for the gallery \(path): locked by another process")
+                notifier.alive()
+                board.update { $0.sourceState = "waiting for the gallery (locked by another process)" }
+                if let statusFile { try? board.current().write(to: statusFile) }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+    }
 }
 
 /// Structured in the journal under systemd, "faced: ..." on stderr elsewhere.
@@ -350,14 +412,24 @@ struct ReloadService: Service {
     }
 }
 
-/// Publishes the status file once a second, on the RuntimeDirectory's tmpfs.
+/// Once a second: retries spooled events, and publishes the status file on the
+/// RuntimeDirectory's tmpfs (when there is one).
 struct StatusService: Service {
     let board: StatusBoard
-    let path: String
+    let path: String?
+    let recorder: EventRecorder
 
     func run() async {
         var failing = false
         while !Task.isShuttingDownGracefully {
+            let recorder = recorder
+            await Task.detached { recorder.tick() }.value
+            let waiting = recorder.pending, reason = recorder.spoolReason
+            board.update { $0.spooledEvents = waiting; $0.spoolReason = reason }
+            guard let path else {
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                continue
+            }
             do {
                 try board.current().write(to: path)
                 if failing { log("status file \(path) written again") }

@@ -60,11 +60,13 @@ import Testing
         #expect(action.refEventID == granted.id && action.detail?.hasPrefix("exit 0 in") == true)
 
         let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
-        #expect(verify.status == 0 && verify.stdout == "audit log intact: 3 events verified\n")
+        // The enrollment, the two decisions and the door action.
+        #expect(verify.status == 0 && verify.stdout.hasPrefix("audit log intact: 4 events verified"), "\(verify.stdout)")
         let json = try Binaries.run("facectl", ["log", "--json", "--db", db])
         let rows = try #require(try json.json() as? [[String: Any]])
-        #expect(rows.count == 3)
-        #expect((rows.first?["evidence"] as? [Double])?.count == 3)
+        #expect(rows.map { $0["kind"] as? String } == ["admin", "decision", "action", "decision"])
+        #expect(rows.first?["reason"] as? String == "enroll" && rows.first?["person"] as? String == "obama")
+        #expect((rows[1]["evidence"] as? [Double])?.count == 3)
 
         let why = try Binaries.run("facectl", ["why", "\(granted.id!)", "--db", db])
         #expect(why.status == 0)

@@ -107,10 +107,12 @@ import Testing
         #expect(granted.count == 1, "journalctl FACED_DECISION=granted _PID=\(pid): \(granted)")
         let grant = try #require(granted.first)
         #expect(grant["FACED_PERSON"] as? String == "obama")
-        #expect(grant["FACED_EVENT_ID"] as? String == "1")
+        // Event 1 is obama's enrollment.
+        #expect(grant["FACED_EVENT_ID"] as? String == "2")
+        #expect((grant["FACED_HASH"] as? String)?.count == 64 && grant["FACED_GALLERY"] as? String != nil, "\(grant)")
         #expect(grant["FACED_KIND"] as? String == "decision" && grant["FACED_CAMERA"] as? String == "door")
         #expect(grant["PRIORITY"] as? String == "5" && grant["SYSLOG_IDENTIFIER"] as? String == "faced")
-        #expect((grant["MESSAGE"] as? String)?.hasPrefix("event 1: granted obama, distance 0.") == true, "\(grant)")
+        #expect((grant["MESSAGE"] as? String)?.hasPrefix("event 2: granted obama, distance 0.") == true, "\(grant)")
 
         let unknown = try Self.entries(pid: pid, ["FACED_DECISION=unknown"])
         #expect(unknown.count == 1 && unknown.first?["FACED_REASON"] as? String == "unknown" && unknown.first?["FACED_PERSON"] == nil)
@@ -118,7 +120,7 @@ import Testing
         let all = try Self.entries(pid: pid, [])
         #expect(all.contains { ($0["MESSAGE"] as? String)?.hasPrefix("started: source mjpeg:") == true }, "every line goes to the journal")
         // Not twice: the journal took the lines, so stderr has none of them.
-        #expect(!plain.contains("event 1"), "\(plain)")
+        #expect(!plain.contains("event 2"), "\(plain)")
     }
 
     @Test func outsideSystemdTheLinesArePlainOnStderr() {
@@ -130,6 +132,7 @@ import Testing
     @Test func journalFieldsCarryTheMetadataUnderFacedNames() {
         var event = AuditEvent(kind: .decision, time: Date(), camera: "front")
         event.id = 7
+        event.hash = String(repeating: "ab", count: 32)
         event.decision = "denied"
         event.reason = "outside_schedule"
         event.personName = "alice"
@@ -139,7 +142,7 @@ import Testing
         #expect(fields == [
             "MESSAGE=event 7: denied (outside_schedule) alice, distance 0.412, 3 frames", "PRIORITY=5", "SYSLOG_IDENTIFIER=faced",
             "FACED_CAMERA=front", "FACED_DECISION=denied", "FACED_DISTANCE=0.412", "FACED_EVENT_ID=7", "FACED_FRAMES=3",
-            "FACED_KIND=decision", "FACED_PERSON=alice", "FACED_REASON=outside_schedule",
+            "FACED_HASH=\(event.hash)", "FACED_KIND=decision", "FACED_PERSON=alice", "FACED_REASON=outside_schedule",
         ])
         #expect(FacedLogHandler.fieldName("last-frame.age") == "FACED_LAST_FRAME_AGE")
         var action = AuditEvent(kind: .action, time: Date(), camera: "door")

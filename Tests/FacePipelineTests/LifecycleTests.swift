@@ -176,8 +176,11 @@ import Testing
         // Good: the camera name applies from the next frame; the stats interval needs a restart.
         try write(name: "back", extra: "[log]\nstats_interval = 7")
         kill(faced.processIdentifier, SIGHUP)
-        #expect(err.wait(seconds: 30) { $0.contains("from the next frame: camera.name") }, "\(err.text)")
-        #expect(err.text.contains("in force only after a restart (systemctl restart faced): log.stats_interval"), "\(err.text)")
+        // Two lines, written one after the other: wait for both.
+        #expect(err.wait(seconds: 30) {
+            $0.contains("from the next frame: camera.name")
+                && $0.contains("in force only after a restart (systemctl restart faced): log.stats_interval")
+        }, "\(err.text)")
         // A visit under way when the settings changed may still carry the old name; the next one carries the new.
         var renamed: AuditEvent?
         for _ in 0 ..< 3 {

@@ -23,7 +23,8 @@ import Testing
         let mode = try store.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(migrations == ["v1: people and templates", "v2: hash-chained events", "v3: access rights", "v4: quality figures and per-person level"])
+        #expect(migrations == ["v1: people and templates", "v2: hash-chained events", "v3: access rights", "v4: quality figures and per-person level",
+                               "v5: spool replay state"])
     }
 
     @Test func enrollStoresVectorsExactly() throws {

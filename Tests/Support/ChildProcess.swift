@@ -11,6 +11,7 @@ public struct ChildRun: Sendable {
 /// The project's built executables, found next to the running test bundle.
 public enum Binaries {
     public static func path(_ name: String) -> String {
+        if name.hasPrefix("/") { return name }
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for dir in [beside, beside.deletingLastPathComponent(), Fixtures.root.appendingPathComponent(".build/debug")] {
             let candidate = dir.appendingPathComponent(name).path

@@ -260,3 +260,24 @@ struct CLI {
     }
 
 }
+
+/// What an administrator does shows in the audit log, chained like the decisions.
+@Suite struct AdminLogTests {
+    @Test func anEnrollmentIsAChainedEventWithWhoDidIt() throws {
+        let dir = try TempDirectory()
+        let cli = CLI(db: dir.file("faced.db"))
+        #expect(try cli.run("enroll", "obama", Fixtures.photo("obama.jpg")).status == 0)
+        #expect(try cli.run("set", "obama", "--disable").status == 0)
+        let log = try cli.run("log")
+        let lines = log.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "\(log.stdout)")
+        let user = AdminActor.current
+        #expect(lines.first?.contains("admin enroll obama: by \(user.user) (uid \(user.uid)): 1 photo added (obama.jpg), 1 in total") == true,
+                "\(log.stdout)")
+        #expect(lines.last?.contains("admin set obama: by \(user.user) (uid \(user.uid)): disabled") == true, "\(log.stdout)")
+        let verify = try cli.run("log", "verify")
+        #expect(verify.status == 0 && verify.stdout.hasPrefix("audit log intact: 2 events verified"), "\(verify.stdout)")
+        let why = try cli.run("why", "1")
+        #expect(why.stdout.contains("Gallery change (enroll) to 'obama': by \(user.user)"), "\(why.stdout)")
+    }
+}
