@@ -154,14 +154,17 @@ struct EventView: Encodable {
         default:
             parts.append("\(reason ?? kind): \(detail ?? "")")
         }
-        return parts.joined(separator: "  ")
+        // Escaped as a whole: stored text (camera, person, detail) cannot forge a line.
+        return Names.escaped(parts.joined(separator: "  "))
     }
 
     static let csvHeader = "id,kind,time,camera,track_id,decision,reason,person,distance,runner_up,runner_up_distance,margin,frames_used,latency_ms,snapshot,ref_event_id,detail"
 
     var csvRow: String {
         func q(_ s: String?) -> String {
-            guard let s else { return "" }
+            guard var s else { return "" }
+            // A spreadsheet would run a cell starting with these as a formula (OWASP CSV injection).
+            if let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { s = "'" + s }
             return s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         func n(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "" }
