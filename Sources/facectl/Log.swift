@@ -61,7 +61,7 @@ struct LogList: ParsableCommand {
 
     func run() throws {
         let gallery = try store.open(create: false)
-        var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person,
+        var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person.map(Names.normalized),
                                  decision: decision, reason: reason, camera: camera, limit: limit)
         let events = try gallery.events(filter)
         if json { return try printJSON(events.map(EventView.init)) }
