@@ -165,7 +165,8 @@ struct EventView: Encodable {
             guard var s else { return "" }
             // A spreadsheet would run a cell starting with these as a formula (OWASP CSV injection).
             if let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { s = "'" + s }
-            return s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+            return s.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         func n(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "" }
         return [String(id), kind, time, q(camera), trackID.map(String.init) ?? "", q(decision), q(reason), q(person), n(distance),

@@ -85,6 +85,7 @@ import Testing
         #expect(csv.status == 0, "\(csv.stderr)")
         #expect(csv.stdout.contains(#",action,"#) && csv.stdout.contains(#","'=HYPERLINK(""http://evil"",""x"")","#), "\(csv.stdout)")
         #expect(!csv.stdout.contains(#","=HYPERLINK"#))
+        #expect(csv.stdout.contains(",\"exit 0\r\u{1b}[32mGRANTED\u{202e}\"\n"), "a cell holding CR is quoted: \(csv.stdout)")
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "sqlite3 is not installed (scripts/setup.sh installs it)"))
