@@ -180,7 +180,7 @@ public struct Enroller: Sendable {
     /// Prepared faces that match a *different* enrolled person at `level`'s distance.
     public func conflicts(_ photos: [PreparedPhoto], for name: String, level: SecurityLevel = .standard) throws -> [EnrollmentConflict] {
         let snapshot = try store.snapshot()
-        let own = snapshot.people.first { $0.name.lowercased() == name.lowercased() }?.personID
+        let own = snapshot.people.first { Names.folded($0.name) == Names.folded(name) }?.personID
         let matcher = Matcher(snapshot: snapshot)
         return photos.compactMap { photo in
             guard let best = matcher.match(photo.face.embedding.values, excludingPersonID: own).best,

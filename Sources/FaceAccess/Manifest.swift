@@ -98,10 +98,11 @@ public struct AccessManifest: Sendable {
             return date
         }
         func name(_ text: String, _ key: String, what: String) throws -> String {
-            guard Person.isValidName(text) else {
-                throw fail(key, "invalid \(what) name '\(text)': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            if let problem = Names.nameProblem(text) {
+                throw fail(key, "invalid \(what) name '\(Names.escaped(text))' (\(problem)): use letters, digits, '.', '_' or '-', "
+                           + "at most \(Names.maxNameBytes) bytes, starting with a letter or digit")
             }
-            return text
+            return Names.normalized(text)
         }
 
         for key in table.keys.sorted() {
@@ -121,7 +122,7 @@ public struct AccessManifest: Sendable {
                         guard field == "schedules" else { throw unknown("\(full).\(field)", ["schedules"]) }
                         specs = try schedules(entry[field]!, "\(full).\(field)")
                     }
-                    groups[group.lowercased()] = specs
+                    groups[Names.groupKey(group)] = specs
                 }
             case "people":
                 guard let peopleTable = value.table else { throw fail(key, "must be a table of people: [people.NAME]") }
@@ -133,8 +134,11 @@ public struct AccessManifest: Sendable {
                     for field in fields.keys.sorted() {
                         let k = "\(full).\(field)", v = fields[field]!
                         switch field {
-                        case "display_name": entry.displayName = try string(v, k)
-                        case "groups": entry.groups = try strings(v, k).map { try name($0, k, what: "group").lowercased() }
+                        case "display_name":
+                            let text = try string(v, k)
+                            if let problem = Names.displayNameProblem(text) { throw fail(k, "invalid display name: \(problem)") }
+                            entry.displayName = Names.normalized(text)
+                        case "groups": entry.groups = try strings(v, k).map { Names.groupKey(try name($0, k, what: "group")) }
                         case "enabled":
                             guard let b = v.bool else { throw fail(k, "must be true or false, got \(v.type)") }
                             entry.enabled = b
@@ -165,7 +169,7 @@ public struct AccessManifest: Sendable {
                 throw fail(key, "unknown section; the manifest has [quality], [groups.NAME] and [people.NAME]")
             }
         }
-        let names = people.map { $0.name.lowercased() }
+        let names = people.map { Names.folded($0.name) }
         if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
             throw ManifestError(file: file, line: nil, key: "people.\(twice)", message: "listed twice (names ignore case)")
         }

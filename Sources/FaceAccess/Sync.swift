@@ -128,7 +128,7 @@ public struct Syncer: Sendable {
     public func plan(_ manifest: AccessManifest, prune: Bool) throws -> SyncPlan {
         var plans = [SyncPlan.PersonPlan]()
         var unreadable = [SyncRejection]()
-        let listed = Set(manifest.people.map { $0.name.lowercased() })
+        let listed = Set(manifest.people.map { Names.folded($0.name) })
         for entry in manifest.people {
             var files = [PhotoFile](), seen = Set<String>()
             for path in try manifest.photoPaths(of: entry) {
@@ -147,7 +147,7 @@ public struct Syncer: Sendable {
             plans.append(plan)
         }
         if !unreadable.isEmpty { throw SyncError.rejected(unreadable) }
-        let unlisted = try store.people().filter { !listed.contains($0.person.name.lowercased()) }
+        let unlisted = try store.people().filter { !listed.contains(Names.folded($0.person.name)) }
             .map { (name: $0.person.name, templates: $0.templateCount) }
         var groupChanges = [SyncPlan.GroupChange]()
         let storedGroups = Dictionary(uniqueKeysWithValues: try store.groups().map { ($0.name, $0.schedules) })

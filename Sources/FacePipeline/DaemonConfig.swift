@@ -1,5 +1,6 @@
 import FaceAccess
 import FaceCapture
+import FaceStore
 import FaceVision
 import Foundation
 import TOMLKit
@@ -125,7 +126,8 @@ public struct ConfigKey: Sendable {
             (try? SourceSpec(parsing: text)) == nil ? "must be v4l2:DEVICE, dir:PATH or mjpeg:PATH, got \"\(text)\"" : nil
         }),
         .bool("camera.loop", "--loop", \.loop, "replays: start over at the end (mjpeg: sources)"),
-        .string("camera.name", "--camera", \.camera, "camera name written with every event"),
+        .string("camera.name", "--camera", \.camera, "camera name written with every event and in snapshot file names",
+                valid: { Names.cameraNameProblem($0) }),
         .string("camera.size", "--size", \.size, "frame size to ask the camera for, WxH", valid: { text in
             CameraRequest.parseSize(text) == nil ? "must be WIDTHxHEIGHT with an even width, e.g. \"1280x720\", got \"\(text)\"" : nil
         }),

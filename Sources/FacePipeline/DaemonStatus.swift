@@ -245,7 +245,8 @@ extension DaemonStatus {
                 lines.append(line)
             }
         }
-        return lines.joined(separator: "\n")
+        // The camera name, source and names come from a file: shown escaped, one line each.
+        return lines.map(Names.escaped).joined(separator: "\n")
     }
 
     /// "45 s", "12 min", "3 h 5 min", "2 d 4 h".

@@ -55,16 +55,17 @@ extension FaceStore {
     @discardableResult
     public func update(name: String, _ update: PersonUpdate, by actor: AdminActor = .current) throws -> Person {
         try writer.write { db in
-            guard var person = try Person.filter(Column("name") == name).fetchOne(db) else { throw StoreError.personNotFound(name) }
-            if let v = update.displayName { person.displayName = v }
+            guard var person = try Person.filter(Column("name") == Names.normalized(name)).fetchOne(db) else { throw StoreError.personNotFound(name) }
+            if let v = update.displayName { person.displayName = try Person.checkedDisplayName(v) }
             if let v = update.enabled { person.enabled = v }
             if let v = update.validFrom { person.validFrom = v }
             if let v = update.validUntil { person.validUntil = v }
             if let v = update.securityLevel { person.securityLevel = v }
             try person.update(db)
             if let groups = update.groups {
+                try Person.checkGroups(groups.map(Names.groupKey), in: db)
                 try db.execute(sql: "DELETE FROM person_groups WHERE person_id = ?", arguments: [person.id])
-                for g in Set(groups.map { $0.lowercased() }).sorted() {
+                for g in Set(groups.map(Names.groupKey)).sorted() {
                     try db.execute(sql: "INSERT INTO person_groups (person_id, group_name) VALUES (?, ?)", arguments: [person.id, g])
                 }
             }
@@ -82,11 +83,13 @@ extension FaceStore {
     /// Replaces the schedules of a group (validated by the caller).
     public func setSchedules(_ specs: [String], group: String, by actor: AdminActor = .current) throws {
         try writer.write { db in
-            try Self.logAdmin(.group, subject: nil, "group \(group.lowercased()): schedules "
+            let group = Names.groupKey(group)
+            try Person.checkGroups([group], in: db)
+            try Self.logAdmin(.group, subject: nil, "group \(group): schedules "
                 + (specs.isEmpty ? "none" : specs.joined(separator: "; ")), by: actor, db)
-            try db.execute(sql: "DELETE FROM schedules WHERE group_name = ?", arguments: [group.lowercased()])
+            try db.execute(sql: "DELETE FROM schedules WHERE group_name = ?", arguments: [group])
             for spec in specs {
-                try db.execute(sql: "INSERT INTO schedules (group_name, spec) VALUES (?, ?)", arguments: [group.lowercased(), spec])
+                try db.execute(sql: "INSERT INTO schedules (group_name, spec) VALUES (?, ?)", arguments: [group, spec])
             }
         }
     }

@@ -109,9 +109,9 @@ extension AuditEvent {
     /// The event with control characters in its text fields escaped (`\u{1B}` → "\\x1b").
     var sanitised: AuditEvent {
         var e = self
-        e.camera = TextSafety.escapingControls(camera)
+        e.camera = Names.escapingControls(camera)
         for path in [\AuditEvent.decision, \.reason, \.personName, \.runnerUpName, \.evidence, \.snapshotPath, \.detail] {
-            e[keyPath: path] = e[keyPath: path].map(TextSafety.escapingControls)
+            e[keyPath: path] = e[keyPath: path].map(Names.escapingControls)
         }
         return e
     }

@@ -5,6 +5,12 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case noDatabase(String)
     case invalidName(String)
+    case invalidDisplayName(String, String)
+    /// The name differs from an enrolled person's only in case (after Unicode case folding).
+    case nameTaken(name: String, existing: String)
+    /// The name looks like an enrolled person's (same UTS #39 skeleton); `character` is the odd one out.
+    case lookalikeName(name: String, existing: String, character: String?)
+    case lookalikeGroup(name: String, existing: String)
     case personNotFound(String)
     case duplicatePhoto(person: String, source: String)
     /// The gallery holds schema changes this build does not know: a newer faced wrote it.
@@ -21,7 +27,15 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case let .cannotOpen(path, reason): "cannot open database \(path): \(reason)"
         case let .noDatabase(path): "no database at \(path); enroll someone first, or pass --db or set FACED_DB"
         case let .invalidName(name):
-            "invalid name '\(name)': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            "invalid name '\(Names.shown(name))'\(Names.nameProblem(name).map { " (\($0))" } ?? ""): use letters, digits, "
+                + "'.', '_' or '-', at most \(Names.maxNameBytes) bytes, starting with a letter or digit"
+        case let .invalidDisplayName(text, problem): "invalid display name '\(text)': \(problem)"
+        case let .nameTaken(name, existing):
+            "'\(name)' differs only in case from enrolled person '\(existing)'; use '\(existing)' or another name"
+        case let .lookalikeName(name, existing, character):
+            "'\(name)' looks like enrolled person '\(existing)'\(character.map { " (it holds \($0))" } ?? ""); choose a name that cannot be mistaken for theirs"
+        case let .lookalikeGroup(name, existing):
+            "group '\(name)' looks like existing group '\(existing)'; use '\(existing)' or a name that cannot be mistaken for it"
         case let .personNotFound(name): "no person named '\(name)' is enrolled (see `facectl list`)"
         case let .duplicatePhoto(person, source): "\(source) is already enrolled for \(person)"
         case let .newerSchema(path, unknown):
@@ -171,7 +185,7 @@ public final class FaceStore: Sendable {
     // MARK: Reading
 
     public func person(named name: String) throws -> Person? {
-        try reader.read { db in try Person.filter(Column("name") == name).fetchOne(db) }
+        try reader.read { db in try Person.filter(Column("name") == Names.normalized(name)).fetchOne(db) }
     }
 
     public func people() throws -> [PersonSummary] {
@@ -234,6 +248,7 @@ public final class FaceStore: Sendable {
     public func enroll(name: String, displayName: String? = nil, templates: [FaceTemplate], action: AdminAction = .enroll,
                        note: String? = nil, by actor: AdminActor = .current) throws -> Person {
         guard Person.isValidName(name) else { throw StoreError.invalidName(name) }
+        let name = Names.normalized(name), displayName = try displayName.map(Person.checkedDisplayName)
         return try writer.write { db in
             var person: Person
             if let existing = try Person.filter(Column("name") == name).fetchOne(db) {
@@ -243,6 +258,7 @@ public final class FaceStore: Sendable {
                     try person.update(db)
                 }
             } else {
+                try Person.checkDistinct(name, in: db)
                 person = Person(name: name, displayName: displayName)
                 try person.insert(db)
             }
@@ -265,7 +281,7 @@ public final class FaceStore: Sendable {
     @discardableResult
     public func remove(name: String, by actor: AdminActor = .current) throws -> Int {
         try writer.write { db in
-            guard let person = try Person.filter(Column("name") == name).fetchOne(db) else {
+            guard let person = try Person.filter(Column("name") == Names.normalized(name)).fetchOne(db) else {
                 throw StoreError.personNotFound(name)
             }
             let count = try FaceTemplate.filter(Column("person_id") == person.id!).fetchCount(db)

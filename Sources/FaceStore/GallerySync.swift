@@ -60,13 +60,15 @@ extension FaceStore {
         for person in sync.people where !Person.isValidName(person.name) { throw StoreError.invalidName(person.name) }
         try writer.write { db in
             for name in sync.remove {
-                guard let person = try Person.filter(Column("name") == name).fetchOne(db) else { throw StoreError.personNotFound(name) }
+                guard let person = try Person.filter(Column("name") == Names.normalized(name)).fetchOne(db) else { throw StoreError.personNotFound(name) }
                 try person.delete(db)
             }
             for wanted in sync.people {
-                let stored = try Person.filter(Column("name") == wanted.name).fetchOne(db)
-                var person = stored ?? Person(name: wanted.name)
-                person.displayName = wanted.displayName
+                let name = Names.normalized(wanted.name)
+                let stored = try Person.filter(Column("name") == name).fetchOne(db)
+                if stored == nil { try Person.checkDistinct(name, in: db) }
+                var person = stored ?? Person(name: name)
+                person.displayName = try Person.checkedDisplayName(wanted.displayName)
                 person.enabled = wanted.enabled
                 person.validFrom = wanted.validFrom
                 person.validUntil = wanted.validUntil
@@ -81,8 +83,9 @@ extension FaceStore {
                     try template.insert(db)
                 }
                 let groups = try String.fetchAll(db, sql: "SELECT group_name FROM person_groups WHERE person_id = ? ORDER BY 1", arguments: [id])
-                let wantedGroups = Set(wanted.groups.map { $0.lowercased() }).sorted()
+                let wantedGroups = Set(wanted.groups.map(Names.groupKey)).sorted()
                 if groups != wantedGroups {
+                    try Person.checkGroups(wantedGroups, in: db)
                     try db.execute(sql: "DELETE FROM person_groups WHERE person_id = ?", arguments: [id])
                     for g in wantedGroups {
                         try db.execute(sql: "INSERT INTO person_groups (person_id, group_name) VALUES (?, ?)", arguments: [id, g])
@@ -97,7 +100,7 @@ extension FaceStore {
                 }
             }
             let stored = try String.fetchAll(db, sql: "SELECT DISTINCT group_name FROM schedules WHERE group_name IS NOT NULL")
-            for group in Set(stored).union(sync.groupSchedules.keys.map { $0.lowercased() }) {
+            for group in Set(stored).union(sync.groupSchedules.keys.map(Names.groupKey)) {
                 let wanted = sync.groupSchedules[group] ?? []
                 let current = try String.fetchAll(db, sql: "SELECT spec FROM schedules WHERE group_name = ? ORDER BY id", arguments: [group])
                 if current == wanted { continue }

@@ -30,14 +30,6 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
-
-    /// 1 to 64 characters: letters, digits, '.', '_' and '-', starting with a letter or digit.
-    public static func isValidName(_ name: String) -> Bool {
-        guard (1 ... 64).contains(name.count), let first = name.unicodeScalars.first,
-              CharacterSet.alphanumerics.contains(first) else { return false }
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
-        return name.unicodeScalars.allSatisfy { allowed.contains($0) }
-    }
 }
 
 /// One face descriptor of a person, with where it came from and how good the photo was.

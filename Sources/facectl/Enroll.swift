@@ -50,12 +50,16 @@ struct Enroll: ParsableCommand {
 
     func validate() throws {
         guard Person.isValidName(name) else { throw ValidationError(StoreError.invalidName(name).description) }
+        if let displayName, let problem = Names.displayNameProblem(displayName) {
+            throw ValidationError("--display-name '\(Names.escaped(displayName))': \(problem)")
+        }
         guard !photos.isEmpty || fromEvent != nil else { throw ValidationError("give at least one photo, or --from-event EVENT_ID") }
     }
 
     func run() throws {
         // An event lives in an existing gallery: never create one for it.
         let gallery = try store.open(create: fromEvent == nil)
+        try gallery.checkName(name)
         let photos = try photos + (fromEvent.map { [try Enroller.snapshot(ofEvent: $0, in: gallery)] } ?? [])
         let engine = try engineOptions.engine()
         var enroller = Enroller(engine: engine, store: gallery)

@@ -112,7 +112,7 @@ struct Identify: ParsableCommand {
                 } else {
                     line += "  (gallery is empty)"
                 }
-                print(line)
+                print(Names.escaped(line))
             }
         }
     }

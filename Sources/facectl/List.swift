@@ -30,7 +30,7 @@ struct List: ParsableCommand {
         if entries.isEmpty { return print("no one is enrolled") }
         var rows = [["NAME", "DISPLAY NAME", "TEMPLATES", "ENABLED", "ENROLLED"]]
         for e in entries {
-            rows.append([e.name, e.displayName, "\(e.templates)", e.enabled ? "yes" : "no",
+            rows.append([Names.escaped(e.name), Names.escaped(e.displayName), "\(e.templates)", e.enabled ? "yes" : "no",
                          e.createdAt.formatted(.iso8601.year().month().day())])
         }
         print(columns(rows))

@@ -62,7 +62,7 @@ struct LogList: ParsableCommand {
 
     func run() throws {
         let gallery = try store.openForReading()
-        var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person,
+        var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person.map(Names.normalized),
                                  decision: decision, reason: reason, camera: camera, limit: limit)
         let events = try gallery.events(filter)
         if json { return try printJSON(events.map(EventView.init)) }
@@ -181,15 +181,19 @@ struct EventView: Encodable {
         default:
             parts.append("\(reason ?? kind): \(detail ?? "")")
         }
-        return parts.joined(separator: "  ")
+        // Escaped as a whole: stored text (camera, person, detail) cannot forge a line.
+        return Names.escaped(parts.joined(separator: "  "))
     }
 
     static let csvHeader = "id,kind,time,camera,track_id,decision,reason,person,distance,runner_up,runner_up_distance,margin,frames_used,latency_ms,snapshot,ref_event_id,detail"
 
     var csvRow: String {
         func q(_ s: String?) -> String {
-            guard let s else { return "" }
-            return s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+            guard var s else { return "" }
+            // A spreadsheet would run a cell starting with these as a formula (OWASP CSV injection).
+            if let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { s = "'" + s }
+            // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+            return s.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
         }
         func n(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "" }
         return [String(id), kind, time, q(camera), trackID.map(String.init) ?? "", q(decision), q(reason), q(person), n(distance),

@@ -63,9 +63,14 @@ struct Set_: ParsableCommand {
         _ = try date(validFrom, "--valid-from")
         _ = try date(validUntil, "--valid-until")
         if let groups {
-            for g in groupNames(groups) where !Person.isValidName(g) {
-                throw ValidationError("invalid group name '\(g)': use letters, digits, '.', '_' or '-'")
+            for g in groupNames(groups) {
+                if let problem = Names.nameProblem(g) {
+                    throw ValidationError("invalid group name '\(Names.escaped(g))' (\(problem)): use letters, digits, '.', '_' or '-'")
+                }
             }
+        }
+        if let displayName, let problem = Names.displayNameProblem(displayName) {
+            throw ValidationError("--display-name '\(Names.escaped(displayName))': \(problem)")
         }
         let changes: [Any?] = [access, displayName, validFrom, validUntil, groups, level]
         if changes.allSatisfy({ $0 == nil }) && schedule.isEmpty && !noSchedules {
@@ -126,7 +131,9 @@ struct Group: ParsableCommand {
     func validate() throws {
         if noSchedules && !schedule.isEmpty { throw ValidationError("give --schedule or --no-schedules, not both") }
         if name == nil && (noSchedules || !schedule.isEmpty) { throw ValidationError("name the group to change") }
-        if let name, !Person.isValidName(name) { throw ValidationError("invalid group name '\(name)'") }
+        if let name, let problem = Names.nameProblem(name) {
+            throw ValidationError("invalid group name '\(Names.escaped(name))' (\(problem)): use letters, digits, '.', '_' or '-'")
+        }
         for spec in schedule { _ = try parseSchedule(spec) }
     }
 
@@ -136,11 +143,11 @@ struct Group: ParsableCommand {
         if let name, changing {
             try gallery.setSchedules(try schedule.map { try parseSchedule($0).description }, group: name)
         }
-        let groups = try gallery.groups().filter { name == nil || $0.name == name!.lowercased() }
-        if groups.isEmpty { return print(name.map { "group \($0) has no members and no schedules" } ?? "no groups") }
+        let groups = try gallery.groups().filter { name == nil || $0.name == Names.groupKey(name!) }
+        if groups.isEmpty { return print(name.map { "group \(Names.escaped($0)) has no members and no schedules" } ?? "no groups") }
         for g in groups {
-            print("\(g.name): schedules \(g.schedules.isEmpty ? "none (any time)" : g.schedules.joined(separator: "; ")); "
-                  + "members \(g.members.isEmpty ? "none" : g.members.joined(separator: ", "))")
+            print(Names.escaped("\(g.name): schedules \(g.schedules.isEmpty ? "none (any time)" : g.schedules.joined(separator: "; ")); "
+                  + "members \(g.members.isEmpty ? "none" : g.members.joined(separator: ", "))"))
         }
     }
 }
@@ -172,6 +179,7 @@ struct AccessView {
         if access.ownSchedules.isEmpty && access.groupSchedules.values.allSatisfy(\.isEmpty) {
             lines.append("            (no schedule applies: any time)")
         }
-        text = lines.joined(separator: "\n")
+        // Stored text may predate the rules on names: no line may carry a control character.
+        text = lines.map(Names.escaped).joined(separator: "\n")
     }
 }

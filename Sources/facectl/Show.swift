@@ -85,7 +85,7 @@ struct Show: ParsableCommand {
             """)
         var rows = [["ID", "SOURCE", "SHA256", "FACE", "SCORE", "SHARPNESS", "BRIGHTNESS", "CONTRAST", "YAW°", "ROLL°"]]
         for t in templates {
-            rows.append(["\(t.id)", t.source, String(t.sha256.prefix(12)), "\(PixelRect(x: t.box.x, y: t.box.y, width: t.box.width, height: t.box.height))",
+            rows.append(["\(t.id)", Names.escaped(t.source), String(t.sha256.prefix(12)), "\(PixelRect(x: t.box.x, y: t.box.y, width: t.box.width, height: t.box.height))",
                          fixed(t.detectorScore, 2), fixed(t.sharpness), fixed(t.brightness), t.contrast.map { fixed($0) } ?? "-",
                          t.yaw.map { fixed($0) } ?? "-", t.roll.map { fixed($0) } ?? "-"])
         }

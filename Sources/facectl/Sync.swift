@@ -54,7 +54,7 @@ struct Sync: ParsableCommand {
         }
         let syncer = Syncer(store: gallery)
         let plan = try syncer.plan(parsed, prune: prune)
-        for line in plan.lines(relativeTo: parsed.directory) { print(line) }
+        for line in plan.lines(relativeTo: parsed.directory) { print(Names.escaped(line)) }
         print((dryRun ? "dry run: " : "") + plan.summary)
         if dryRun { return }
         if plan.isEmpty {

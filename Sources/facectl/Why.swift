@@ -39,7 +39,8 @@ struct Explanation {
         case .decision:
             lines += decisionLines
         }
-        return lines.joined(separator: "\n")
+        // Every field is stored text: escaped, so none can forge a line or a terminal colour.
+        return lines.map(Names.escaped).joined(separator: "\n")
     }
 
     private func f(_ d: Double?) -> String { d.map { String(format: "%.3f", $0) } ?? "?" }

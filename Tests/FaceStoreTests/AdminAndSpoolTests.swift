@@ -48,7 +48,7 @@ import Testing
         event.detail = "line one\nline two\u{0}end\u{202E}"
         let stored = try store.append(event)
         #expect(stored.camera == "door\\x1b[2J")
-        #expect(stored.detail == "line one\\x0aline two\\x00end\\u{202e}")
+        #expect(stored.detail == "line one\\nline two\\x00end\\u{202E}")
         #expect(try store.event(id: stored.id!)?.detail == stored.detail)
         #expect(try store.verifyChain().firstBreak == nil)
     }
