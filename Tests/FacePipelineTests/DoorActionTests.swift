@@ -5,11 +5,10 @@ import Foundation
 import Testing
 
 @Suite struct DoorActionTests {
-    /// An executable shell script in `dir`.
-    func script(_ dir: TempDirectory, _ name: String, _ body: String) throws -> String {
-        let path = try dir.write(name, Array("#!/bin/sh\n\(body)\n".utf8))
-        chmod(path, 0o755)
-        return path
+    /// A shell script in `dir`, as argv. Run by sh, not executed: a file just written can be
+    /// "text file busy" while a child forked meanwhile by a parallel test still holds it open.
+    func script(_ dir: TempDirectory, _ name: String, _ body: String) throws -> [String] {
+        ["/bin/sh", try dir.write(name, Array("\(body)\n".utf8))]
     }
 
     /// The pid a script wrote to `path`.
@@ -57,8 +56,10 @@ import Testing
     }
 
     /// The issue's script: the door opens, and a background child closes it 20 s later. The result
-    /// is the script's own exit, at once, and the child is left to do its job.
-    @Test func aBackgroundChildDoesNotDelayTheResult() async throws {
+    /// is the script's own exit, at once, and the child is left to do its job. Synchronous on
+    /// purpose: an async test resumes only when the cooperative pool has a thread, and parallel
+    /// tests that block it would be measured too.
+    @Test func aBackgroundChildDoesNotDelayTheResult() throws {
         let dir = try TempDirectory()
         let open = try script(dir, "open", """
             echo open
@@ -67,7 +68,7 @@ import Testing
             echo "left the closer running" >&2
             """)
         let start = ContinuousClock.now
-        let outcome = await DoorAction(argv: [open], timeout: .seconds(5)).run(environment: ["PID_FILE": dir.file("closer")])
+        let outcome = DoorAction(argv: open, timeout: .seconds(5)).runBlocking(environment: ["PID_FILE": dir.file("closer")])
         let took = ContinuousClock.now - start
         let closer = try pid(in: dir.file("closer"))
         defer { kill(closer, SIGKILL) }
@@ -90,7 +91,7 @@ import Testing
             echo $$ > "$DIR/leader"
             while :; do sleep 1; done
             """)
-        let outcome = await DoorAction(argv: [stubborn], timeout: .seconds(1)).run(environment: ["DIR": dir.path])
+        let outcome = await DoorAction(argv: stubborn, timeout: .seconds(1)).run(environment: ["DIR": dir.path])
         let leader = try pid(in: dir.file("leader")), child = try pid(in: dir.file("child"))
         defer { kill(child, SIGKILL) }
         #expect(outcome.timedOut && outcome.sentKill && outcome.signal == SIGKILL && outcome.status == nil)
