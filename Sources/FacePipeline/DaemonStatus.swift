@@ -121,19 +121,15 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public func json() throws -> Data { try Self.encoder.encode(self) }
 
     /// Replaces the file at `path` atomically: a reader sees the old or the new status, never half.
-    /// Mode 0640: the last decisions name people.
+    /// Mode 0640: the last decisions name people. The temporary file is new (never a planted
+    /// symlink) and anything but a regular file at `path` is refused, not replaced.
     public func write(to path: String) throws {
-        let data = try json() + Data("\n".utf8)
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw StatusFileError(path: temporary, message: String(cString: strerror(errno))) }
-        fchmod(fd, 0o640)
-        let written = data.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == data.count, rename(temporary, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temporary)
-            throw StatusFileError(path: path, message: message)
+        do { try SafeFile.write(try json() + Data("\n".utf8), to: path, mode: 0o640) }
+        catch let error as SafeFileError {
+            switch error {
+            case let .notARegularFile(_, kind): throw StatusFileError(path: path, message: "is \(kind), not a regular file: not replaced")
+            case let .failed(_, step, code): throw StatusFileError(path: path, message: "\(step): \(String(cString: strerror(code)))")
+            }
         }
     }
 

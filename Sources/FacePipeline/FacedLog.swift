@@ -128,7 +128,7 @@ extension AuditEvent {
         switch kind {
         case .decision: .notice
         case .camera: reason == "camera_lost" || reason == "camera_dark" ? .warning : .info
-        case .action: detail?.hasPrefix("exit 0 ") == true ? .info : .warning
+        case .action: reason == DoorAction.Outcome.Result.ok.rawValue ? .info : .warning
         case .admin: .notice
         }
     }

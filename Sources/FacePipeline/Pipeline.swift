@@ -365,7 +365,8 @@ public final class Pipeline {
             var row = AuditEvent(kind: .action, time: Date(), camera: camera)
             row.refEventID = event.id
             row.personName = event.personName
-            row.detail = outcome.summary
+            row.reason = outcome.result.rawValue
+            row.detail = outcome.detail
             reportAction(recorder.record(row, refersTo: event.id == nil ? grant.key : nil).event)
         }
     }

@@ -19,7 +19,7 @@ struct Annotate: ParsableCommand {
     @Argument(help: "A JPEG or PNG photo.")
     var photo: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The annotated JPEG to write.", valueName: "out.jpg"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The annotated JPEG to write (mode 0600: it shows faces; only a regular file is replaced).", valueName: "out.jpg"))
     var output: String
 
     @Option(help: "Security level: relaxed, standard or strict.")
@@ -29,6 +29,7 @@ struct Annotate: ParsableCommand {
     @OptionGroup var engineOptions: EngineOptions
 
     func run() throws {
+        do { try SafeFile.checkTarget(output) } catch { throw CommandFailure("\(error)") }
         let snapshot = FileManager.default.fileExists(atPath: store.path) ? try store.openForReading().snapshot() : .empty
         let image = try engineOptions.decoder.decode(contentsOf: photo)
         let identifier = Identifier(engine: try engineOptions.engine(), matcher: Matcher(snapshot: snapshot), level: level)
@@ -38,9 +39,10 @@ struct Annotate: ParsableCommand {
     }
 }
 
-/// Writes a JPEG, naming the file when it cannot.
+/// Writes a JPEG, mode 0600 (it shows faces), replacing only a regular file: never a device,
+/// FIFO or symlink at `path`.
 func writeJPEG(_ image: RGBImage, to path: String) throws {
     let bytes = try JPEGEncoder(quality: 92).encode(image)
-    do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) }
-    catch { throw CommandFailure("cannot write \(path): \((error as NSError).localizedDescription)") }
+    do { try SafeFile.write(bytes, to: path, mode: 0o600) }
+    catch { throw CommandFailure("\(error)") }
 }

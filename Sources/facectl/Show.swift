@@ -22,7 +22,7 @@ struct Show: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(help: ArgumentHelp("Write a contact sheet of the person's faces to this JPEG.", valueName: "out.jpg"))
+    @Option(help: ArgumentHelp("Write a contact sheet of the person's faces to this JPEG (mode 0600; only a regular file is replaced).", valueName: "out.jpg"))
     var contactSheet: String?
 
     @Option(help: ArgumentHelp("Where the person's photos are, for --contact-sheet (default: Enrollment/NAME).", valueName: "dir"))
@@ -63,6 +63,7 @@ struct Show: ParsableCommand {
     }
 
     func run() throws {
+        if let contactSheet { do { try SafeFile.checkTarget(contactSheet) } catch { throw CommandFailure("\(error)") } }
         let gallery = try store.openForReading()
         guard let person = try gallery.person(named: name) else { throw StoreError.personNotFound(name) }
         let templates = try gallery.templates(ofPersonID: person.id!).map {

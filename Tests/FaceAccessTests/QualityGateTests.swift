@@ -91,11 +91,9 @@ import Testing
     }
 
     /// No image operation turns a head, so this one needs a real turned face from faces-dev.
-    @Test func aTurnedFaceFailsTheYawCheck() throws {
-        guard let facesDev = Fixtures.facesDev else {
-            print("SKIPPED yaw check: ../shared/faces-dev is not on this machine")
-            return
-        }
+    @Test(.enabled(if: Fixtures.facesDev != nil, "../shared/faces-dev is not on this machine"))
+    func aTurnedFaceFailsTheYawCheck() throws {
+        let facesDev = try #require(Fixtures.facesDev)
         let path = facesDev + "/maria_soledad_alvear_valenzuela/01.jpg"
         let result = try enroller.prepare([path], for: "someone", options: .init())[0].result
         let failure = try #require(refusal(result), "\(result)")

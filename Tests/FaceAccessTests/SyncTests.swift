@@ -14,12 +14,14 @@ import Testing
     /// engines' counters tell what this test embedded.
     let engines: [FaceEngine]
     let enroller: Enroller
-    /// People taken from faces-dev (when present), with their photo count.
+    /// People taken from faces-dev (`facesDev: true`), with their photo count.
     let extra: [(name: String, photos: Int)]
 
     static let facesDevPeople = ["george_w_bush", "tony_blair", "hugo_chavez", "junichiro_koizumi"]
 
-    init() throws {
+    init() throws { try self.init(facesDev: false) }
+
+    init(facesDev: Bool) throws {
         dir = try TempDirectory()
         store = try FaceStore(path: dir.file("faced.db"))
         engines = try (0 ..< 2).map { _ in try FaceEngine(models: FaceModels(directory: Fixtures.modelsDirectory)) }
@@ -30,13 +32,12 @@ import Testing
             for photo in photos { try FileManager.default.copyItem(atPath: Fixtures.photo(photo), toPath: "\(root)/\(folder)/\(photo)") }
         }
         var extra = [(String, Int)]()
-        if let facesDev = Fixtures.facesDev {
+        if facesDev {
+            let facesDev = try #require(Fixtures.facesDev)
             for person in Self.facesDevPeople {
                 try FileManager.default.copyItem(atPath: "\(facesDev)/\(person)", toPath: "\(root)/\(person)")
                 extra.append((person, try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(person)").count))
             }
-        } else {
-            print("SKIPPED the faces-dev part of the sync tests: ../shared/faces-dev is not on this machine")
         }
         self.extra = extra
         try writeManifest()
@@ -139,6 +140,14 @@ import Testing
         #expect(pruning.lines(relativeTo: dir.file("Enrollment")) == ["- tom: not in the manifest; removed with 1 template"])
         #expect(try store.person(named: "tom") == nil)
         #expect(try store.counts().people == 2 + extra.count)
+    }
+
+    /// The two tests that count people and photos (the dry run and the group photo), with four
+    /// more people from faces-dev (5 photos each, named 01.jpg…).
+    @Test(.enabled(if: Fixtures.facesDev != nil, "../shared/faces-dev is not on this machine"))
+    func theSameWithFacesDevPeople() throws {
+        try SyncTests(facesDev: true).dryRunSyncResyncDeleteAndPrune()
+        try SyncTests(facesDev: true).aGroupPhotoNeedsLargest()
     }
 
     @Test func oneRefusedPhotoLeavesTheGalleryAsItWas() throws {

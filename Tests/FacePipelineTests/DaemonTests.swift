@@ -57,7 +57,7 @@ import Testing
         #expect(calls.count == 1)
         #expect(calls.first?.hasPrefix("id=\(granted.id!) person=obama distance=0.") == true && calls.first?.hasSuffix(" camera=front") == true)
         let action = try #require(try store.events(EventFilter()).first { $0.kind == .action })
-        #expect(action.refEventID == granted.id && action.detail?.hasPrefix("exit 0 in") == true)
+        #expect(action.refEventID == granted.id && action.reason == "ok" && action.detail?.hasPrefix("exit 0 in") == true)
 
         let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
         // The enrollment, the two decisions and the door action.

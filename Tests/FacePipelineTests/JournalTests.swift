@@ -26,7 +26,10 @@ import Testing
         } == 0
     }
 
-    /// A journald to log to, and the one this test started (to stop), or the reason to skip.
+    /// A journald to log to and the one this suite started (to stop), or why there is none.
+    /// Worked out once, and only when the test that needs it is run.
+    nonisolated(unsafe) static let journalSetup: (started: Process?, skip: String?) = journal()
+
     static func journal() -> (started: Process?, skip: String?) {
         if journalAnswers() { return (nil, nil) }
         guard getuid() == 0 else { return (nil, "no journald runs and the tests are not root, so none can be started") }
@@ -64,12 +67,10 @@ import Testing
         }
     }
 
-    @Test func decisionsAreJournalEntriesThatJournalctlFiltersByDecisionAndPerson() throws {
-        let (started, skip) = Self.journal()
-        if let skip {
-            print("SKIPPED journal test: \(skip)")
-            return
-        }
+    @Test(.enabled(if: JournalTests.journalSetup.skip == nil,
+                   "no journald answers and none can be started (needs root and systemd-journald, journalctl: apt-get install systemd)"))
+    func decisionsAreJournalEntriesThatJournalctlFiltersByDecisionAndPerson() throws {
+        let started = Self.journalSetup.started
         defer { started?.terminate(); started?.waitUntilExit() }
 
         let dir = try TempDirectory()
@@ -149,8 +150,10 @@ import Testing
         action.id = 8
         action.refEventID = 7
         action.personName = "alice"
+        action.reason = "timed_out"
         action.detail = "killed after the 5000 ms timeout"
         #expect(action.logLine == "event 8: door action for #7 alice: killed after the 5000 ms timeout" && action.logLevel == .warning)
+        action.reason = "ok"
         action.detail = "exit 0 in 6 ms"
         #expect(action.logLevel == .info)
         var lost = AuditEvent(kind: .camera, time: Date(), camera: "door")

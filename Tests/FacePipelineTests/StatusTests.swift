@@ -57,6 +57,34 @@ import Testing
         #expect(throws: StatusFileError.self) { try DaemonStatus.read(from: dir.file("junk.json")) }
     }
 
+    /// The status file lives in a folder others may write to in a test or a misconfigured box: a
+    /// symlink planted at the old temporary name is not followed, a FIFO at the path is refused.
+    @Test func theFileIsNeverWrittenThroughAPlantedFile() throws {
+        let dir = try TempDirectory()
+        let path = dir.file("status.json")
+        let victim = try dir.write("victim", Array("untouched".utf8))
+        try FileManager.default.createSymbolicLink(atPath: path + ".tmp", withDestinationPath: victim)
+        let old = umask(0o022)
+        defer { umask(old) }
+        let status = sample(now: Date())
+        try status.write(to: path)
+        #expect(FileManager.default.contents(atPath: victim) == Data("untouched".utf8))
+        #expect(try DaemonStatus.read(from: path).frames == status.frames)
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o640)
+
+        let fifo = dir.file("fifo.json")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect {
+            try status.write(to: fifo)
+        } throws: { error in
+            "\(error)" == "status file \(fifo): is a FIFO, not a regular file: not replaced"
+        }
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(names == ["fifo.json", "status.json", "status.json.tmp", "victim"], "no temporary file left: \(names)")
+    }
+
     @Test func livenessTellsRunningStoppedGoneAndHung() {
         let now = Date()
         var status = sample(now: now)

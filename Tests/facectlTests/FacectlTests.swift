@@ -249,6 +249,46 @@ struct CLI {
     }
 }
 
+/// `annotate -o` and `show --contact-sheet` replace only regular files: as root, `-o /dev/full`
+/// once turned the device into a JPEG.
+@Suite struct OutputFileTests {
+    @Test func annotateRefusesAFIFOAndASymlink() throws {
+        let dir = try TempDirectory()
+        let cli = CLI(db: dir.file("faced.db"))
+        let fifo = dir.file("fifo.jpg")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let target = try dir.write("precious.jpg", Array("keep me".utf8))
+        let link = dir.file("link.jpg")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        for (path, kind) in [(fifo, "a FIFO"), (link, "a symbolic link")] {
+            let run = try cli.run("annotate", Fixtures.photo("obama3.jpg"), "-o", path)
+            #expect(run.status == 1, "\(kind)")
+            #expect(run.stderr == "facectl: \(path) is \(kind), not a regular file: refusing to replace it; choose another path\n", "\(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO is still a FIFO")
+        #expect(lstat(link, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK, "the symlink is still a symlink")
+        #expect(FileManager.default.contents(atPath: target) == Data("keep me".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["fifo.jpg", "link.jpg", "precious.jpg"])
+    }
+
+    /// Also: `show --contact-sheet` refuses its output before it opens the gallery.
+    @Test func theOutputsAre0600WhateverTheUmask() throws {
+        let dir = try TempDirectory()
+        let cli = CLI(db: dir.file("faced.db"))
+        let out = dir.file("out.jpg")
+        let old = umask(0o022)
+        defer { umask(old) }
+        let run = try cli.run("annotate", Fixtures.photo("obama3.jpg"), "-o", out)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int == 0o600, "it shows faces")
+        #expect(mkfifo(dir.file("fifo.jpg"), 0o600) == 0)
+        let refused = try cli.run("show", "nobody", "--contact-sheet", dir.file("fifo.jpg"))
+        #expect(refused.status == 1 && refused.stderr.contains("is a FIFO, not a regular file"), "\(refused.stderr)")
+    }
+}
+
 @Suite struct CompletionTests {
     @Test(arguments: ["bash", "zsh", "fish"])
     func completionScriptsKnowTheCommands(shell: String) throws {
