@@ -248,6 +248,30 @@ import Testing
         #expect(try store.verifyChain().firstBreak == nil)
     }
 
+    @Test func aDoorActionThatLeavesABackgroundChildIsLoggedAtOnce() throws {
+        let child = dir.file("child.pid")
+        // Run through /bin/sh: a script just written may not be executable yet while another
+        // test forks (ETXTBSY).
+        let script = try dir.write("open.sh", Array("echo opening\n(sleep 20; echo closing) &\necho $! > \(child)\nexit 0\n".utf8))
+        let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg"))
+        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--action", "/bin/sh",
+                                             "--action-arg", script, "--action-timeout", "10"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let store = try FaceStore(path: db, create: false)
+        let grant = try #require(try decisions(store).first)
+        let action = try #require(try store.events(EventFilter()).first { $0.kind == .action })
+        #expect(action.refEventID == grant.id && action.reason == "ok", "\(action.detail ?? "")")
+        let ms = try #require(action.detail.flatMap { $0.split(separator: " ").dropFirst(3).first }.flatMap { Int($0) }, "\(action.detail ?? "")")
+        #expect(action.detail?.hasPrefix("exit 0 in ") == true && ms < 1000, "\(action.detail ?? "")")
+        #expect(action.detail?.hasSuffix("; output: opening") == true, "\(action.detail ?? "")")
+        // The grant's time is its frame's; the row follows the action's exit, not the child's 20 s.
+        let logged = try #require(action.date).timeIntervalSince(try #require(grant.date))
+        #expect(logged < 10, "the action's row came \(logged) s after the grant")
+        if let pid = (try? String(contentsOfFile: child, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+            kill(pid, SIGKILL)
+        }
+    }
+
     @Test func aGalleryFromANewerBuildIsRefusedAndLeftAsItIs() throws {
         try DatabaseQueue(path: db).write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")

@@ -1,6 +1,7 @@
 import FaceStore
 import FaceTestSupport
 import Foundation
+import GRDB
 import Testing
 
 /// Hostile names and stored text against the real facectl binary.
@@ -51,6 +52,11 @@ import Testing
         action.personName = "mallory"
         action.detail = "exit 0\r\u{1b}[32mGRANTED\u{202e}"
         try store.append(action)
+        // append escapes control characters; an old or tampered gallery holds them raw.
+        try DatabaseQueue(path: cli.db).write { db in
+            try db.execute(sql: "UPDATE events SET camera = ?, person_name = ? WHERE id = 1", arguments: [decision.camera, decision.personName])
+            try db.execute(sql: "UPDATE events SET detail = ? WHERE id = 2", arguments: [action.detail])
+        }
         return store
     }
 
