@@ -272,6 +272,18 @@ import Testing
         }
     }
 
+    @Test func aSnapshotThatCannotBeWrittenLeavesTheDecisionNotedWithoutOne() throws {
+        // A regular file where the snapshot folder should be: every snapshot write fails, as on a full volume.
+        let blocked = try dir.write("snapshots", Array("not a folder".utf8))
+        let replay = try dir.write("door.mjpeg", try Self.visit("biden.jpg"))
+        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", blocked])
+        #expect(run.status == 0, "\(run.stderr)")
+        let unknown = try #require(try decisions(FaceStore(path: db, create: false)).first)
+        #expect(unknown.decision == "unknown" && unknown.snapshotPath == nil)
+        #expect(unknown.detail?.contains("snapshot not saved: ") == true, "\(unknown.detail ?? "")")
+        #expect(run.stderr.contains("snapshot for track"), "\(run.stderr)")
+    }
+
     @Test func aGalleryFromANewerBuildIsRefusedAndLeftAsItIs() throws {
         try DatabaseQueue(path: db).write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
