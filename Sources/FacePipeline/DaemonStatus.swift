@@ -55,6 +55,11 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var spoolReason: String?
     /// The newest event faced wrote or saw: `facectl log verify` checks the chain still ends there or later.
     public var chainHead: ChainHead?
+    /// The chain's name (its first event's hash) and the last events faced wrote or saw in it:
+    /// a tail cut and written over again still differs from these.
+    public var chainRoot: String?
+    public var recentHeads = [ChainHead]()
+    public static let recentHeadCount = 20
     public var galleryPeople = 0
     public var galleryTemplates = 0
     public var galleryGeneration: Int64 = 0
@@ -71,6 +76,13 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         self.level = level
     }
 
+    /// Another chain is in use (a replaced gallery): what was witnessed of the old one no longer applies.
+    public mutating func resetChain(id: String?, head: ChainHead?) {
+        chainRoot = id
+        chainHead = head
+        recentHeads = head.map { [$0] } ?? []
+    }
+
     public static let defaultPath = "/run/faced/status.json"
     public static let recentDecisions = 5
 
@@ -85,7 +97,15 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     }
 
     public mutating func add(_ event: AuditEvent) {
-        if let id = event.id, id > (chainHead?.id ?? 0) { chainHead = ChainHead(id: id, hash: event.hash) }
+        if let id = event.id, !event.hash.isEmpty {
+            let head = ChainHead(id: id, hash: event.hash)
+            if id == 1 { chainRoot = event.hash }
+            if id > (chainHead?.id ?? 0) { chainHead = head }
+            // A second head for an id already seen means the tail was cut and written over:
+            // both stay, so `facectl log verify` finds the one the chain no longer holds.
+            if !recentHeads.contains(head) { recentHeads.append(head) }
+            if recentHeads.count > Self.recentHeadCount { recentHeads.removeFirst(recentHeads.count - Self.recentHeadCount) }
+        }
         guard let decision = Decision(event) else { return }
         lastDecisions.insert(decision, at: 0)
         lastDecisions = Array(lastDecisions.prefix(Self.recentDecisions))

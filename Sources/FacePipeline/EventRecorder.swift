@@ -73,6 +73,13 @@ public final class EventRecorder: Sendable {
                     let stored = try store.append(event)
                     remember(&state, key, stored.id)
                     if state.spooling != nil { resumed(&state) }
+                    // Replaced between the check and the write: the event may be in the old
+                    // file only. Spool it too; the new gallery gets it from there.
+                    guard store.isStillAtPath else {
+                        startSpooling(&state, because: "the gallery was replaced while an event was written")
+                        try spool.append(SpooledEvent(key: key, event: event))
+                        return RecordedEvent(key: key, event: stored, spooled: true)
+                    }
                     return RecordedEvent(key: key, event: stored, spooled: false)
                 } catch {
                     startSpooling(&state, because: String(describing: error))
@@ -121,12 +128,14 @@ public final class EventRecorder: Sendable {
                 state.memory.removeFirst()
             }
             guard let (store, _) = gallery.current() else { throw SpoolError(path: gallery.path, reason: gallery.problem ?? "no gallery") }
-            let waiting = try spool.entries()
-            let stored = try spool.replay(into: store)
-            for (entry, row) in zip(waiting.suffix(stored.count), stored) { remember(&state, entry.key, row.id) }
+            let (stored, rejected) = try spool.replay(into: store)
+            for (key, row) in stored { remember(&state, key, row.id) }
             logger.notice("gallery \(gallery.path) takes writes again: \(stored.count) spooled event\(stored.count == 1 ? "" : "s") written to the audit log")
+            if rejected > 0 {
+                logger.critical("\(rejected) line\(rejected == 1 ? "" : "s") of \(spool.path) were not events (cut short by a crash?); kept in \(spool.rejectedPath)")
+            }
             resumed(&state)
-            return stored
+            return stored.map(\.event)
         } catch {
             state.failures += 1
             state.nextAttempt = now + state.backoff

@@ -183,6 +183,10 @@ extension FaceStore {
         }
     }
 
+    /// Names the chain: the hash of its first event, which a restored backup shares and a new
+    /// gallery does not. Witnesses of another chain at the same path are not this one's.
+    public func chainRoot() throws -> String? { try hash(ofEvent: 1) }
+
     /// The hash of event `id`, if the chain holds it.
     public func hash(ofEvent id: Int64) throws -> String? {
         try reader.read { db in try String.fetchOne(db, sql: "SELECT hash FROM events WHERE id = ?", arguments: [id]) }

@@ -47,20 +47,22 @@ public final class EventSpool: Sendable {
         self.path = path
     }
 
-    /// Appends one event durably.
+    /// Appends one event durably. A line that a crash cut short is closed first, so it never
+    /// swallows the event after it.
     public func append(_ entry: SpooledEvent) throws {
         var line = try JSONEncoder().encode(entry)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock { _ in
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SpoolError(path: path, reason: String(cString: strerror(errno))) }
+            let fd = try openSpool(O_RDWR | O_APPEND | O_CREAT)
             defer { close(fd) }
             var info = stat()
-            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-                throw SpoolError(path: path, reason: "not a regular file; move it away")
-            }
+            fstat(fd, &info)
             fchmod(fd, 0o600)
             let created = info.st_size == 0
+            if !created {
+                var last: UInt8 = 0
+                if pread(fd, &last, 1, info.st_size - 1) == 1, last != UInt8(ascii: "\n") { line.insert(UInt8(ascii: "\n"), at: 0) }
+            }
             let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             guard written == line.count else {
                 let reason = written < 0 ? String(cString: strerror(errno)) : "short write (disk full?)"
@@ -73,47 +75,75 @@ public final class EventSpool: Sendable {
         }
     }
 
-    /// The events waiting, oldest first. A last line cut short by a crash is left out.
-    public func entries() throws -> [SpooledEvent] {
-        try lock.withLock { _ in try readEntries() }
+    /// Opens the spool without blocking (a FIFO planted there must not hang faced), never through
+    /// a symlink, and only if it is a regular file; locked against another process's replay.
+    private func openSpool(_ flags: Int32) throws -> Int32 {
+        let fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "is a symbolic link; move it away" : String(cString: strerror(errno))
+            throw SpoolError(path: path, reason: reason)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw SpoolError(path: path, reason: "not a regular file; move it away")
+        }
+        flock(fd, LOCK_EX)
+        return fd
     }
 
+    /// The events waiting, oldest first. Lines that are not events (a crash cut them short) are left out.
+    public func entries() throws -> [SpooledEvent] {
+        try lock.withLock { _ in try readEntries().entries }
+    }
+
+    /// True when no event waits: no spool file, or an empty regular one.
     public var isEmpty: Bool {
         var info = stat()
-        return lstat(path, &info) != 0 || info.st_size == 0
+        guard lstat(path, &info) == 0 else { return true }
+        return info.st_mode & S_IFMT == S_IFREG && info.st_size == 0
     }
 
     /// Replays the waiting events into `store`'s chain in one transaction, then empties the
-    /// spool. Returns the events as stored. Events the chain already took (a replay cut off
-    /// between its commit and the truncation) are skipped.
-    public func replay(into store: FaceStore) throws -> [AuditEvent] {
+    /// spool. Returns the events as stored, with their keys, and how many lines were not events:
+    /// those are kept in `rejectedPath` for a person to look at, never silently dropped.
+    public func replay(into store: FaceStore) throws -> (stored: [(key: String, event: AuditEvent)], rejectedLines: Int) {
         try lock.withLock { _ in
-            let waiting = try readEntries()
-            if waiting.isEmpty { return [] }
+            let (waiting, rejected) = try readEntries()
+            if waiting.isEmpty && rejected.isEmpty { return ([], 0) }
             let stored = try store.appendSpooled(waiting)
-            let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard fd >= 0 else { throw SpoolError(path: path, reason: String(cString: strerror(errno))) }
+            if !rejected.isEmpty {
+                let keep = open(rejectedPath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                if keep >= 0 {
+                    for line in rejected { _ = (line + [UInt8(ascii: "\n")]).withUnsafeBytes { write(keep, $0.baseAddress, $0.count) } }
+                    fsync(keep)
+                    close(keep)
+                }
+            }
+            let fd = try openSpool(O_WRONLY)
             defer { close(fd) }
             guard ftruncate(fd, 0) == 0, fsync(fd) == 0 else { throw SpoolError(path: path, reason: String(cString: strerror(errno))) }
-            return stored
+            return (stored, rejected.count)
         }
     }
 
-    private func readEntries() throws -> [SpooledEvent] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return [] }
-            throw SpoolError(path: path, reason: String(cString: strerror(errno)))
+    /// Where lines that were not events go at a replay.
+    public var rejectedPath: String { path + ".rejected" }
+
+    private func readEntries() throws -> (entries: [SpooledEvent], rejected: [[UInt8]]) {
+        let fd: Int32
+        do { fd = try openSpool(O_RDONLY) } catch {
+            if errno == ENOENT || !FileManager.default.fileExists(atPath: path) { return ([], []) }
+            throw error
         }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         let data = try handle.readToEnd() ?? Data()
         let decoder = JSONDecoder()
-        var entries = [SpooledEvent]()
+        var entries = [SpooledEvent](), rejected = [[UInt8]]()
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            guard let entry = try? decoder.decode(SpooledEvent.self, from: Data(line)) else { continue }
-            entries.append(entry)
+            if let entry = try? decoder.decode(SpooledEvent.self, from: Data(line)) { entries.append(entry) } else { rejected.append(Array(line)) }
         }
-        return entries
+        return (entries, rejected)
     }
 
     private static func syncFolder(of path: String) {
@@ -126,27 +156,28 @@ public final class EventSpool: Sendable {
 }
 
 extension FaceStore {
-    /// Appends spooled events in order, in one transaction, resolving each door action's
-    /// reference to its grant, and remembers the last key taken.
-    func appendSpooled(_ entries: [SpooledEvent]) throws -> [AuditEvent] {
+    /// Appends spooled events in order, in one transaction. An event whose key the chain already
+    /// holds is skipped; a door action's reference to its grant is resolved through the keys.
+    func appendSpooled(_ entries: [SpooledEvent]) throws -> [(key: String, event: AuditEvent)] {
         try writer.write { db in
-            let lastKey = try String.fetchOne(db, sql: "SELECT last_key FROM spool_state WHERE id = 1")
-            var start = 0
-            if let lastKey, let done = entries.firstIndex(where: { $0.key == lastKey }) { start = done + 1 }
-            var ids = [String: Int64]()
-            var stored = [AuditEvent]()
-            for entry in entries[start...] {
+            var stored = [(key: String, event: AuditEvent)]()
+            for entry in entries {
+                if try Int64.fetchOne(db, sql: "SELECT event_id FROM spool_keys WHERE key = ?", arguments: [entry.key]) != nil { continue }
                 var event = entry.event
-                if let ref = entry.refKey, let id = ids[ref] { event.refEventID = id }
+                if let ref = entry.refKey,
+                   let id = try Int64.fetchOne(db, sql: "SELECT event_id FROM spool_keys WHERE key = ?", arguments: [ref]) {
+                    event.refEventID = id
+                }
                 let row = try Self.appendRow(event, db)
-                ids[entry.key] = row.id
-                stored.append(row)
-            }
-            if let last = entries.last {
-                try db.execute(sql: "INSERT INTO spool_state (id, last_key) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last_key = excluded.last_key",
-                               arguments: [last.key])
+                try db.execute(sql: "INSERT INTO spool_keys (key, event_id) VALUES (?, ?)", arguments: [entry.key, row.id])
+                stored.append((entry.key, row))
             }
             return stored
         }
+    }
+
+    /// The id a spooled event got in this chain, if it is there.
+    public func eventID(spooledAs key: String) throws -> Int64? {
+        try reader.read { db in try Int64.fetchOne(db, sql: "SELECT event_id FROM spool_keys WHERE key = ?", arguments: [key]) }
     }
 }

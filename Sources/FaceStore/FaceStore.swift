@@ -92,6 +92,9 @@ public final class FaceStore: Sendable {
                 try GalleryFile.createExclusive(path)
             }
             try GalleryFile.checkRegular(path)
+            // An existing file must already be a gallery: an empty one may be a restore that
+            // `cp` is still writing, and is never made into a gallery under its feet.
+            if !create { try GalleryFile.checkNotEmpty(path) }
             // Read the schema through a read-only connection first: opening a pool writes
             // (WAL setup), and a newer gallery must stay byte-for-byte as it is.
             let pending = try Self.checkSchema(path, busyTimeout: busyTimeout)
@@ -119,6 +122,7 @@ public final class FaceStore: Sendable {
         self.path = path
         do {
             try GalleryFile.checkRegular(path)
+            try GalleryFile.checkNotEmpty(path)
             var config = Configuration()
             config.readonly = true
             config.busyMode = .timeout(5)
@@ -128,7 +132,13 @@ public final class FaceStore: Sendable {
                 try queue.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_READONLY {
                 // A WAL gallery in a folder this user cannot write: SQLite cannot make the -shm
-                // file. Nobody writes it then either, so read it as an immutable file.
+                // file. Nobody writes it then either, so read it as an immutable file, unless
+                // changes wait in its -wal, which an immutable read would not see.
+                var wal = stat()
+                if stat(path + "-wal", &wal) == 0, wal.st_size > 0 {
+                    throw StoreError.cannotOpen(path: path, reason: "its folder is read-only and changes wait in \(path)-wal; "
+                        + "read it as a user who may write the folder, or copy the gallery with its -wal elsewhere")
+                }
                 queue = try DatabaseQueue(path: "file:\(path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)?immutable=1",
                                           configuration: config)
             }
@@ -167,13 +177,31 @@ public final class FaceStore: Sendable {
         let unknown = applied.filter { !Schema.versions.contains($0) }.sorted()
         if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
         let missing = Schema.versions.filter { !applied.contains($0) }
-        if !missing.isEmpty && !forWriting { throw StoreError.olderSchema(path: path, missing: missing) }
+        if !forWriting, case let needed = missing.filter({ !Schema.readerOptional.contains($0) }), !needed.isEmpty {
+            throw StoreError.olderSchema(path: path, missing: needed)
+        }
         return !missing.isEmpty
     }
 
     static func storeError(_ error: DatabaseError, path: String) -> StoreError {
         if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED { return .busy(path: path) }
         return .cannotOpen(path: path, reason: error.message ?? error.description)
+    }
+
+    /// Closes the connections. SQLite checkpoints and removes the -wal of a gallery nobody else
+    /// has open: needed before another file at the same path is opened, whose -wal would otherwise
+    /// be the old gallery's. False when a connection is still in use.
+    @discardableResult
+    public func close() -> Bool {
+        do {
+            // Empty the -wal into this store's own file first, so the name is free of its changes
+            // even if SQLite keeps the file.
+            try writerIfAny?.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            if let pool = reader as? DatabasePool { try pool.close() } else if let queue = reader as? DatabaseQueue { try queue.close() }
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// The gallery file this store opened is still the one at its path (not deleted, not replaced).

@@ -65,6 +65,13 @@ enum GalleryFile {
         }
     }
 
+    static func checkNotEmpty(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_size == 0 {
+            throw StoreError.cannotOpen(path: path, reason: "is empty, not a gallery (a copy still being written?)")
+        }
+    }
+
     /// Narrows a gallery written by an older build (0644) to 0600, with its -wal and -shm, when
     /// this process owns it. Templates are biometric data: no other local user reads them.
     static func tighten(_ path: String) {

@@ -4,6 +4,8 @@ import GRDB
 enum Schema {
     /// Every migration's identifier, oldest first.
     static let versions: [String] = migrator.migrations
+    /// Migrations a reader does without: they add only what faced's own writing uses.
+    static let readerOptional: Set<String> = ["v5: spooled event keys"]
     /// "v5": how messages name this build's schema.
     static var currentVersion: String { "v\(versions.count)" }
 
@@ -110,12 +112,13 @@ enum Schema {
             // Only ever stricter than the door's level: see Policy.summarise.
             try db.alter(table: "people") { t in t.add(column: "security_level", .text) }
         }
-        migrator.registerMigration("v5: spool replay state") { db in
-            // The key of the last spooled event replayed into this chain: a replay that
-            // stopped between the commit and the spool's truncation does not log it twice.
-            try db.create(table: "spool_state") { t in
-                t.primaryKey("id", .integer).check { $0 == 1 }
-                t.column("last_key", .text).notNull()
+        migrator.registerMigration("v5: spooled event keys") { db in
+            // Each spooled event's key with the id it got in this chain: a replay that stopped
+            // between its commit and the spool's truncation does not log an event twice, and a
+            // door action's row finds its grant's id even in a later replay.
+            try db.create(table: "spool_keys") { t in
+                t.primaryKey("key", .text)
+                t.column("event_id", .integer).notNull()
             }
         }
         return migrator

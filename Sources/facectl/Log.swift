@@ -108,17 +108,21 @@ struct LogVerify: ParsableCommand {
             throw CommandFailure("audit log is broken at \(broken) (\(checked) events before it are intact)")
         }
         let statusPath = statusFile ?? ProcessInfo.processInfo.environment["FACED_STATUS"] ?? DaemonStatus.defaultPath
-        let witnesses = [ChainWitnesses.journal(database: gallery.path), ChainWitnesses.statusFile(statusPath, database: gallery.path)]
-            .compactMap { $0 }
+        let chainRoot = try gallery.chainRoot()
+        let witnesses = ChainWitnesses.journal(database: gallery.path, chainRoot: chainRoot)
+            + ChainWitnesses.statusFile(statusPath, database: gallery.path, chainRoot: chainRoot)
         let problems = try gallery.checkTail(against: witnesses)
-        if let first = problems.first {
-            throw CommandFailure("audit log is broken: \(first) (\(checked) events in the chain are intact)")
+        if let worst = problems.max(by: { $0.seen.id < $1.seen.id }) {
+            throw CommandFailure("audit log is broken: \(worst) (\(checked) events in the chain are intact)")
         }
         var line = "audit log intact: \(checked) event\(checked == 1 ? "" : "s") verified"
         if witnesses.isEmpty {
             line += "; no witness of its end (no journal entries or status file for this gallery), so a deleted tail would not show"
         } else {
-            line += "; its end agrees with " + witnesses.map { "\($0.source) (event \($0.head.id))" }.joined(separator: " and ")
+            var newest = [String: Int64]()
+            for w in witnesses { newest[w.source] = max(newest[w.source] ?? 0, w.head.id) }
+            line += "; its end agrees with " + newest.sorted { $0.key < $1.key }.map { "\($0.key) (up to event \($0.value))" }
+                .joined(separator: " and ")
         }
         print(line)
     }

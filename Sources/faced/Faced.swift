@@ -190,9 +190,15 @@ struct Faced: AsyncParsableCommand {
             let store = try Self.openGallery(FaceStore.resolvePath(setup.database), notifier: notifier, board: board,
                                              statusFile: setup.statusFile)
             let absolute = ChainWitnesses.absolute(store.path)
-            reportedGallery.withLock { $0 = absolute }
+            let chain = try store.chainRoot()
+            reportedGallery.withLock { $0 = (absolute, chain) }
             board.update { $0.database = absolute }
-            let gallery = GalleryHandle(store: store, logger: facedLogger)
+            let gallery = GalleryHandle(store: store, logger: facedLogger) { reopened in
+                // Another chain from now on: what was witnessed of the old one no longer applies.
+                let chain = try? reopened.chainRoot(), head = try? reopened.chainHead()
+                reportedGallery.withLock { $0 = (absolute, chain) }
+                board.update { $0.resetChain(id: chain, head: head) }
+            }
             let recorder = EventRecorder(gallery: gallery, logger: facedLogger) { replayed in
                 for event in replayed {
                     report(event)
@@ -200,8 +206,8 @@ struct Faced: AsyncParsableCommand {
                 }
             }
             for event in try store.events(EventFilter(camera: settings.camera, limit: 50)) { initial.add(event) }
-            initial.chainHead = try store.chainHead()
-            board.update { [initial] in $0.lastDecisions = initial.lastDecisions; $0.chainHead = initial.chainHead }
+            board.update { [initial] in $0.lastDecisions = initial.lastDecisions }
+            board.update { $0.resetChain(id: chain, head: try? store.chainHead()) }
             recorder.flush()
             let frames = try setup.source.open(fps: setup.fps, loop: setup.loop, camera: camera) { change in
                 switch change {
@@ -313,11 +319,19 @@ struct Faced: AsyncParsableCommand {
 
 /// The gallery the events are in, as FACED_GALLERY on each journal entry: `facectl log verify`
 /// asks the journal for the newest hash of that gallery's chain.
-let reportedGallery = Mutex<String?>(nil)
+/// FACED_CHAIN names the chain (its first event's hash), so a replaced gallery's entries are not taken for this one's.
+let reportedGallery = Mutex<(path: String, chain: String?)?>(nil)
 
 func report(_ event: AuditEvent) {
     var metadata = event.logMetadata
-    if let gallery = reportedGallery.withLock({ $0 }) { metadata["gallery"] = "\(gallery)" }
+    let gallery: (path: String, chain: String?)? = reportedGallery.withLock { current in
+        if event.id == 1, current != nil { current!.chain = event.hash }
+        return current
+    }
+    if let gallery {
+        metadata["gallery"] = "\(gallery.path)"
+        if let chain = gallery.chain { metadata["chain"] = "\(chain)" }
+    }
     log(event.logLine, event.logLevel, metadata)
 }
 

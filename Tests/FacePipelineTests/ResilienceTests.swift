@@ -155,7 +155,7 @@ import Testing
     func startUpWaitsForALockedGalleryThatNeedsUpgradingAndSaysWhy() throws {
         // A gallery one schema change behind: faced must write to open it.
         try DatabaseQueue(path: db).write { db in
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%'; DROP TABLE spool_state")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%'; DROP TABLE spool_keys")
         }
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg"))
         let lock = try LockHolder(db)

@@ -4,9 +4,9 @@ import Synchronization
 import Testing
 @testable import FaceStore
 
-/// Review of issue 11 (r1): the spool against a crash in the middle of an append and a FIFO.
-/// Each test fails on the reviewed code and names the problem it shows.
-@Suite struct ReviewSpoolTests {
+/// The spool against a crash in the middle of an append and a FIFO.
+/// Each test was a failing repro from a review.
+@Suite struct SpoolRobustnessTests {
     let dir: TempDirectory
 
     init() throws { dir = try TempDirectory() }
