@@ -27,3 +27,27 @@ public enum TOMLKeyLines {
         return lines
     }
 }
+
+/// toml++ (inside TOMLKit 0.6) stops the process on a failed assertion for a table header whose
+/// name starts with a dot (`[.x]`, `[[ .x]]`) instead of reporting a parse error (found by
+/// fuzzing). The TOML readers look for such a header first and report it themselves.
+public enum TOMLPreflight {
+    /// The 1-based line of the first table header whose name starts with a dot, or nil.
+    public static func dottedTableHeader(in text: String) -> Int? {
+        var openString: String?  // the delimiter of a multi-line string that spans this line
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if openString == nil {
+                var rest = raw.drop { $0 == " " || $0 == "\t" || $0 == "\u{FEFF}" }
+                if rest.first == "[" {
+                    rest = rest.dropFirst()
+                    if rest.first == "[" { rest = rest.dropFirst() }
+                    if rest.drop(while: { $0 == " " || $0 == "\t" }).first == "." { return number + 1 }
+                }
+            }
+            for delimiter in ["\"\"\"", "'''"] where openString == nil || openString == delimiter {
+                if raw.components(separatedBy: delimiter).count % 2 == 0 { openString = openString == nil ? delimiter : nil }
+            }
+        }
+        return nil
+    }
+}

@@ -211,6 +211,17 @@ import Testing
         #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"] && !carol.largest && bob.largest)
     }
 
+    /// Found by fuzzing (Fuzz/FuzzManifest): toml++ aborted the process on these headers.
+    @Test func aTableNameStartingWithADotIsAnErrorNotAnAbort() {
+        for (text, line) in [("[.", 1), ("[people.alice]\nenabled = true\n[.opgruscleaning]\n", 3), ("[[ .x]]", 1), ("\u{FEFF}\t[ .x]", 1)] {
+            let e = error(text)
+            #expect(e?.line == line && e?.message == "a table name cannot start with '.'", "\(text.debugDescription)")
+        }
+        // The same characters inside a multi-line string are text, not a header.
+        let quoted = error("[groups]\nstaff = \"\"\"\n[.x]\n\"\"\"\n")
+        #expect(quoted?.message != "a table name cannot start with '.'")
+    }
+
     @Test func errorsNameTheKeyAndLine() {
         let unknown = error("[people.alice]\ngroups = [\"staff\"]\nbadge = 7\n")
         #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules, largest")
