@@ -28,12 +28,17 @@ public enum TOMLKeyLines {
     }
 }
 
-/// toml++ (inside TOMLKit 0.6) stops the process on a failed assertion for a table header whose
-/// name starts with a dot (`[.x]`, `[[ .x]]`) instead of reporting a parse error (found by
-/// fuzzing). The TOML readers look for such a header first and report it themselves.
+/// toml++ (inside TOMLKit 0.6) stops the process on a failed assertion for a table header that
+/// does not start with a name (`[.x]`, `[#`, `[=]`, `[é]`, a lone `[`) instead of reporting a
+/// parse error (found by fuzzing). The TOML readers look for such a line first and report it.
 public enum TOMLPreflight {
-    /// The 1-based line of the first table header whose name starts with a dot, or nil.
-    public static func dottedTableHeader(in text: String) -> Int? {
+    public static let message = "a table header must start with a name: letters, digits, _ or -, or a quoted name"
+
+    /// The 1-based line of the first line starting with `[` or `[[` whose next character (after
+    /// spaces) cannot start a key, or nil. Lines inside multi-line strings are skipped; inside a
+    /// multi-line array, a nested array or inline table starting a line (`[{`) is reported too,
+    /// which neither faced.toml nor an access manifest has.
+    public static func badTableHeader(in text: String) -> Int? {
         var openString: String?  // the delimiter of a multi-line string that spans this line
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if openString == nil {
@@ -41,7 +46,8 @@ public enum TOMLPreflight {
                 if rest.first == "[" {
                     rest = rest.dropFirst()
                     if rest.first == "[" { rest = rest.dropFirst() }
-                    if rest.drop(while: { $0 == " " || $0 == "\t" }).first == "." { return number + 1 }
+                    let next = rest.drop { $0 == " " || $0 == "\t" }.first
+                    guard let next, next.isASCII, next.isLetter || next.isNumber || "_-\"']".contains(next) else { return number + 1 }
                 }
             }
             for delimiter in ["\"\"\"", "'''"] where openString == nil || openString == delimiter {

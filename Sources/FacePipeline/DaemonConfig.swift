@@ -185,8 +185,8 @@ extension DaemonOptions {
     /// errors that name the key and its line.
     public init(configText text: String, file: String) throws {
         self.init()
-        if let line = TOMLPreflight.dottedTableHeader(in: text) {
-            throw ConfigError(file: file, line: line, key: nil, message: "a table name cannot start with '.'")
+        if let line = TOMLPreflight.badTableHeader(in: text) {
+            throw ConfigError(file: file, line: line, key: nil, message: TOMLPreflight.message)
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) }
