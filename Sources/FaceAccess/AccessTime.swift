@@ -35,24 +35,18 @@ public enum TOMLPreflight {
     public static let message = "a table header must start with a name: letters, digits, _ or -, or a quoted name"
 
     /// The 1-based line of the first line starting with `[` or `[[` whose next character (after
-    /// spaces) cannot start a key, or nil. Lines inside multi-line strings are skipped; inside a
-    /// multi-line array, a nested array or inline table starting a line (`[{`) is reported too,
-    /// which neither faced.toml nor an access manifest has.
+    /// blanks) cannot start a key, or nil. Deliberately blind to strings and arrays (a line of a
+    /// multi-line string or array is checked too): telling them apart takes a tokenizer, and a
+    /// `"""` in a comment fooled a simpler one. Neither faced.toml nor a manifest needs such lines.
     public static func badTableHeader(in text: String) -> Int? {
-        var openString: String?  // the delimiter of a multi-line string that spans this line
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if openString == nil {
-                var rest = raw.drop { $0 == " " || $0 == "\t" || $0 == "\u{FEFF}" }
-                if rest.first == "[" {
-                    rest = rest.dropFirst()
-                    if rest.first == "[" { rest = rest.dropFirst() }
-                    let next = rest.drop { $0 == " " || $0 == "\t" }.first
-                    guard let next, next.isASCII, next.isLetter || next.isNumber || "_-\"']".contains(next) else { return number + 1 }
-                }
-            }
-            for delimiter in ["\"\"\"", "'''"] where openString == nil || openString == delimiter {
-                if raw.components(separatedBy: delimiter).count % 2 == 0 { openString = openString == nil ? delimiter : nil }
-            }
+        let blank: (Character) -> Bool = { ($0.isWhitespace && !$0.isNewline) || $0 == "\u{FEFF}" }
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            var rest = raw.drop(while: blank)
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            let next = rest.drop(while: blank).first
+            guard let next, next.isASCII, next.isLetter || next.isNumber || "_-\"']".contains(next) else { return number + 1 }
         }
         return nil
     }
