@@ -19,7 +19,7 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 MANOUT = .build/plugins/GenerateManual/outputs
 EXAMPLE_CONFIG = sed 's|/usr/share/faced/models|$(PREFIX)/share/faced/models|' systemd/faced.toml
 
-.PHONY: setup build release man test demo bench calibrate clean install uninstall
+.PHONY: setup build release man test demo bench calibrate fuzz fuzz-smoke clean install uninstall
 
 setup:
 	scripts/setup.sh
@@ -51,8 +51,18 @@ bench: release
 calibrate: release
 	.build/release/facebench calibrate --faces-dev ../shared/faces-dev
 
+# libFuzzer targets (Fuzz/, its own package, so `swift build` and `swift test` never build them),
+# with AddressSanitizer, one after the other: the decoders, the MJPEG splitter, the config and
+# the manifest parsers. Prints executions and coverage; exits 1 on a crash (input in Fuzz/.build/artifacts).
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	scripts/fuzz.sh 20
+
 clean:
-	rm -rf .build
+	rm -rf .build Fuzz/.build
 
 # Installs the release binaries, the models, the unit, the sysusers and tmpfiles snippets, and
 # the example config (never over an existing one). Without DESTDIR, as root on a systemd

@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "FaceCapture", targets: ["FaceCapture"]),
         .library(name: "FaceStore", targets: ["FaceStore"]),
         .library(name: "FaceAccess", targets: ["FaceAccess"]),
+        // For the fuzz targets in Fuzz/ (the config parser lives here).
+        .library(name: "FacePipeline", targets: ["FacePipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),

@@ -9,8 +9,11 @@
 #include <dlib/image_transforms.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -68,8 +71,9 @@ namespace dlib {
 template <typename P> struct image_traits<faceview::view<P>> { typedef P pixel_type; };
 }  // namespace dlib
 
+// Built only inside fd_engine_open's try: every member's constructor may allocate (and throw).
 struct fd_engine {
-    frontal_face_detector hog = get_frontal_face_detector();
+    frontal_face_detector hog;
     shape_predictor landmarks;
     facenet::anet_type embedder;
     facenet::mmod_type mmod;
@@ -77,11 +81,15 @@ struct fd_engine {
 };
 
 namespace {
-void write_error(char *err, size_t len, const std::string &message) {
+// Allocates nothing, so it is safe inside a catch handler (a std::string there could throw
+// bad_alloc out of a noexcept function and terminate the process).
+void write_error(char *err, size_t len, const char *a, const char *b = "", const char *c = "") noexcept {
     if (!err || len == 0) return;
-    size_t n = std::min(len - 1, message.size());
-    std::memcpy(err, message.data(), n);
-    err[n] = 0;
+    std::snprintf(err, len, "%s%s%s", a ? a : "", b ? b : "", c ? c : "");
+}
+
+void write_error(char *err, size_t len, const std::string &message) noexcept {
+    write_error(err, len, message.c_str());
 }
 
 template <typename P>
@@ -126,23 +134,19 @@ extern "C" void openblas_set_num_threads(int num_threads);
 
 extern "C" {
 
-void fd_set_blas_threads(int threads) { openblas_set_num_threads(threads > 0 ? threads : 1); }
+void fd_set_blas_threads(int threads) noexcept { openblas_set_num_threads(threads > 0 ? threads : 1); }
 
 
 fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
-                          const char *mmod_path, char *err, size_t err_len) {
-    auto *e = new (std::nothrow) fd_engine;
-    if (!e) {
-        write_error(err, err_len, "out of memory");
-        return nullptr;
-    }
-    const char *current = landmarks_path;
+                          const char *mmod_path, char *err, size_t err_len) noexcept {
+    const char *current = landmarks_path ? landmarks_path : "(no path)";
     try {
+        std::unique_ptr<fd_engine> e(new fd_engine);
+        e->hog = get_frontal_face_detector();
         deserialize(landmarks_path) >> e->landmarks;
         if (e->landmarks.num_parts() != 5) {
             write_error(err, err_len, std::string(landmarks_path) + ": expected a 5-point shape predictor, found " +
                                           std::to_string(e->landmarks.num_parts()) + " points");
-            delete e;
             return nullptr;
         }
         current = embedder_path;
@@ -152,26 +156,29 @@ fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
             deserialize(mmod_path) >> e->mmod;
             e->has_mmod = true;
         }
+        return e.release();
+    } catch (const std::bad_alloc &) {
+        write_error(err, err_len, current, ": out of memory");
     } catch (const std::exception &ex) {
-        write_error(err, err_len, std::string(current) + ": " + ex.what());
-        delete e;
-        return nullptr;
+        write_error(err, err_len, current, ": ", ex.what());
+    } catch (...) {
+        write_error(err, err_len, current, ": unknown error while loading the model");
     }
-    return e;
+    return nullptr;
 }
 
-void fd_engine_close(fd_engine *engine) { delete engine; }
+void fd_engine_close(fd_engine *engine) noexcept { delete engine; }
 
-int fd_engine_has_mmod(const fd_engine *engine) { return engine && engine->has_mmod ? 1 : 0; }
+int fd_engine_has_mmod(const fd_engine *engine) noexcept { return engine && engine->has_mmod ? 1 : 0; }
 
 int fd_detect(fd_engine *e, int detector, const uint8_t *pixels, int w, int h, int channels,
-              double scale, double threshold, fd_rect *out, int capacity, char *err, size_t err_len) {
+              double scale, double threshold, fd_rect *out, int capacity, char *err, size_t err_len) noexcept {
     if (w <= 0 || h <= 0 || scale <= 0) {
         write_error(err, err_len, "invalid image size or scale");
         return -1;
     }
-    std::vector<rect_detection> found;
     try {
+        std::vector<rect_detection> found;
         if (detector == FD_DETECTOR_HOG) {
             if (channels != 1) { write_error(err, err_len, "HOG expects a gray image"); return -1; }
             hog_detect(e, pixels, w, h, scale, threshold, found);
@@ -183,26 +190,28 @@ int fd_detect(fd_engine *e, int detector, const uint8_t *pixels, int w, int h, i
             write_error(err, err_len, "unknown detector");
             return -1;
         }
+        std::sort(found.begin(), found.end(),
+                  [](const rect_detection &a, const rect_detection &b) { return a.detection_confidence > b.detection_confidence; });
+        int n = static_cast<int>(found.size());
+        for (int i = 0; i < n && i < capacity; ++i) {
+            rectangle r = found[i].rect;
+            out[i].left = static_cast<int32_t>(std::lround(r.left() / scale));
+            out[i].top = static_cast<int32_t>(std::lround(r.top() / scale));
+            out[i].right = static_cast<int32_t>(std::lround(r.right() / scale));
+            out[i].bottom = static_cast<int32_t>(std::lround(r.bottom() / scale));
+            out[i].score = static_cast<float>(found[i].detection_confidence);
+        }
+        return n;
     } catch (const std::exception &ex) {
         write_error(err, err_len, ex.what());
-        return -1;
+    } catch (...) {
+        write_error(err, err_len, "unknown error in face detection");
     }
-    std::sort(found.begin(), found.end(),
-              [](const rect_detection &a, const rect_detection &b) { return a.detection_confidence > b.detection_confidence; });
-    int n = static_cast<int>(found.size());
-    for (int i = 0; i < n && i < capacity; ++i) {
-        rectangle r = found[i].rect;
-        out[i].left = static_cast<int32_t>(std::lround(r.left() / scale));
-        out[i].top = static_cast<int32_t>(std::lround(r.top() / scale));
-        out[i].right = static_cast<int32_t>(std::lround(r.right() / scale));
-        out[i].bottom = static_cast<int32_t>(std::lround(r.bottom() / scale));
-        out[i].score = static_cast<float>(found[i].detection_confidence);
-    }
-    return n;
+    return -1;
 }
 
 int fd_landmarks(fd_engine *e, const uint8_t *pixels, int w, int h, int channels, fd_rect box,
-                 fd_point out[5], char *err, size_t err_len) {
+                 fd_point out[5], char *err, size_t err_len) noexcept {
     try {
         full_object_detection shape;
         if (channels == 1) shape = e->landmarks(view_of<unsigned char>(pixels, w, h), to_dlib(box));
@@ -215,12 +224,15 @@ int fd_landmarks(fd_engine *e, const uint8_t *pixels, int w, int h, int channels
     } catch (const std::exception &ex) {
         write_error(err, err_len, ex.what());
         return -1;
+    } catch (...) {
+        write_error(err, err_len, "unknown error in landmark detection");
+        return -1;
     }
     return 0;
 }
 
 int fd_embed(fd_engine *e, const uint8_t *rgb, int w, int h, const fd_point *landmarks, int faces,
-             float *out, uint8_t *chips_out, char *err, size_t err_len) {
+             float *out, uint8_t *chips_out, char *err, size_t err_len) noexcept {
     if (faces <= 0) return 0;
     try {
         auto src = view_of<rgb_pixel>(rgb, w, h);
@@ -250,6 +262,9 @@ int fd_embed(fd_engine *e, const uint8_t *rgb, int w, int h, const fd_point *lan
             std::memcpy(out + static_cast<size_t>(f) * FD_EMBEDDING_DIM, &vectors[f](0), FD_EMBEDDING_DIM * sizeof(float));
     } catch (const std::exception &ex) {
         write_error(err, err_len, ex.what());
+        return -1;
+    } catch (...) {
+        write_error(err, err_len, "unknown error in face embedding");
         return -1;
     }
     return 0;

@@ -27,3 +27,27 @@ public enum TOMLKeyLines {
         return lines
     }
 }
+
+/// toml++ (inside TOMLKit 0.6) stops the process on a failed assertion for a table header that
+/// does not start with a name (`[.x]`, `[#`, `[=]`, `[é]`, a lone `[`) instead of reporting a
+/// parse error (found by fuzzing). The TOML readers look for such a line first and report it.
+public enum TOMLPreflight {
+    public static let message = "a table header must start with a name: letters, digits, _ or -, or a quoted name"
+
+    /// The 1-based line of the first line starting with `[` or `[[` whose next character (after
+    /// blanks) cannot start a key, or nil. Deliberately blind to strings and arrays (a line of a
+    /// multi-line string or array is checked too): telling them apart takes a tokenizer, and a
+    /// `"""` in a comment fooled a simpler one. Neither faced.toml nor a manifest needs such lines.
+    public static func badTableHeader(in text: String) -> Int? {
+        let blank: (Character) -> Bool = { ($0.isWhitespace && !$0.isNewline) || $0 == "\u{FEFF}" }
+        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            var rest = raw.drop(while: blank)
+            guard rest.first == "[" else { continue }
+            rest = rest.dropFirst()
+            if rest.first == "[" { rest = rest.dropFirst() }
+            let next = rest.drop(while: blank).first
+            guard let next, next.isASCII, next.isLetter || next.isNumber || "_-\"']".contains(next) else { return number + 1 }
+        }
+        return nil
+    }
+}

@@ -58,6 +58,9 @@ public struct AccessManifest: Sendable {
     public init(text: String, file: String) throws {
         self.file = file
         directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        if let line = TOMLPreflight.badTableHeader(in: text) {
+            throw ManifestError(file: file, line: line, key: nil, message: TOMLPreflight.message)
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
             throw ManifestError(file: file, line: error.source.begin.line, key: nil, message: error.description)

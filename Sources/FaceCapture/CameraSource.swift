@@ -121,7 +121,9 @@ private struct CaptureLoop: @unchecked Sendable {
             let frame = try device.withNextFrame(timeout: .milliseconds(500)) { buffer, info -> Frame? in
                 guard !info.corrupt, info.bytesUsed > 0 else { return nil }
                 guard let payload = try CameraBuffer.payload(buffer, info, format) else { return nil }
-                return Frame(index: index, time: Self.wallTime(ofMonotonicMicros: info.timestampMicros), payload: payload)
+                // An MJPEG frame must be the negotiated size: a glitched header is refused before decoding.
+                return Frame(index: index, time: Self.wallTime(ofMonotonicMicros: info.timestampMicros), payload: payload,
+                             sizeLimit: .exactly(width: format.width, height: format.height))
             }
             let now = ContinuousClock.now
             if let frame = frame ?? nil {

@@ -18,11 +18,15 @@ public struct Frame: Sendable {
     /// When the frame was captured (replays: when it was read).
     public var time: Date
     public var payload: Payload
+    /// What an encoded payload's header may claim, for `ImageDecoder.decode(_:scale:limit:)`:
+    /// a camera's negotiated size. Nil when the source knows none (replays: the pipeline's budget).
+    public var sizeLimit: SizeLimit?
 
-    public init(index: Int, time: Date, payload: Payload) {
+    public init(index: Int, time: Date, payload: Payload, sizeLimit: SizeLimit? = nil) {
         self.index = index
         self.time = time
         self.payload = payload
+        self.sizeLimit = sizeLimit
     }
 }
 

@@ -204,14 +204,10 @@ public final class V4L2Device {
         let caps = cv4l2_node_caps(&cap)
         canCapture = caps & CV4L2_CAP_VIDEO_CAPTURE != 0 && caps & CV4L2_CAP_STREAMING != 0
         if !requireCapture { return }
-        guard caps & CV4L2_CAP_VIDEO_CAPTURE != 0 else {
-            _ = cv4l2_close(fd)
-            throw CameraError.notCapture(path, card: card)
-        }
-        guard caps & CV4L2_CAP_STREAMING != 0 else {
-            _ = cv4l2_close(fd)
-            throw CameraError.noStreaming(path)
-        }
+        // Every stored property is set from here on, so a throw runs deinit, which closes the
+        // fd: closing it here as well would close it twice (and maybe another thread's new fd).
+        guard caps & CV4L2_CAP_VIDEO_CAPTURE != 0 else { throw CameraError.notCapture(path, card: card) }
+        guard caps & CV4L2_CAP_STREAMING != 0 else { throw CameraError.noStreaming(path) }
     }
 
     deinit {

@@ -187,6 +187,9 @@ extension DaemonOptions {
     /// errors that name the key and its line.
     public init(configText text: String, file: String) throws {
         self.init()
+        if let line = TOMLPreflight.badTableHeader(in: text) {
+            throw ConfigError(file: file, line: line, key: nil, message: TOMLPreflight.message)
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) }
         catch let error as TOMLParseError {

@@ -52,6 +52,10 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     case emptyData
     case unsupportedFormat
     case tooLarge(width: Int, height: Int, limit: Int)
+    /// The header claims a size other than the one the source delivers (a camera's negotiated size).
+    case sizeMismatch(width: Int, height: Int, expectedWidth: Int, expectedHeight: Int)
+    /// A valid JPEG this decoder does not decode, e.g. 12-bit samples or arithmetic coding.
+    case unsupportedJPEG(String)
     case corrupt(String)
 
     public var description: String {
@@ -61,8 +65,11 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
         case let .outOfBounds(r, w, h): "rectangle \(r) lies outside the \(w)x\(h) image"
         case .emptyData: "the file is empty (0 bytes)"
         case .unsupportedFormat: "not a JPEG or PNG image"
-        case let .tooLarge(w, h, limit):
+        case let .tooLarge(w, h, limit) where limit >= 1_000_000:
             "image is \(w)x\(h) (\(w * h / 1_000_000) MP), above the \(limit / 1_000_000) MP limit"
+        case let .tooLarge(w, h, limit): "image is \(w)x\(h) (\(w * h) pixels), above the limit of \(limit) pixels"
+        case let .sizeMismatch(w, h, ew, eh): "the image header claims \(w)x\(h), the source delivers \(ew)x\(eh)"
+        case let .unsupportedJPEG(what): "unsupported JPEG (\(what)); only 8-bit Huffman-coded JPEGs are decoded"
         case let .corrupt(why): "corrupt image data: \(why)"
         }
     }

@@ -38,6 +38,22 @@ public struct JPEGScale: Sendable, Hashable, CustomStringConvertible {
     func scaled(_ side: Int) -> Int { (side * num + denom - 1) / denom }
 }
 
+/// What an image's header may claim, checked before a pixel is decoded: a frame whose header
+/// says otherwise is a glitch or an attack, and decoding it would cost memory and time.
+public enum SizeLimit: Sendable, Hashable, CustomStringConvertible {
+    /// Exactly this stored size: a camera's negotiated format.
+    case exactly(width: Int, height: Int)
+    /// At most this many pixels (width x height): a replay's or a photo's budget.
+    case pixels(Int)
+
+    public var description: String {
+        switch self {
+        case let .exactly(w, h): "\(w)x\(h)"
+        case let .pixels(n): "at most \(n) pixels"
+        }
+    }
+}
+
 /// Decodes JPEG and PNG into RGB, checking the pixel budget from the header before allocating.
 public struct ImageDecoder: Sendable {
     /// Largest accepted width x height of the stored image, in pixels.
@@ -67,23 +83,46 @@ public struct ImageDecoder: Sendable {
     }
 
     /// Decodes to RGB. For JPEG, `scale` selects a DCT-scaled decode (nearly free downscaling).
-    public func decode(_ data: [UInt8], scale: JPEGScale = .full) throws -> RGBImage {
+    /// `limit` is what the source's frames may claim (see `SizeLimit`), checked from the header
+    /// in addition to `maxPixels`; a JPEG this decoder cannot decode faithfully (12-bit,
+    /// lossless, arithmetic-coded, hierarchical) is refused before decoding.
+    public func decode(_ data: [UInt8], scale: JPEGScale = .full, limit: SizeLimit? = nil) throws -> RGBImage {
         guard !data.isEmpty else { throw ImageError.emptyData }
         switch ImageFormat.sniff(data) {
         case .jpeg:
-            var image = try decodeJPEG(data, scale: scale)
+            var image = try decodeJPEG(data, scale: scale, limit: limit)
             if appliesExifOrientation, let orientation = ExifOrientation.read(fromJPEG: data) {
                 image = image.oriented(orientation)
             }
             return image
-        case .png: return try decodePNG(data)
+        case .png: return try decodePNG(data, limit: limit)
         case nil: throw ImageError.unsupportedFormat
         }
     }
 
-    private func checkBudget(_ width: Int, _ height: Int) throws {
+    private func checkBudget(_ width: Int, _ height: Int, _ limit: SizeLimit?) throws {
+        if case let .exactly(w, h) = limit, width != w || height != h {
+            throw ImageError.sizeMismatch(width: width, height: height, expectedWidth: w, expectedHeight: h)
+        }
         guard width > 0, height > 0 else { throw ImageError.invalidSize(width: width, height: height) }
-        guard width * height <= maxPixels else { throw ImageError.tooLarge(width: width, height: height, limit: maxPixels) }
+        var budget = maxPixels
+        if case let .pixels(n) = limit { budget = min(budget, n) }
+        // Both sides fit in 32 bits (JPEG: 16), so the product cannot overflow.
+        guard width * height <= budget else { throw ImageError.tooLarge(width: width, height: height, limit: budget) }
+    }
+
+    /// Refuses what libjpeg-turbo's 8-bit decoder would fail on or get wrong, and sizes outside
+    /// the limit, from the frame header alone. Without a frame header TurboJPEG says what is wrong.
+    private func checkJPEGFrame(_ data: [UInt8], _ limit: SizeLimit?) throws {
+        guard let frame = JPEGFrameHeader(data) else { return }
+        switch frame.marker {
+        case 0xC0, 0xC1, 0xC2: break  // baseline, extended and progressive Huffman
+        case 0xC3: throw ImageError.unsupportedJPEG("lossless coding")
+        case 0xC5 ... 0xC7, 0xCD ... 0xCF: throw ImageError.unsupportedJPEG("hierarchical coding")
+        default: throw ImageError.unsupportedJPEG("arithmetic coding")
+        }
+        guard frame.precision == 8 else { throw ImageError.unsupportedJPEG("\(frame.precision)-bit samples") }
+        try checkBudget(frame.width, frame.height, limit)
     }
 
     private func jpegHeader(_ data: [UInt8]) throws -> (width: Int, height: Int) {
@@ -101,11 +140,12 @@ public struct ImageDecoder: Sendable {
         return (Int(w), Int(h))
     }
 
-    private func decodeJPEG(_ data: [UInt8], scale: JPEGScale) throws -> RGBImage {
+    private func decodeJPEG(_ data: [UInt8], scale: JPEGScale, limit: SizeLimit?) throws -> RGBImage {
+        try checkJPEGFrame(data, limit)
         guard let handle = tjInitDecompress() else { throw ImageError.corrupt("cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
         let (w, h) = try jpegHeader(data, handle)
-        try checkBudget(w, h)
+        try checkBudget(w, h, limit)
         let outW = scale.scaled(w), outH = scale.scaled(h)
         var failure: String?
         let image = data.withUnsafeBufferPointer { src in
@@ -124,29 +164,37 @@ public struct ImageDecoder: Sendable {
     }
 
     private func pngHeader(_ data: [UInt8]) throws -> (width: Int, height: Int) {
-        var png = png_image()
-        png.version = UInt32(PNG_IMAGE_VERSION)
-        defer { png_image_free(&png) }
-        let ok = data.withUnsafeBufferPointer { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
-        guard ok != 0 else { throw ImageError.corrupt(pngMessage(&png)) }
-        return (Int(png.width), Int(png.height))
+        try data.withUnsafeBufferPointer { src in
+            var png = png_image()
+            png.version = UInt32(PNG_IMAGE_VERSION)
+            defer { png_image_free(&png) }
+            guard png_image_begin_read_from_memory(&png, src.baseAddress, src.count) != 0 else {
+                throw ImageError.corrupt(pngMessage(&png))
+            }
+            return (Int(png.width), Int(png.height))
+        }
     }
 
-    private func decodePNG(_ data: [UInt8]) throws -> RGBImage {
-        var png = png_image()
-        png.version = UInt32(PNG_IMAGE_VERSION)
-        defer { png_image_free(&png) }
-        let begun = data.withUnsafeBufferPointer { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
-        guard begun != 0 else { throw ImageError.corrupt(pngMessage(&png)) }
-        try checkBudget(Int(png.width), Int(png.height))
-        png.format = UInt32(PNG_FORMAT_RGB)
-        var white = png_color(red: 255, green: 255, blue: 255)  // transparent areas become white
-        var failure: String?
-        let image = RGBImage(unsafeWidth: Int(png.width), height: Int(png.height)) { dst in
-            if png_image_finish_read(&png, &white, dst.baseAddress, 0, nil) == 0 { failure = pngMessage(&png) }
+    private func decodePNG(_ data: [UInt8], limit: SizeLimit?) throws -> RGBImage {
+        // libpng keeps the pointer from begin_read and reads through it in finish_read, so the
+        // whole read (and the free) happens while the buffer pointer is valid.
+        try data.withUnsafeBufferPointer { src in
+            var png = png_image()
+            png.version = UInt32(PNG_IMAGE_VERSION)
+            defer { png_image_free(&png) }
+            guard png_image_begin_read_from_memory(&png, src.baseAddress, src.count) != 0 else {
+                throw ImageError.corrupt(pngMessage(&png))
+            }
+            try checkBudget(Int(png.width), Int(png.height), limit)
+            png.format = UInt32(PNG_FORMAT_RGB)
+            var white = png_color(red: 255, green: 255, blue: 255)  // transparent areas become white
+            var failure: String?
+            let image = RGBImage(unsafeWidth: Int(png.width), height: Int(png.height)) { dst in
+                if png_image_finish_read(&png, &white, dst.baseAddress, 0, nil) == 0 { failure = pngMessage(&png) }
+            }
+            if let failure { throw ImageError.corrupt(failure) }
+            return image
         }
-        if let failure { throw ImageError.corrupt(failure) }
-        return image
     }
 
     private func pngMessage(_ png: inout png_image) -> String {
@@ -154,6 +202,41 @@ public struct ImageDecoder: Sendable {
             let bytes = raw.prefix { $0 != 0 }
             return String(decoding: bytes, as: UTF8.self)
         }
+    }
+}
+
+/// The first frame header (SOFn) of a JPEG, found by walking the markers from SOI.
+struct JPEGFrameHeader: Equatable {
+    var marker: UInt8
+    var precision: Int
+    var width: Int
+    var height: Int
+
+    init?(_ d: [UInt8]) {
+        var i = 2
+        while i + 3 < d.count {
+            guard d[i] == 0xFF else { return nil }
+            let marker = d[i + 1]
+            switch marker {
+            case 0xFF: i += 1; continue  // fill byte
+            case 0x01, 0xD0 ... 0xD7: i += 2; continue
+            case 0xD8, 0xD9, 0xDA: return nil  // no frame header before the image data
+            default: break
+            }
+            let length = Int(d[i + 2]) << 8 | Int(d[i + 3])
+            guard length >= 2 else { return nil }
+            // C4 (DHT), C8 (reserved) and CC (DAC) share the SOF range without being frame headers.
+            if (0xC0 ... 0xCF).contains(marker), marker != 0xC4, marker != 0xC8, marker != 0xCC {
+                guard length >= 8, i + 8 < d.count else { return nil }
+                self.marker = marker
+                precision = Int(d[i + 4])
+                height = Int(d[i + 5]) << 8 | Int(d[i + 6])
+                width = Int(d[i + 7]) << 8 | Int(d[i + 8])
+                return
+            }
+            i += 2 + length
+        }
+        return nil
     }
 }
 
@@ -166,14 +249,14 @@ public struct ImageFileError: Error, CustomStringConvertible {
 
 extension ImageDecoder {
     /// Reads and decodes a file; errors name the file and what is wrong with it.
-    public func decode(contentsOf path: String, scale: JPEGScale = .full) throws -> RGBImage {
-        try decode(bytes: Self.read(path), path: path, scale: scale)
+    public func decode(contentsOf path: String, scale: JPEGScale = .full, limit: SizeLimit? = nil) throws -> RGBImage {
+        try decode(bytes: Self.read(path), path: path, scale: scale, limit: limit)
     }
 
-    public func decode(bytes: [UInt8], path: String, scale: JPEGScale = .full) throws -> RGBImage {
+    public func decode(bytes: [UInt8], path: String, scale: JPEGScale = .full, limit: SizeLimit? = nil) throws -> RGBImage {
         try Self.checkExtension(path: path, bytes: bytes)
         do {
-            return try decode(bytes, scale: scale)
+            return try decode(bytes, scale: scale, limit: limit)
         } catch let error as ImageError {
             throw ImageFileError(path: path, reason: error.description)
         }

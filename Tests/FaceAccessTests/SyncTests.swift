@@ -220,6 +220,22 @@ import Testing
         #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"] && !carol.largest && bob.largest)
     }
 
+    /// Found by fuzzing (Fuzz/FuzzManifest): toml++ aborted the process on these headers.
+    @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
+        let headers = [("[.", 1), ("[people.alice]\nenabled = true\n[.opgruscleaning]\n", 3), ("[[ .x]]", 1), ("\u{FEFF}\t[ .x]", 1),
+                       ("[# Enrollment/access.toml", 1), ("[=]", 1), ("[é]", 1), ("[", 1), ("\n\n[*x]\n", 3)]
+        for (text, line) in headers {
+            let e = error(text)
+            #expect(e?.line == line && e?.message == TOMLPreflight.message, "\(text.debugDescription)")
+        }
+        // Found by the second fuzz run: a \"\"\" or \'\'\' in a comment must not hide the header that follows.
+        #expect(error("#\"\"\"\n[/")?.line == 2)
+        #expect(error("#\'\'\'\n[#")?.line == 2)
+        // [] is an empty table name toml++ reports itself; a valid header passes.
+        #expect(error("[]\n")?.message != TOMLPreflight.message)
+        #expect(error("[ \"people\".alice ]\n")?.message != TOMLPreflight.message)
+    }
+
     @Test func errorsNameTheKeyAndLine() {
         let unknown = error("[people.alice]\ngroups = [\"staff\"]\nbadge = 7\n")
         #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules, largest")

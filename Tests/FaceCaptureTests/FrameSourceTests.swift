@@ -50,6 +50,87 @@ func jpegBytes(_ frame: Frame) -> [UInt8]? {
         #expect(try ImageDecoder().decode(frames[0]).width == 1280)
     }
 
+    @Test func oneByteChunksGiveTheSameFramesAsOneChunk() throws {
+        let originals = try photos.map(Fixtures.bytes)
+        let stream = originals[0] + [0x00, 0xFF, 0xD8] + originals[1] + Array("junk".utf8) + originals[2] + [0xFF, 0xD8]
+        var whole = MJPEGSplitter()
+        let once = whole.push(stream)
+        whole.finish()
+        var bytewise = MJPEGSplitter()
+        var frames = [[UInt8]]()
+        for byte in stream { frames += bytewise.push(CollectionOfOne(byte)) }
+        bytewise.finish()
+        #expect(once == originals)
+        #expect(frames == originals)
+        #expect(bytewise.skippedBytes == whole.skippedBytes && bytewise.skippedBytes == 9)
+        #expect(bytewise.droppedFrames == whole.droppedFrames)
+    }
+
+    @Test func anOversizeFrameIsDroppedAndTheNextStillComesOut() throws {
+        let big = try Fixtures.bytes("obama.jpg"), small = try Fixtures.bytes("obama2.jpg")
+        #expect(big.count > small.count)
+        for chunk in [1 << 20, 4096, 1] {
+            var splitter = MJPEGSplitter(maxFrameBytes: small.count)
+            let stream = big + small + big + small
+            var frames = [[UInt8]]()
+            var held = 0
+            var i = 0
+            while i < stream.count {
+                frames += splitter.push(stream[i ..< min(stream.count, i + chunk)])
+                held = max(held, splitter.bufferedBytes)
+                i += chunk
+            }
+            splitter.finish()
+            #expect(frames == [small, small], "chunk \(chunk)")
+            #expect(splitter.oversizeFrames == 2 && splitter.droppedFrames == 2, "chunk \(chunk)")
+            #expect(splitter.skippedBytes == 2 * big.count, "chunk \(chunk)")
+            // The oversize frame is let go once it passes the cap, not kept to its end.
+            #expect(held <= small.count + 65_540 + chunk, "chunk \(chunk)")
+        }
+        // A frame of exactly the cap passes.
+        var exact = MJPEGSplitter(maxFrameBytes: big.count)
+        #expect(exact.push(big) == [big])
+    }
+
+    @Test func randomGarbageBetweenFramesIsSkipped() throws {
+        let originals = try photos.map(Fixtures.bytes)
+        var random = SplitMix64(seed: 11)
+        for round in 0 ..< 8 {
+            var stream = [UInt8]()
+            var garbage = 0
+            for jpeg in originals {
+                // Random bytes, with FF and FF D8 (a start of image that never completes) made common.
+                let junk = (0 ..< Int(random.next() % 3000)).map { _ -> UInt8 in
+                    switch random.next() % 8 { case 0: 0xFF; case 1: 0xD8; default: UInt8(truncatingIfNeeded: random.next()) }
+                }
+                stream += junk + jpeg
+                garbage += junk.count
+            }
+            var splitter = MJPEGSplitter()
+            var frames = [[UInt8]]()
+            var i = 0
+            while i < stream.count {
+                let chunk = 1 + Int(random.next() % 70_000)
+                frames += splitter.push(stream[i ..< min(stream.count, i + chunk)])
+                i += chunk
+            }
+            splitter.finish()
+            // Compared as a Bool: a failure would otherwise print megabytes of frame bytes.
+            let same = frames == originals
+            #expect(same, "round \(round): frames of \(frames.map(\.count)) bytes, expected \(originals.map(\.count))")
+            #expect(splitter.skippedBytes == garbage, "round \(round)")
+        }
+    }
+
+    @Test func anEndOfImageWithoutAScanIsNoFrame() throws {
+        let jpeg = try Fixtures.bytes("t1.jpg")
+        var splitter = MJPEGSplitter()
+        let frames = splitter.push([0xFF, 0xD8, 0xFF, 0xD9] + jpeg)
+        splitter.finish()
+        #expect(frames.count == 1 && frames.first == jpeg)
+        #expect(splitter.droppedFrames == 1 && splitter.skippedBytes == 4)
+    }
+
     @Test func garbageAloneYieldsNothing() {
         var splitter = MJPEGSplitter()
         #expect(splitter.push(Array(repeating: UInt8(0xFF), count: 1000)).isEmpty)
@@ -112,5 +193,18 @@ func jpegBytes(_ frame: Frame) -> [UInt8]? {
         #expect(diff / (image.pixels.count / 97) < 6, "mean error per sample")
         let face = try Fixtures.engine.faces(in: back)
         #expect(face.count == 1)
+    }
+}
+
+/// A seeded generator, so a failing random test fails the same way again.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

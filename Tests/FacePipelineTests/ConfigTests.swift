@@ -38,6 +38,13 @@ import Testing
         #expect(section?.line == 2 && section?.key == "camrea" && section?.message.hasPrefix("unknown section") == true)
     }
 
+    /// Found by fuzzing (Fuzz/FuzzDaemonConfig): toml++ aborted faced on this header.
+    @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
+        let e = error("database = \"/tmp/x.db\"\n[.camera]\nsource = \"v4l2:/dev/video0\"\n")
+        #expect(e?.description == "faced.toml:2: a table header must start with a name: letters, digits, _ or -, or a quoted name")
+        #expect(error("[\n# Every key maps to a faced flag\n")?.line == 1)
+    }
+
     @Test func aWrongTypeIsNamedWithItsLine() {
         let e = error("[camera]\nsource = \"v4l2:/dev/video0\"\nfps = \"thirty\"\n")
         #expect(e?.description == "faced.toml:3: camera.fps: must be a number, got string")

@@ -5,8 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// No C++ exception ever leaves a call: each entry point is noexcept and catches everything.
 #ifdef __cplusplus
+#define FD_NOEXCEPT noexcept
 extern "C" {
+#else
+#define FD_NOEXCEPT
 #endif
 
 typedef struct fd_engine fd_engine;
@@ -26,13 +30,13 @@ enum { FD_EMBEDDING_DIM = 128, FD_CHIP_SIZE = 150 };
 /// Loads the models. `mmod_path` may be NULL (CNN detector unavailable).
 /// Returns NULL and writes a message into `err` on failure.
 fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
-                          const char *mmod_path, char *err, size_t err_len);
-void fd_engine_close(fd_engine *engine);
+                          const char *mmod_path, char *err, size_t err_len) FD_NOEXCEPT;
+void fd_engine_close(fd_engine *engine) FD_NOEXCEPT;
 
 /// How many threads OpenBLAS may use inside one call (process-wide). With one engine per core,
 /// 1 avoids each worker's BLAS threads fighting the other workers for the same cores.
-void fd_set_blas_threads(int threads);
-int fd_engine_has_mmod(const fd_engine *engine);
+void fd_set_blas_threads(int threads) FD_NOEXCEPT;
+int fd_engine_has_mmod(const fd_engine *engine) FD_NOEXCEPT;
 
 /// Detects faces. HOG takes gray (channels 1); MMOD takes RGB (channels 3).
 /// The image is resized by `scale` before detection; boxes come back in input coordinates.
@@ -40,18 +44,18 @@ int fd_engine_has_mmod(const fd_engine *engine);
 /// or -1 on error with a message in `err`.
 int fd_detect(fd_engine *engine, int detector, const uint8_t *pixels, int width, int height,
               int channels, double scale, double threshold, fd_rect *out, int capacity,
-              char *err, size_t err_len);
+              char *err, size_t err_len) FD_NOEXCEPT;
 
 /// 5-point landmarks of the face in `box`. Image gray (1) or RGB (3). Returns 0 or -1.
 int fd_landmarks(fd_engine *engine, const uint8_t *pixels, int width, int height, int channels,
-                 fd_rect box, fd_point out[5], char *err, size_t err_len);
+                 fd_rect box, fd_point out[5], char *err, size_t err_len) FD_NOEXCEPT;
 
 /// 128-D embeddings for `faces` faces given their 5 landmarks each (landmarks[5*i ... 5*i+4]).
 /// `out` holds faces*128 floats. `chips`, if not NULL, receives faces*150*150*3 RGB bytes:
 /// the aligned chips the network saw. Returns 0 or -1.
 int fd_embed(fd_engine *engine, const uint8_t *rgb, int width, int height,
              const fd_point *landmarks, int faces, float *out, uint8_t *chips,
-             char *err, size_t err_len);
+             char *err, size_t err_len) FD_NOEXCEPT;
 
 #ifdef __cplusplus
 }
