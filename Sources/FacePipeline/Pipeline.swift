@@ -84,7 +84,7 @@ public final class Pipeline {
     private var badFrameLog = RateLimit(every: .seconds(60))
     private var failingSince: Date?
     private var failingReported = false
-    /// The largest frame a source may claim, in pixels (a replay's budget; a camera's is its negotiated size).
+    /// The largest frame a replay may claim, in pixels; a camera's frames must have its negotiated size.
     public var maxFramePixels = 8192 * 8192
 
     /// The minimum face in the pixels of the decoded image (smaller when decoded at a reduced scale).
@@ -197,7 +197,7 @@ public final class Pipeline {
 
     private func processDecoded(_ frame: Frame) throws -> [AuditEvent] {
         var frameImage = try timed("decode") {
-            try DecodedFrame(frame.payload, decoder: decoder, scale: decodeScale, maxPixels: maxFramePixels)
+            try DecodedFrame(frame.payload, decoder: decoder, scale: decodeScale, limit: frame.sizeLimit ?? .pixels(maxFramePixels))
         }
         let gray = timed("gray") { frameImage.gray }
         framesProcessed += 1
@@ -523,13 +523,13 @@ struct DecodedFrame {
     private var rgbImage: RGBImage?
     private let yuyv: YUYVImage?
 
-    init(_ payload: Frame.Payload, decoder: ImageDecoder, scale: JPEGScale, maxPixels: Int) throws {
+    /// `limit`: what the source's frames may claim (a camera's negotiated size, a replay's pixel
+    /// budget), checked from the header before anything is decoded.
+    init(_ payload: Frame.Payload, decoder: ImageDecoder, scale: JPEGScale, limit: SizeLimit) throws {
         var yuyv: YUYVImage?
-        var decoder = decoder
-        decoder.maxPixels = maxPixels
         switch payload {
-        case let .jpeg(bytes): rgbImage = try decoder.decode(bytes, scale: scale)
-        case let .png(bytes): rgbImage = try decoder.decode(bytes)
+        case let .jpeg(bytes): rgbImage = try decoder.decode(bytes, scale: scale, limit: limit)
+        case let .png(bytes): rgbImage = try decoder.decode(bytes, limit: limit)
         case let .rgb(rgb): rgbImage = rgb
         case let .gray(gray): grayImage = gray
         case let .yuyv(packed): yuyv = packed

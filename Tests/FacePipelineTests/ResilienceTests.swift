@@ -1,3 +1,4 @@
+import FaceCapture
 import FacePipeline
 import FaceStore
 import FaceTestSupport
@@ -67,6 +68,18 @@ import Testing
         let skipped = run.stderr.split(separator: "\n").filter { $0.contains("skipped frame") }
         #expect(skipped.count == 1, "\(run.stderr)")
         #expect(skipped.first?.contains("frame 6 of door") == true, "\(run.stderr)")
+    }
+
+    @Test func aCameraFrameClaimingAnotherSizeIsSkippedBeforeDecoding() throws {
+        let pipeline = try Pipeline(engine: Fixtures.engine, store: FaceStore(path: db, create: false), settings: PipelineSettings())
+        let small = try ReplayBuilder(width: 640, height: 360).build([.empty(frames: 1)]).bytes
+        let events = pipeline.process(Frame(index: 0, time: Date(), payload: .jpeg(small), sizeLimit: .exactly(width: 1280, height: 720)))
+        #expect(events.isEmpty && pipeline.badFrames == 1 && pipeline.framesProcessed == 0)
+        #expect(pipeline.lastBadFrame?.contains("640x360") == true, "\(pipeline.lastBadFrame ?? "")")
+        _ = pipeline.process(Frame(index: 1, time: Date(), payload: .jpeg(small), sizeLimit: .exactly(width: 640, height: 360)))
+        #expect(pipeline.badFrames == 1 && pipeline.framesProcessed == 1)
+        _ = pipeline.process(Frame(index: 2, time: Date(), payload: .jpeg(Self.corrupt(small, "huge"))))
+        #expect(pipeline.badFrames == 2, "a replay frame past the pixel budget")
     }
 
     @Test func anEmptyFileInAFrameFolderIsSkipped() throws {
