@@ -36,7 +36,8 @@ for target in $TARGETS; do
     rc=0
     FACED_FUZZ_SEEDS="$corpus" "$BIN/$target" "$corpus" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 \
         -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts" $extra >"$log" 2>&1 || rc=$?
-    done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
+    # The DONE line, or after a crash the last progress line before it.
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+ +cov:' "$log" | tail -1 || true)
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(echo "$done_line" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')

@@ -39,14 +39,16 @@ public enum TOMLPreflight {
     /// multi-line string or array is checked too): telling them apart takes a tokenizer, and a
     /// `"""` in a comment fooled a simpler one. Neither faced.toml nor a manifest needs such lines.
     public static func badTableHeader(in text: String) -> Int? {
-        let blank: (Character) -> Bool = { ($0.isWhitespace && !$0.isNewline) || $0 == "\u{FEFF}" }
-        for (number, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+        // Unicode scalars, not Characters: "[" followed by a combining mark is one Character.
+        let blank: (Unicode.Scalar) -> Bool = { ($0.properties.isWhitespace && $0 != "\n") || $0 == "\u{FEFF}" }
+        for (number, raw) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var rest = raw.drop(while: blank)
             guard rest.first == "[" else { continue }
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
-            let next = rest.drop(while: blank).first
-            guard let next, next.isASCII, next.isLetter || next.isNumber || "_-\"']".contains(next) else { return number + 1 }
+            guard let next = rest.drop(while: blank).first, next.isASCII,
+                  next.properties.isAlphabetic || ("0" ... "9").contains(next) || "_-\"']".unicodeScalars.contains(next)
+            else { return number + 1 }
         }
         return nil
     }

@@ -231,6 +231,8 @@ import Testing
         // Found by the second fuzz run: a \"\"\" or \'\'\' in a comment must not hide the header that follows.
         #expect(error("#\"\"\"\n[/")?.line == 2)
         #expect(error("#\'\'\'\n[#")?.line == 2)
+        // Found by the third: a combining mark after [ makes one Character with it.
+        #expect(error("[\u{313}")?.line == 1)
         // [] is an empty table name toml++ reports itself; a valid header passes.
         #expect(error("[]\n")?.message != TOMLPreflight.message)
         #expect(error("[ \"people\".alice ]\n")?.message != TOMLPreflight.message)
