@@ -85,7 +85,7 @@ public final class FaceStore: Sendable {
     /// `busyTimeout` is how long one write waits for another process's lock.
     public init(path: String, create: Bool = true, busyTimeout: TimeInterval = 5) throws {
         self.path = path
-        do {
+        let pool = try Self.mappingErrors(path) { () throws -> DatabasePool in
             if create {
                 try GalleryFile.ensureFolder((path as NSString).deletingLastPathComponent.isEmpty
                     ? "." : (path as NSString).deletingLastPathComponent)
@@ -104,23 +104,18 @@ public final class FaceStore: Sendable {
             let pool = try DatabasePool(path: path, configuration: config)
             if pending { try Schema.migrator.migrate(pool) }
             GalleryFile.tighten(path)
-            writerIfAny = pool
-            reader = pool
-            identity = FileIdentity(path: path)
-        } catch let error as StoreError {
-            throw error
-        } catch let error as DatabaseError {
-            throw Self.storeError(error, path: path)
-        } catch {
-            throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
+            return pool
         }
+        writerIfAny = pool
+        reader = pool
+        identity = FileIdentity(path: path)
     }
 
     /// Opens the database for reading only: no migration, no write, no lock held. Works on a
     /// read-only file or folder and while a writer holds the gallery.
     public init(readingAt path: String) throws {
         self.path = path
-        do {
+        reader = try Self.mappingErrors(path) { () throws -> DatabaseQueue in
             try GalleryFile.checkRegular(path)
             try GalleryFile.checkNotEmpty(path)
             var config = Configuration()
@@ -143,13 +138,20 @@ public final class FaceStore: Sendable {
                                           configuration: config)
             }
             try queue.read { db in try Self.checkVersion(db, path: path, forWriting: false) }
-            reader = queue
-            writerIfAny = nil
-            identity = FileIdentity(path: path)
+            return queue
+        }
+        writerIfAny = nil
+        identity = FileIdentity(path: path)
+    }
+
+    /// Runs `body`, turning SQLite's and Foundation's errors into a `StoreError` naming the gallery.
+    private static func mappingErrors<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError {
-            throw Self.storeError(error, path: path)
+            throw storeError(error, path: path)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: error.localizedDescription)
         }
