@@ -145,6 +145,7 @@ struct Soak: AsyncParsableCommand {
             samples.append(sample)
             // One line per sample as it comes, so a long run shows progress.
             print(Self.row(sample).joined(separator: "  "))
+            fflush(nil)  // also when redirected to a file: a long run shows its progress
         }
 
         var stopped = "faced exited on its own before the end"
@@ -208,6 +209,13 @@ struct Soak: AsyncParsableCommand {
         print("RSS: \(from.usage.rssKiB) KiB -> \(last.usage.rssKiB) KiB (\(signed(last.usage.rssKiB - from.usage.rssKiB)) KiB); "
             + "\(fit { $0.usage.rssKiB }) KiB/h by linear fit, " + String(format: "%+.0f", endToEnd) + " KiB/h first to last; "
             + "min \(base.map(\.usage.rssKiB).min()!), max \(base.map(\.usage.rssKiB).max()!) KiB")
+        // Memory that settles (allocator arenas, SQLite caches, the WAL) takes minutes: the second
+        // half alone tells a plateau from a steady leak.
+        let secondHalf = samples.filter { $0.seconds >= last.seconds / 2 }
+        if secondHalf.count >= 2, let slope = LinearFit.slope(secondHalf.map { (x: $0.seconds / 3600, y: Double($0.usage.rssKiB)) }) {
+            print(String(format: "RSS in the second half (%.0f s to %.0f s): %+d KiB, %+.0f KiB/h by linear fit", secondHalf.first!.seconds,
+                         last.seconds, last.usage.rssKiB - secondHalf.first!.usage.rssKiB, slope))
+        }
         print("open files: \(from.usage.openFiles) -> \(last.usage.openFiles) (\(signed(last.usage.openFiles - from.usage.openFiles))); "
             + "max \(samples.map(\.usage.openFiles).max()!)")
         print("threads: \(from.usage.threads) -> \(last.usage.threads) (\(signed(last.usage.threads - from.usage.threads))); "

@@ -33,15 +33,17 @@ import Testing
 
     @Test func readsAnotherProcesssOpenFilesThreadsAndMemoryAndNilOnceItIsGone() throws {
         let plain = try Self.sleeper(extra: 0), more = try Self.sleeper(extra: 3)
-        defer { for c in [plain, more] where c.isRunning { c.terminate(); c.waitUntilExit() } }
+        // SIGKILL: a SIGTERM the test runner ignores stays ignored in its children.
+        func stop(_ c: Process) { if c.isRunning { kill(c.processIdentifier, SIGKILL) }; c.waitUntilExit() }
+        defer { stop(more) }
         let a = try #require(ProcessUsage.read(pid: plain.processIdentifier))
         let b = try #require(ProcessUsage.read(pid: more.processIdentifier))
-        #expect(a.openFiles == 3)
-        #expect(b.openFiles == 6)
+        // Descriptors the runner leaves inheritable come on top of 0, 1 and 2; both children have them.
+        #expect(a.openFiles >= 3)
+        #expect(b.openFiles == a.openFiles + 3)
         #expect(a.threads == 1 && b.threads == 1)
         #expect(a.rssKiB > 0)
-        plain.terminate()
-        plain.waitUntilExit()
+        stop(plain)
         #expect(ProcessUsage.read(pid: plain.processIdentifier) == nil)
     }
 
