@@ -19,7 +19,7 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 MANOUT = .build/plugins/GenerateManual/outputs
 EXAMPLE_CONFIG = sed 's|/usr/share/faced/models|$(PREFIX)/share/faced/models|' systemd/faced.toml
 
-.PHONY: setup build release man test demo bench calibrate fuzz fuzz-smoke clean install uninstall
+.PHONY: setup build release man test demo bench soak calibrate fuzz fuzz-smoke clean install uninstall
 
 setup:
 	scripts/setup.sh
@@ -47,6 +47,11 @@ bench: release
 	.build/release/facebench speed
 	.build/release/facebench pipeline
 	.build/release/facebench pipeline --close-up --min-face 160
+
+# faced over a looping replay for MINUTES; RSS, open files and threads sampled every 10 s. Reports, never fails on growth.
+MINUTES ?= 30
+soak: release
+	.build/release/facebench soak --minutes $(MINUTES)
 
 calibrate: release
 	.build/release/facebench calibrate --faces-dev ../shared/faces-dev
