@@ -446,6 +446,9 @@ public final class Pipeline {
                 matcher = Matcher(snapshot: snapshot)
                 rights = Self.rights(of: snapshot)
                 galleryEpoch = epoch
+                // No decision mixes frames matched against two galleries: undecided tracks
+                // start their evidence afresh, against the new one.
+                for id in evidence.keys where !decided.contains(id) { evidence[id] = nil }
             }
         } catch {
             logger.warning("gallery \(store.path) could not be read: \(error); deciding with the gallery in memory")
