@@ -44,10 +44,12 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         // Pixel loops run on every frame: optimised in debug and test builds too, or a test
         // that streams a camera inside the emulated VM spends seconds per frame on them.
-        .target(name: "FaceVision", dependencies: ["CDlibFace", "CTurboJPEG", "CPNG"], swiftSettings: optimised),
+        .target(name: "Locking"),
+        .target(name: "FaceVision", dependencies: ["Locking", "CDlibFace", "CTurboJPEG", "CPNG"], swiftSettings: optimised),
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .target(name: "FaceCapture", dependencies: ["FaceVision", "CV4L2"], swiftSettings: optimised),
         .target(name: "FaceStore", dependencies: [
+            "Locking",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -57,7 +59,7 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "FacePipeline", dependencies: [
-            "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", "CSystemd", .product(name: "TOMLKit", package: "TOMLKit"),
+            "Locking", "FaceCapture", "FaceAccess", "FaceVision", "FaceStore", "CSystemd", .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -66,7 +68,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "faced", dependencies: [
-            "FaceAccess", "FacePipeline", "FaceCapture", "FaceStore", "FaceVision",
+            "Locking", "FaceAccess", "FacePipeline", "FaceCapture", "FaceStore", "FaceVision",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -83,7 +85,7 @@ let package = Package(
             "FacePipeline", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl", "facebench",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "FaceStoreTests", dependencies: ["FaceStore", "FaceTestSupport"]),
+        .testTarget(name: "FaceStoreTests", dependencies: ["Locking", "FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),
         .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceVision", "FaceAccess", "FaceTestSupport"]),
     ],

@@ -1,7 +1,7 @@
 import FaceStore
 import Foundation
 import Logging
-import Synchronization
+import Locking
 
 /// An event as the recorder took it: in the chain (with its id), or spooled until the gallery
 /// can take it.
@@ -21,7 +21,7 @@ public final class EventRecorder: Sendable {
     public let gallery: GalleryHandle
     public let spool: EventSpool
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let replayed: @Sendable ([AuditEvent]) -> Void
 
     private struct State {

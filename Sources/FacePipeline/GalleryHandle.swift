@@ -1,7 +1,7 @@
 import FaceStore
 import Foundation
 import Logging
-import Synchronization
+import Locking
 
 /// The gallery file faced decides with and writes to, watched by device and inode. When the
 /// file at the path is replaced (a restore, `mv new.db faced.db`), the new one is opened; when
@@ -11,7 +11,7 @@ public final class GalleryHandle: Sendable {
     public let path: String
     private let busyTimeout: TimeInterval
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State {
         var store: FaceStore?
@@ -39,7 +39,7 @@ public final class GalleryHandle: Sendable {
         self.busyTimeout = busyTimeout
         self.logger = logger
         self.reopened = reopened
-        state = Mutex(State(store: store))
+        state = Locked(State(store: store))
     }
 
     /// The store for the file at the path now, and its epoch; nil while the path holds no usable gallery.

@@ -4,7 +4,7 @@ import FaceStore
 import FaceVision
 import Foundation
 import Logging
-import Synchronization
+import Locking
 
 /// Everything the pipeline needs to know besides its engine and gallery.
 public struct PipelineSettings: Sendable {
@@ -487,7 +487,7 @@ struct RateLimit {
 /// Door actions in flight, each on a thread of its own: the pipeline never waits for one, and
 /// a finished one leaves nothing behind.
 final class ActionTracker: Sendable {
-    private let state = Mutex((running: 0, waiters: [CheckedContinuation<Void, Never>]()))
+    private let state = Locked((running: 0, waiters: [CheckedContinuation<Void, Never>]()))
 
     var running: Int { state.withLock { $0.running } }
 

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Synchronization
+import Locking
 
 /// One event waiting in the spool for the gallery to take it.
 public struct SpooledEvent: Codable, Sendable, Equatable {
@@ -36,7 +36,7 @@ public struct SpoolError: Error, CustomStringConvertible {
 /// 0600 and never followed through a symlink.
 public final class EventSpool: Sendable {
     public let path: String
-    private let lock = Mutex(())
+    private let lock = Locked(())
 
     /// The spool for the gallery at `galleryPath`: the same path with ".spool" added.
     public init(galleryPath: String) {

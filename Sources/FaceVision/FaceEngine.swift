@@ -1,6 +1,6 @@
 import CDlibFace
 import Foundation
-import Synchronization
+import Locking
 
 /// Where the three dlib model files live.
 public struct FaceModels: Sendable, Equatable {
@@ -111,9 +111,9 @@ public final class FaceEngine: Sendable {
     public static let cnnWindow = 40
     public static let chipSize = Int(FD_CHIP_SIZE)
 
-    private let handle: Mutex<OpaquePointer>
+    private let handle: Locked<OpaquePointer>
     public let hasCNN: Bool
-    private let embedded = Mutex(0)
+    private let embedded = Locked(0)
 
     /// Faces embedded by this engine so far: what bulk jobs are measured by (a sync with nothing
     /// new must embed nothing).
@@ -135,7 +135,7 @@ public final class FaceEngine: Sendable {
             if let firstLine = reason.split(separator: "\n").first { reason = String(firstLine) }
             throw FaceEngineError.modelUnreadable(path: path, reason: reason.isEmpty ? "unreadable" : reason)
         }
-        handle = Mutex(opened)
+        handle = Locked(opened)
         hasCNN = loadCNN
     }
 

@@ -7,7 +7,7 @@ import FaceVision
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
+import Locking
 import UnixSignals
 
 @main
@@ -320,7 +320,7 @@ struct Faced: AsyncParsableCommand {
 /// The gallery the events are in, as FACED_GALLERY on each journal entry: `facectl log verify`
 /// asks the journal for the newest hash of that gallery's chain.
 /// FACED_CHAIN names the chain (its first event's hash), so a replaced gallery's entries are not taken for this one's.
-let reportedGallery = Mutex<(path: String, chain: String?)?>(nil)
+let reportedGallery = Locked<(path: String, chain: String?)?>(nil)
 
 func report(_ event: AuditEvent) {
     var metadata = event.logMetadata

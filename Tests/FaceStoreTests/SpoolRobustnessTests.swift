@@ -1,6 +1,6 @@
 import FaceTestSupport
 import Foundation
-import Synchronization
+import Locking
 import Testing
 @testable import FaceStore
 
@@ -41,7 +41,7 @@ import Testing
     @Test func aFIFOAtTheSpoolPathIsRefusedWithoutBlocking() throws {
         let spool = EventSpool(galleryPath: dir.file("faced.db"))
         #expect(mkfifo(spool.path, 0o600) == 0)
-        let finished = Mutex(false)
+        let finished = Locked(false)
         let thread = Thread {
             _ = try? spool.append(SpooledEvent(event: AuditEvent(kind: .camera, time: Date(), camera: "door")))
             finished.withLock { $0 = true }
