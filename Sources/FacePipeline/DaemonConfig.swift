@@ -187,8 +187,9 @@ extension DaemonOptions {
     /// errors that name the key and its line.
     public init(configText text: String, file: String) throws {
         self.init()
-        if let line = TOMLPreflight.badTableHeader(in: text) {
-            throw ConfigError(file: file, line: line, key: nil, message: TOMLPreflight.message)
+        // toml++ aborts the process on some malformed texts instead of throwing.
+        do { try TOMLSyntax.check(text) } catch {
+            throw ConfigError(file: file, line: error.line, key: nil, message: error.located)
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) }
