@@ -14,8 +14,9 @@ public struct TOMLSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 /// 0.6) stops the whole process on a failed assertion for some malformed texts (`s=[}`, `[.x]`,
 /// found by fuzzing) instead of throwing, so the TOML readers let only texts this accepts reach
 /// it. Syntax only: duplicate keys and redefined tables are left to toml++, which reports them.
-/// Stricter than the spec in two ways both parsers share: a second of 60 and nesting deeper
-/// than `maxDepth` are refused.
+/// Stricter than the spec where toml++ or TOMLKit would go wrong: a second of 60 (toml++ refuses
+/// it), nesting deeper than `maxDepth`, and an escaped NUL (TOMLKit hands strings and keys over as
+/// C strings, so "a\u0000b" would read as "a").
 public enum TOMLSyntax {
     public static let maxDepth = 100
     public static let headerMessage = "a table header must start with a name: letters, digits, _ or -, or a quoted name"
@@ -31,6 +32,25 @@ public enum TOMLSyntax {
             let column = bytes[lineStart ..< before.endIndex].reduce(1) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
             throw TOMLSyntaxError(line: line, column: column, message: error.message)
         }
+    }
+
+    /// `text` as a TOML basic string that reads back as `text`.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let digits = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     private static let newline = UInt8(ascii: "\n")
@@ -295,6 +315,9 @@ private struct Checker {
         }
         guard Unicode.Scalar(value) != nil else {
             throw fail("\\\(Character(Unicode.Scalar(c)))\(hex(value)) is not a Unicode scalar value (a surrogate or above 10FFFF)", at: start)
+        }
+        guard value != 0 else {
+            throw fail("\\\(Character(Unicode.Scalar(c)))\(hex(value)) (NUL) cannot be read here: TOMLKit would cut the string short at it", at: start)
         }
     }
 

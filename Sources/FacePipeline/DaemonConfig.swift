@@ -69,7 +69,7 @@ public struct ConfigKey: Sendable {
                          },
                          check: { $0[keyPath: path].flatMap(check) },
                          copy: { from, to in if let v = from[keyPath: path] { to[keyPath: path] = v } },
-                         show: { $0[keyPath: path].map { "\"\($0)\"" } })
+                         show: { $0[keyPath: path].map(TOMLSyntax.quoted) })
     }
 
     static func number<N: Numeric & Comparable & Sendable>(_ name: String, _ flag: String, _ path: WritableKeyPath<DaemonOptions, N?> & Sendable,
@@ -115,7 +115,7 @@ public struct ConfigKey: Sendable {
                   },
                   check: { _ in nil },
                   copy: { from, to in if let v = from[keyPath: path] { to[keyPath: path] = v } },
-                  show: { $0[keyPath: path].map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } })
+                  show: { $0[keyPath: path].map { "[" + $0.map(TOMLSyntax.quoted).joined(separator: ", ") + "]" } })
     }
 
     public static let all: [ConfigKey] = [

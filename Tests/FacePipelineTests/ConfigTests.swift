@@ -51,6 +51,16 @@ import Testing
         #expect(error("[camera]\nfps = 3O\n")?.description == "faced.toml:2: column 7: 3O is not a valid number: unexpected O")
     }
 
+    /// Found by fuzzing: effectiveText wrote strings as they were, so a \ or " in a path did not read back.
+    @Test func theEffectiveTextReadsBackStringsWithBackslashesAndQuotes() throws {
+        let options = try parse("database = \"C:\\\\db \\\"1\\\"\\t\\u0001.db\"\n")
+        #expect(options.db == "C:\\db \"1\"\t\u{01}.db")
+        #expect(options.effectiveText.contains("database = \"C:\\\\db \\\"1\\\"\\t\\u0001.db\"\n"))
+        #expect(try parse(options.effectiveText) == options)
+        let fuzzed = try parse("# /cac\ndatabase = \"" + String(repeating: "\\", count: 26) + "/vacmd.db\"\n# Directory w/epolicy ")
+        #expect(try parse(fuzzed.effectiveText) == fuzzed)
+    }
+
     @Test func aWrongTypeIsNamedWithItsLine() {
         let e = error("[camera]\nsource = \"v4l2:/dev/video0\"\nfps = \"thirty\"\n")
         #expect(e?.description == "faced.toml:3: camera.fps: must be a number, got string")
