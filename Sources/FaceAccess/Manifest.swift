@@ -58,8 +58,9 @@ public struct AccessManifest: Sendable {
     public init(text: String, file: String) throws {
         self.file = file
         directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        if let line = TOMLPreflight.badTableHeader(in: text) {
-            throw ManifestError(file: file, line: line, key: nil, message: TOMLPreflight.message)
+        // toml++ aborts the process on some malformed texts instead of throwing.
+        do { try TOMLSyntax.check(text) } catch {
+            throw ManifestError(file: file, line: error.line, key: nil, message: error.located)
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {

@@ -69,7 +69,7 @@ public struct ConfigKey: Sendable {
                          },
                          check: { $0[keyPath: path].flatMap(check) },
                          copy: { from, to in if let v = from[keyPath: path] { to[keyPath: path] = v } },
-                         show: { $0[keyPath: path].map { "\"\($0)\"" } })
+                         show: { $0[keyPath: path].map(TOMLSyntax.quoted) })
     }
 
     static func number<N: Numeric & Comparable & Sendable>(_ name: String, _ flag: String, _ path: WritableKeyPath<DaemonOptions, N?> & Sendable,
@@ -115,7 +115,7 @@ public struct ConfigKey: Sendable {
                   },
                   check: { _ in nil },
                   copy: { from, to in if let v = from[keyPath: path] { to[keyPath: path] = v } },
-                  show: { $0[keyPath: path].map { "[" + $0.map { "\"\($0)\"" }.joined(separator: ", ") + "]" } })
+                  show: { $0[keyPath: path].map { "[" + $0.map(TOMLSyntax.quoted).joined(separator: ", ") + "]" } })
     }
 
     public static let all: [ConfigKey] = [
@@ -187,8 +187,9 @@ extension DaemonOptions {
     /// errors that name the key and its line.
     public init(configText text: String, file: String) throws {
         self.init()
-        if let line = TOMLPreflight.badTableHeader(in: text) {
-            throw ConfigError(file: file, line: line, key: nil, message: TOMLPreflight.message)
+        // toml++ aborts the process on some malformed texts instead of throwing.
+        do { try TOMLSyntax.check(text) } catch {
+            throw ConfigError(file: file, line: error.line, key: nil, message: error.located)
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) }

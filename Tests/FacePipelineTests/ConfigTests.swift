@@ -41,8 +41,24 @@ import Testing
     /// Found by fuzzing (Fuzz/FuzzDaemonConfig): toml++ aborted faced on this header.
     @Test func aTableHeaderWithoutANameIsAnErrorNotAnAbort() {
         let e = error("database = \"/tmp/x.db\"\n[.camera]\nsource = \"v4l2:/dev/video0\"\n")
-        #expect(e?.description == "faced.toml:2: a table header must start with a name: letters, digits, _ or -, or a quoted name")
+        #expect(e?.description == "faced.toml:2: column 2: a table header must start with a name: letters, digits, _ or -, or a quoted name")
         #expect(error("[\n# Every key maps to a faced flag\n")?.line == 1)
+    }
+
+    /// Found by fuzzing: toml++ aborted faced on this 5-byte file; it is refused before toml++ sees it.
+    @Test func aMalformedArrayIsAnErrorNotAnAbort() {
+        #expect(error("s=[}")?.description == "faced.toml:1: column 4: expected a value or ] in the array, found '}'")
+        #expect(error("[camera]\nfps = 3O\n")?.description == "faced.toml:2: column 7: 3O is not a valid number: unexpected O")
+    }
+
+    /// Found by fuzzing: effectiveText wrote strings as they were, so a \ or " in a path did not read back.
+    @Test func theEffectiveTextReadsBackStringsWithBackslashesAndQuotes() throws {
+        let options = try parse("database = \"C:\\\\db \\\"1\\\"\\t\\u0001.db\"\n")
+        #expect(options.db == "C:\\db \"1\"\t\u{01}.db")
+        #expect(options.effectiveText.contains("database = \"C:\\\\db \\\"1\\\"\\t\\u0001.db\"\n"))
+        #expect(try parse(options.effectiveText) == options)
+        let fuzzed = try parse("# /cac\ndatabase = \"" + String(repeating: "\\", count: 26) + "/vacmd.db\"\n# Directory w/epolicy ")
+        #expect(try parse(fuzzed.effectiveText) == fuzzed)
     }
 
     @Test func aWrongTypeIsNamedWithItsLine() {
