@@ -27,7 +27,8 @@ public final class GalleryHandle: Sendable {
 
     /// How often a missing or unusable gallery is looked for again.
     static let retryInterval = Duration.milliseconds(250)
-    /// How long a new file must stay unchanged before it is opened: a restore still being copied is not.
+    /// How long a new file that does not look whole must stay unchanged before it is opened: a
+    /// restore still being copied is not.
     static let settleTime = Duration.milliseconds(500)
 
     /// Told of each other file opened at the path (a restore, a replacement), on the thread that noticed.
@@ -62,11 +63,16 @@ public final class GalleryHandle: Sendable {
             if let last = state.lastAttempt, now - last < Self.retryInterval { return nil }
             state.lastAttempt = now
             guard let look = FileLook(path: path) else { return nil }
-            guard let candidate = state.candidate, candidate.look == look else {
-                state.candidate = (look, now)
-                return nil
+            // A file whose header accounts for its every byte is whole (a `mv`, a finished
+            // copy): opened now. Any other waits until it has looked the same for a while.
+            let whole = SQLiteHeader(path: path)?.isWhole(fileSize: look.size) ?? false
+            if !whole {
+                guard let candidate = state.candidate, candidate.look == look else {
+                    state.candidate = (look, now)
+                    return nil
+                }
+                guard now - candidate.since >= Self.settleTime else { return nil }
             }
-            guard now - candidate.since >= Self.settleTime else { return nil }
             let problem: String
             if !state.closing.isEmpty {
                 problem = "the replaced gallery is still in use; waiting to close it"

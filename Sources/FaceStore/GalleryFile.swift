@@ -83,3 +83,33 @@ enum GalleryFile {
         }
     }
 }
+
+/// What an SQLite file's header says about its length. A file still being copied (`cp`
+/// writes from the front) is shorter than its header's page count says; one that is whole
+/// can be opened at once.
+public struct SQLiteHeader: Sendable, Equatable {
+    public let pageSize: Int
+    public let pageCount: Int
+    /// The page count is kept by SQLite 3.7 and later, valid when this equals the change counter.
+    public let countIsValid: Bool
+
+    public init?(path: String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 100) else { return nil }
+        self.init(bytes: [UInt8](data))
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count >= 100, bytes.starts(with: Array("SQLite format 3\0".utf8)) else { return nil }
+        func u32(_ at: Int) -> Int { bytes[at ..< at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        let size = Int(bytes[16]) << 8 | Int(bytes[17])
+        pageSize = size == 1 ? 65536 : size
+        guard pageSize >= 512, pageSize.nonzeroBitCount == 1 else { return nil }
+        pageCount = u32(28)
+        countIsValid = pageCount > 0 && u32(92) == u32(24)
+    }
+
+    /// True when a file of `size` bytes holds every page the header counts.
+    public func isWhole(fileSize size: Int64) -> Bool { countIsValid && size == Int64(pageCount) * Int64(pageSize) }
+}
