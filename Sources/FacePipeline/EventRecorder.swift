@@ -27,8 +27,9 @@ public final class EventRecorder: Sendable {
     private struct State {
         /// Events neither the gallery nor the spool file took (disk full): kept in order here.
         var memory = [SpooledEvent]()
-        /// Ids of recent events by key, for door actions that refer to them.
-        var ids = [String: Int64]()
+        /// Ids of recent events by key, for door actions that refer to them, with the epoch of
+        /// the gallery file that holds them: an id means nothing in another file.
+        var ids = [String: (id: Int64, epoch: Int)]()
         var idOrder = [String]()
         var nextAttempt = ContinuousClock.now
         var backoff = Duration.milliseconds(250)
@@ -64,14 +65,20 @@ public final class EventRecorder: Sendable {
             outcome = replayIfDue(&state, force: false)
             var event = event
             var refKey: String?
+            let current = gallery.current()
             if let ref {
-                if let id = state.ids[ref] { event.refEventID = id } else { refKey = ref }
+                // Known in another file (the gallery was replaced since): nothing here to refer to.
+                if let known = state.ids[ref] {
+                    if known.epoch == current?.epoch { event.refEventID = known.id }
+                } else {
+                    refKey = ref
+                }
             }
             let key = UUID().uuidString
-            if state.memory.isEmpty, spool.isEmpty, refKey == nil, let (store, _) = gallery.current() {
+            if state.memory.isEmpty, spool.isEmpty, refKey == nil, let (store, epoch) = current {
                 do {
                     let stored = try store.append(event)
-                    remember(&state, key, stored.id)
+                    remember(&state, key, stored.id, epoch: epoch)
                     if state.spooling != nil { resumed(&state) }
                     // Replaced between the check and the write: the event may be in the old
                     // file only. Spool it too; the new gallery gets it from there.
@@ -127,9 +134,9 @@ public final class EventRecorder: Sendable {
                 try spool.append(first)
                 state.memory.removeFirst()
             }
-            guard let (store, _) = gallery.current() else { throw SpoolError(path: gallery.path, reason: gallery.problem ?? "no gallery") }
+            guard let (store, epoch) = gallery.current() else { throw SpoolError(path: gallery.path, reason: gallery.problem ?? "no gallery") }
             let (stored, rejected) = try spool.replay(into: store)
-            for (key, row) in stored { remember(&state, key, row.id) }
+            for (key, row) in stored { remember(&state, key, row.id, epoch: epoch) }
             logger.notice("gallery \(gallery.path) takes writes again: \(stored.count) spooled event\(stored.count == 1 ? "" : "s") written to the audit log")
             if rejected > 0 {
                 logger.critical("\(rejected) line\(rejected == 1 ? "" : "s") of \(spool.path) were not events (cut short by a crash?); kept in \(spool.rejectedPath)")
@@ -159,9 +166,9 @@ public final class EventRecorder: Sendable {
         state.nextAttempt = .now
     }
 
-    private func remember(_ state: inout State, _ key: String, _ id: Int64?) {
+    private func remember(_ state: inout State, _ key: String, _ id: Int64?, epoch: Int) {
         guard let id else { return }
-        state.ids[key] = id
+        state.ids[key] = (id, epoch)
         state.idOrder.append(key)
         if state.idOrder.count > 256 { state.ids[state.idOrder.removeFirst()] = nil }
     }
