@@ -37,14 +37,17 @@ public struct AccessRights: Sendable, Hashable {
     }
 }
 
-/// One processed frame of a track: who it looked like.
+/// One processed frame of a track: who it looked like, and the face's embedding, so the frame
+/// can be weighed again against another gallery.
 public struct Observation: Sendable, Hashable {
     public var result: MatchResult
     public var verdict: Verdict
+    public var embedding: [Float]?
 
-    public init(result: MatchResult, verdict: Verdict) {
+    public init(result: MatchResult, verdict: Verdict, embedding: [Float]? = nil) {
         self.result = result
         self.verdict = verdict
+        self.embedding = embedding
     }
 }
 

@@ -49,6 +49,10 @@ public final class Pipeline {
     private var tracker = FaceTracker()
     private var evidence = [Int64: [Observation]]()
     private var decided = Set<Int64>()
+    /// Tracks logged as refused (unknown, ambiguous, denied): the event's key, what it said, when.
+    private var refusals = [Int64: Refusal]()
+    /// Refused tracks weighed again since the gallery changed: only a grant is logged for them.
+    private var reconsidering = [Int64: Refusal]()
     private var lastGrant = [Int64: Date]()
     private var snapshot: GallerySnapshot
     private var matcher: Matcher
@@ -244,12 +248,13 @@ public final class Pipeline {
         defer { stageTime["decide", default: .zero] += ContinuousClock.now - decideStart }
         for (i, face) in zip(open, faces) {
             let id = ids[i]
-            let result = matcher.match(face.embedding.values)
-            evidence[id, default: []].append(Observation(result: result, verdict: settings.policy.level.verdict(for: result)))
+            evidence[id, default: []].append(observe(face.embedding.values))
+            // Only the window counts; a reconsidered track can stay open for long.
+            if evidence[id]!.count > 2 * settings.policy.evidence.window { evidence[id]!.removeFirst() }
             let summary = settings.policy.summarise(evidence[id]!, levelOf: { self.rights[$0]?.level })
-            if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }) {
-                events.append(record(decision, summary: summary, track: track, crop: faceCrop(image, face.detection.box),
-                                     at: frame.time))
+            if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }),
+               let event = record(decision, summary: summary, track: track, crop: faceCrop(image, face.detection.box), at: frame.time) {
+                events.append(event)
             } else if settings.snapshotDirectory != nil {
                 lastCrop[id] = faceCrop(image, face.detection.box)
             }
@@ -278,6 +283,11 @@ public final class Pipeline {
     /// Door actions still running.
     public var runningActions: Int { actions.running }
 
+    private func observe(_ embedding: [Float]) -> Observation {
+        let result = matcher.match(embedding)
+        return Observation(result: result, verdict: settings.policy.level.verdict(for: result), embedding: embedding)
+    }
+
     private func decide(_ summary: EvidenceSummary, at time: Date) -> Decision? {
         settings.policy.decide(summary, rights: { self.rights[$0] }, lastGrant: { self.lastGrant[$0] }, at: time)
     }
@@ -285,7 +295,10 @@ public final class Pipeline {
     /// A track left the frame. Undecided tracks with enough frames get their decision now;
     /// shorter ones (a passer-by, a false detection) leave no event.
     private func close(_ track: Track, at time: Date) -> [AuditEvent] {
-        defer { evidence[track.id] = nil; decided.remove(track.id); lastCrop[track.id] = nil }
+        defer {
+            evidence[track.id] = nil; decided.remove(track.id); lastCrop[track.id] = nil
+            refusals[track.id] = nil; reconsidering[track.id] = nil
+        }
         guard !decided.contains(track.id), let frames = evidence[track.id],
               frames.count >= settings.policy.evidence.required else { return [] }
         var summary = settings.policy.summarise(frames, levelOf: { self.rights[$0]?.level })
@@ -293,13 +306,18 @@ public final class Pipeline {
             let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
             summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
         }
-        guard let decision = decide(summary, at: time) else { return [] }
-        return [record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time)]
+        guard let decision = decide(summary, at: time),
+              let event = record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time) else { return [] }
+        return [event]
     }
 
+    /// Logs a track's decision; nil for a reconsidered track that is still refused (it was logged once).
     private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, crop: RGBImage?,
-                        at time: Date) -> AuditEvent {
+                        at time: Date) -> AuditEvent? {
+        let earlier = reconsidering[track.id]
+        if earlier != nil, decision.reason != nil { return nil }
         decided.insert(track.id)
+        reconsidering[track.id] = nil
         let frames = evidence[track.id] ?? []
         let last = frames.last?.result
         var event = AuditEvent(kind: .decision, time: time, camera: settings.camera)
@@ -340,7 +358,14 @@ public final class Pipeline {
                 event.detail = (event.detail.map { $0 + "; " } ?? "") + "snapshot not saved: \(error)"
             }
         }
-        let recorded = recorder.record(event)
+        if let earlier {
+            event.detail = "reconsidered after the gallery changed: this track was logged \(earlier.decision) at "
+                + earlier.time.formatted(.iso8601) + (event.detail.map { "; " + $0 } ?? "")
+        }
+        let recorded = recorder.record(event, refersTo: earlier?.key)
+        if decision.reason != nil {
+            refusals[track.id] = Refusal(key: recorded.key, decision: event.decision ?? "denied", time: time)
+        }
         if case let .granted(id) = decision {
             lastGrant[id] = time
             // The door opens whether or not the gallery took the event: it may be spooled.
@@ -431,6 +456,21 @@ public final class Pipeline {
         }
     }
 
+    /// After a gallery change, the frames of open tracks are matched again against the new
+    /// gallery (no decision mixes two galleries), and tracks logged as refused are weighed again:
+    /// a person enrolled while at the door (`enroll --from-event`, a restored gallery) is let in
+    /// without stepping away and back.
+    private func reweighTracks() {
+        for (id, refusal) in refusals where decided.contains(id) {
+            decided.remove(id)
+            reconsidering[id] = refusal
+        }
+        refusals = [:]
+        for (id, frames) in evidence where !decided.contains(id) {
+            evidence[id] = frames.compactMap { $0.embedding.map(observe) }
+        }
+    }
+
     /// The gallery's generation, or another file at its path, means a new snapshot.
     /// Without a usable gallery the pipeline keeps deciding on the snapshot it has.
     private func reloadGalleryIfChanged() {
@@ -446,14 +486,19 @@ public final class Pipeline {
                 matcher = Matcher(snapshot: snapshot)
                 rights = Self.rights(of: snapshot)
                 galleryEpoch = epoch
-                // No decision mixes frames matched against two galleries: undecided tracks
-                // start their evidence afresh, against the new one.
-                for id in evidence.keys where !decided.contains(id) { evidence[id] = nil }
+                reweighTracks()
             }
         } catch {
             logger.warning("gallery \(store.path) could not be read: \(error); deciding with the gallery in memory")
         }
     }
+}
+
+/// A track's logged refusal, for the grant that may follow it after a gallery change.
+struct Refusal {
+    let key: String
+    let decision: String
+    let time: Date
 }
 
 public struct SnapshotError: Error, CustomStringConvertible {

@@ -178,6 +178,8 @@ struct EventView: Encodable {
             parts.append(person ?? "-")
             if let distance { parts.append(String(format: "distance %.3f", distance)) }
             if let framesUsed { parts.append("\(framesUsed) frames") }
+            // A grant after the gallery changed follows the track's earlier refusal.
+            if let refEventID { parts.append("after #\(refEventID)") }
         case "action":
             parts.append("door action for #\(refEventID.map(String.init) ?? "?") \(person ?? ""): \(detail ?? "")")
         case "admin":

@@ -75,7 +75,14 @@ struct Explanation {
         case let other?: other
         }
         lines.append("Rule that decided: \(rule)")
-        if let detail = event.detail {
+        if var detail = event.detail {
+            let reconsidered = "reconsidered after the gallery changed: "
+            if detail.hasPrefix(reconsidered) {
+                let end = detail.range(of: "; ")?.lowerBound ?? detail.endIndex
+                lines.append("Reconsidered after the gallery changed: " + detail[detail.index(detail.startIndex, offsetBy: reconsidered.count) ..< end]
+                    + (event.refEventID.map { " (event \($0))" } ?? "") + ".")
+                detail = end == detail.endIndex ? "" : String(detail[end...].dropFirst(2))
+            }
             if detail.hasPrefix("closest enrolled person: ") {
                 lines.append("Closest match: \(detail.dropFirst("closest enrolled person: ".count)).")
             } else if detail.hasPrefix("schedules in force: ") {
