@@ -15,7 +15,7 @@ public struct TOMLSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 /// found by fuzzing) instead of throwing, so the TOML readers let only texts this accepts reach
 /// it. Syntax only: duplicate keys and redefined tables are left to toml++, which reports them.
 /// Stricter than the spec where toml++ or TOMLKit would go wrong: a second of 60 (toml++ refuses
-/// it), nesting deeper than `maxDepth`, and an escaped NUL (TOMLKit hands strings and keys over as
+/// it), nesting (dotted key parts included) deeper than `maxDepth`, and an escaped NUL (TOMLKit hands strings and keys over as
 /// C strings, so "a\u0000b" would read as "a").
 public enum TOMLSyntax {
     public static let maxDepth = 100
@@ -178,8 +178,14 @@ private struct Checker {
 
     /// A key, dotted or not, and the blanks after it.
     mutating func key() throws(Failure) {
+        var parts = 0
         while true {
             try simpleKey()
+            // Each part is a table toml++ descends into recursively: 30000 parts overflow its stack.
+            parts += 1
+            guard parts <= TOMLSyntax.maxDepth else {
+                throw fail("a key may have at most \(TOMLSyntax.maxDepth) dotted parts")
+            }
             skipBlanks()
             guard peek == ascii(".") else { return }
             i += 1

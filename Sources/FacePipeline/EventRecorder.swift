@@ -70,9 +70,12 @@ public final class EventRecorder: Sendable {
                 // Known in another file (the gallery was replaced since): nothing here to refer to.
                 if let known = state.ids[ref] {
                     if known.epoch == current?.epoch { event.refEventID = known.id }
-                } else {
+                } else if !state.memory.isEmpty || !spool.isEmpty {
+                    // Still waiting: resolved when the spool is replayed.
                     refKey = ref
                 }
+                // Neither remembered nor waiting: long since written and forgotten; the event
+                // goes to the chain without the reference rather than into the spool.
             }
             let key = UUID().uuidString
             if state.memory.isEmpty, spool.isEmpty, refKey == nil, let (store, epoch) = current {

@@ -26,10 +26,10 @@ public final class GalleryHandle: Sendable {
     }
 
     /// How often a missing or unusable gallery is looked for again.
-    static let retryInterval = Duration.milliseconds(250)
-    /// How long a new file that does not look whole must stay unchanged before it is opened: a
-    /// restore still being copied is not.
-    static let settleTime = Duration.milliseconds(500)
+    static let retryInterval = Duration.milliseconds(100)
+    /// How long a new file must stay unchanged before it is opened: a restore still being copied,
+    /// or whose -wal has not followed yet, is not.
+    static let settleTime = Duration.milliseconds(300)
 
     /// Told of each other file opened at the path (a restore, a replacement), on the thread that noticed.
     private let reopened: @Sendable (FaceStore) -> Void
@@ -63,18 +63,18 @@ public final class GalleryHandle: Sendable {
             if let last = state.lastAttempt, now - last < Self.retryInterval { return nil }
             state.lastAttempt = now
             guard let look = FileLook(path: path) else { return nil }
-            // A file whose header accounts for its every byte is whole (a `mv`, a finished
-            // copy): opened now. Any other waits until it has looked the same for a while.
-            let whole = SQLiteHeader(path: path)?.isWhole(fileSize: look.size) ?? false
-            if !whole {
-                guard let candidate = state.candidate, candidate.look == look else {
-                    state.candidate = (look, now)
-                    return nil
-                }
-                guard now - candidate.since >= Self.settleTime else { return nil }
+            guard let candidate = state.candidate, candidate.look == look else {
+                state.candidate = (look, now)
+                return nil
             }
+            // Even a file that looks whole waits: its -wal may be on its way (`mv faced.db*`).
+            guard now - candidate.since >= Self.settleTime else { return nil }
             let problem: String
-            if !state.closing.isEmpty {
+            if let header = SQLiteHeader(path: path), header.isCut(fileSize: look.size) {
+                // A copy that stalled: opening it would read a broken gallery.
+                problem = "the file holds \(look.size) bytes of the \(header.byteCount) its header counts "
+                    + "(a copy still being written?); waiting for the rest"
+            } else if !state.closing.isEmpty {
                 problem = "the replaced gallery is still in use; waiting to close it"
             } else if let wal = FileLook(path: path + "-wal"), wal.size > 0 {
                 // Either the replaced gallery's changes, which SQLite would read into the new

@@ -51,8 +51,9 @@ public final class Pipeline {
     private var decided = Set<Int64>()
     /// Tracks logged as refused (unknown, ambiguous, denied): the event's key, what it said, when.
     private var refusals = [Int64: Refusal]()
-    /// Refused tracks weighed again since the gallery changed: only a grant is logged for them.
-    private var reconsidering = [Int64: Refusal]()
+    /// Tracks logged unknown or ambiguous, weighed again since the gallery changed, with the
+    /// frames they have left: only a grant is logged for them.
+    private var reconsidering = [Int64: (refusal: Refusal, framesLeft: Int)]()
     private var lastGrant = [Int64: Date]()
     private var snapshot: GallerySnapshot
     private var matcher: Matcher
@@ -306,16 +307,31 @@ public final class Pipeline {
             let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
             summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
         }
-        guard let decision = decide(summary, at: time),
-              let event = record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time) else { return [] }
+        guard var decision = decide(summary, at: time) else { return [] }
+        // Whoever the frames match, nobody is at the door any more: no grant without a face in
+        // view (evidence re-matched after a gallery change can say "recognised" here).
+        if case .granted = decision {
+            if reconsidering[track.id] != nil { return [] }
+            decision = .denied(personID: nil, reason: .unknown)
+        }
+        guard let event = record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time) else { return [] }
         return [event]
     }
 
     /// Logs a track's decision; nil for a reconsidered track that is still refused (it was logged once).
     private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, crop: RGBImage?,
                         at time: Date) -> AuditEvent? {
-        let earlier = reconsidering[track.id]
-        if earlier != nil, decision.reason != nil { return nil }
+        let earlier = reconsidering[track.id]?.refusal
+        if earlier != nil, decision.reason != nil {
+            // Still refused: silent, and after a window of new frames decided again.
+            reconsidering[track.id]!.framesLeft -= 1
+            if reconsidering[track.id]!.framesLeft <= 0 {
+                reconsidering[track.id] = nil
+                decided.insert(track.id)
+                refusals[track.id] = earlier
+            }
+            return nil
+        }
         decided.insert(track.id)
         reconsidering[track.id] = nil
         let frames = evidence[track.id] ?? []
@@ -457,15 +473,18 @@ public final class Pipeline {
     }
 
     /// After a gallery change, the frames of open tracks are matched again against the new
-    /// gallery (no decision mixes two galleries), and tracks logged as refused are weighed again:
+    /// gallery (no decision mixes two galleries), and tracks logged unknown or ambiguous are
+    /// weighed again for one window of new frames:
     /// a person enrolled while at the door (`enroll --from-event`, a restored gallery) is let in
     /// without stepping away and back.
     private func reweighTracks() {
-        for (id, refusal) in refusals where decided.contains(id) {
+        // Only "nobody we know" can change with the gallery; a denial for cooldown, schedule,
+        // validity or a disabled person stands for the whole visit.
+        for (id, refusal) in refusals where decided.contains(id) && ["unknown", "ambiguous"].contains(refusal.decision) {
             decided.remove(id)
-            reconsidering[id] = refusal
+            reconsidering[id] = (refusal, settings.policy.evidence.window)
         }
-        refusals = [:]
+        refusals = refusals.filter { decided.contains($0.key) }
         for (id, frames) in evidence where !decided.contains(id) {
             evidence[id] = frames.compactMap { $0.embedding.map(observe) }
         }

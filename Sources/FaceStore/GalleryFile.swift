@@ -85,8 +85,7 @@ enum GalleryFile {
 }
 
 /// What an SQLite file's header says about its length. A file still being copied (`cp`
-/// writes from the front) is shorter than its header's page count says; one that is whole
-/// can be opened at once.
+/// writes from the front) or cut short is shorter than its header's page count says.
 public struct SQLiteHeader: Sendable, Equatable {
     public let pageSize: Int
     public let pageCount: Int
@@ -110,6 +109,9 @@ public struct SQLiteHeader: Sendable, Equatable {
         countIsValid = pageCount > 0 && u32(92) == u32(24)
     }
 
-    /// True when a file of `size` bytes holds every page the header counts.
-    public func isWhole(fileSize size: Int64) -> Bool { countIsValid && size == Int64(pageCount) * Int64(pageSize) }
+    /// The bytes of the pages the header counts.
+    public var byteCount: Int64 { Int64(pageCount) * Int64(pageSize) }
+
+    /// True when a file of `size` bytes lacks pages its header counts: a copy cut short or still being written.
+    public func isCut(fileSize size: Int64) -> Bool { countIsValid && size < byteCount }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 @Suite struct SQLiteHeaderTests {
-    @Test func aClosedGalleryIsWholeAndAPartialCopyOfItIsNot() throws {
+    @Test func aClosedGalleryIsWholeAndAPartialCopyOfItIsCut() throws {
         let dir = try TempDirectory()
         let path = dir.file("faced.db")
         let store = try FaceStore(path: path)
@@ -12,12 +12,12 @@ import Testing
         #expect(store.close())
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         let header = try #require(SQLiteHeader(bytes: bytes))
-        #expect(header.pageCount > 1 && header.isWhole(fileSize: Int64(bytes.count)))
+        #expect(header.pageCount > 1 && !header.isCut(fileSize: Int64(bytes.count)))
         // `cp` halfway: the header is there, the pages it counts are not.
         let half = try dir.write("half.db", Array(bytes.prefix(bytes.count / 2)))
         let partial = try #require(SQLiteHeader(path: half))
-        #expect(!partial.isWhole(fileSize: Int64(bytes.count / 2)))
-        #expect(!header.isWhole(fileSize: Int64(bytes.count) + 1))
+        #expect(partial.isCut(fileSize: Int64(bytes.count / 2)))
+        #expect(!header.isCut(fileSize: Int64(bytes.count) + 1), "longer is not cut")
     }
 
     @Test func aStaleOrForeignHeaderIsNotTrusted() throws {
@@ -29,9 +29,9 @@ import Testing
         bytes[31] = 2 // 2 pages
         bytes[27] = 7; bytes[95] = 6 // change counter 7, valid-for 6: written by an old SQLite
         let stale = try #require(SQLiteHeader(bytes: bytes))
-        #expect(!stale.isWhole(fileSize: 8192))
+        #expect(!stale.isCut(fileSize: 100), "a stale count says nothing")
         bytes[95] = 7
-        #expect(try #require(SQLiteHeader(bytes: bytes)).isWhole(fileSize: 8192))
+        #expect(try #require(SQLiteHeader(bytes: bytes)).isCut(fileSize: 4096))
         #expect(SQLiteHeader(bytes: Array(bytes.prefix(99))) == nil)
     }
 }

@@ -8,9 +8,9 @@ import Foundation
 import GRDB
 import Testing
 
-/// Review repros for the reconsideration of refused tracks after a gallery change (8c11bbf):
+/// Refused tracks reconsidered after a gallery change:
 /// in process, frame by frame, with real models, photos and gallery files.
-@Suite struct ReconsiderationReviewTests {
+@Suite struct ReconsiderationTests {
     let dir: TempDirectory
     let db: String
 
@@ -90,10 +90,10 @@ import Testing
     }
 }
 
-/// Review repros for the TOML syntax gate (388089e): valid TOML 1.0 whose tables nest deeper
-/// than toml++'s recursion can take. TOMLSyntax bounds arrays and inline tables but not dotted
-/// keys or table headers; toml++ then overflows the stack in `parser::update_region_ends`.
-@Suite struct TOMLDepthReviewTests {
+/// The TOML syntax gate: valid TOML 1.0 whose tables nest deeper
+/// than toml++'s recursion can take (it overflows its stack in `parser::update_region_ends`)
+/// is refused with one line: TOMLSyntax bounds dotted key parts as well as nesting.
+@Suite struct TOMLDepthTests {
     static let deepKey = "a" + String(repeating: ".a", count: 30000)
 
     @Test(arguments: ["\(deepKey) = 1\n", "[\(deepKey)]\n"])
@@ -114,9 +114,9 @@ import Testing
     }
 }
 
-/// Review repros for opening a replacement gallery at once when its header accounts for every
-/// byte (da8de8b): a file can look whole and not be.
-@Suite struct WholeGalleryReviewTests {
+/// A replacement gallery that looks whole may not be: a copy being filled, a main file whose
+/// -wal has not followed yet. Neither is opened at once.
+@Suite struct GalleryCopyTests {
     let dir: TempDirectory
     let db: String
 
