@@ -180,6 +180,13 @@ public struct Enroller: Sendable {
             found = try engine.detect(image, minFace: options.minFace, detector: .cnn)
         }
         if found.isEmpty {
+            // A face smaller than asked for is worth naming with its size: --min-face can take it.
+            let floor = Int(QualityLimit.minFace.hardLimit)
+            if options.minFace > floor, let small = try engine.detect(gray, minFace: floor).max(by: { $0.box.area < $1.box.area }),
+               min(small.box.width, small.box.height) < options.limits.minFace {
+                let size = min(small.box.width, small.box.height)
+                return .failure(.quality(QualityFailure(check: .size, value: Double(size), limit: Double(options.limits.minFace), isMinimum: true)))
+            }
             return .failure(.noFace(minFace: options.minFace, detectors: detector == options.detector ? [detector] : [.hog, .cnn]))
         }
         if found.count > 1 {
