@@ -53,7 +53,7 @@ public struct EnrollmentOptions: Sendable {
     /// The quality gate; by default its size limit is `minFace`.
     public var limits: QualityLimits
     /// When HOG finds no face, look again with the CNN detector (if the engine has it loaded):
-    /// it finds turned, small and dim faces HOG misses.
+    /// it finds tilted faces HOG misses.
     public var cnnFallback: Bool
 
     public static let defaultMinFace = 80

@@ -9,7 +9,7 @@ struct Enroll: ParsableCommand {
         abstract: "Enroll a person from one or more photos.",
         discussion: """
             Each photo must show exactly one face of at least --min-face pixels. Where the HOG detector \
-            finds no face, the CNN detector looks again (slower; it finds small, turned and dim faces), \
+            finds no face, the CNN detector looks again (slower; it finds tilted faces HOG misses), \
             and the output says which photos it found. A photo with several \
             faces is refused unless --largest picks the largest one. Each face must pass the quality \
             gate: whole (not cut by the image edge), sharp, evenly lit, facing the camera and upright; \

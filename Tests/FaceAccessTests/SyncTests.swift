@@ -216,6 +216,7 @@ import Testing
         #expect(manifest.groups["staff"] == ["mon-fri 07:00-20:00"])
         let bob = try #require(manifest.people.first { $0.name == "bob" })
         #expect(bob.photos == ["bob/*.jpg", "shared/bob-badge.png"] && bob.groups == ["staff", "cleaning"])
+        #expect(bob.quality == [.minFace: 60, .maxYaw: 45] && manifest.limits(of: bob).minFace == 60)
         let carol = try #require(manifest.people.first { $0.name == "carol" })
         #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"] && !carol.largest && bob.largest)
     }
