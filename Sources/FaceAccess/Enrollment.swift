@@ -6,7 +6,8 @@ import Foundation
 /// Why a photo cannot be enrolled.
 public enum PhotoRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case unreadable(String)
-    case noFace(minFace: Int)
+    /// No detector of `detectors` found a face.
+    case noFace(minFace: Int, detectors: [FaceDetector] = [.hog])
     case severalFaces(count: Int)
     /// The face failed a check of the quality gate.
     case quality(QualityFailure)
@@ -16,7 +17,8 @@ public enum PhotoRejection: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreadable(reason): reason
-        case let .noFace(minFace): "no face of at least \(minFace) px found; use a sharper, closer photo"
+        case let .noFace(minFace, detectors):
+            "no face of at least \(minFace) px found\(detectors.count > 1 ? " by the HOG or the CNN detector" : ""); use a sharper, closer photo"
         case let .severalFaces(count): "\(count) faces found; crop the photo to one face or pass --largest"
         case let .quality(failure): failure.description
         case let .alreadyEnrolled(person): "this exact photo is already enrolled for \(person)"
@@ -31,6 +33,8 @@ public struct PreparedPhoto: Sendable {
     public var sha256: String
     public var face: Face
     public var quality: PhotoQuality
+    /// The detector that found the face: the CNN when HOG found none.
+    public var detector: FaceDetector
 }
 
 /// A prepared face that already looks like someone else enrolled.
@@ -48,14 +52,18 @@ public struct EnrollmentOptions: Sendable {
     public var detector: FaceDetector
     /// The quality gate; by default its size limit is `minFace`.
     public var limits: QualityLimits
+    /// When HOG finds no face, look again with the CNN detector (if the engine has it loaded):
+    /// it finds tilted faces HOG misses.
+    public var cnnFallback: Bool
 
     public static let defaultMinFace = 80
 
     public init(minFace: Int = EnrollmentOptions.defaultMinFace, takeLargest: Bool = false, detector: FaceDetector = .hog,
-                limits: QualityLimits = QualityLimits()) {
+                limits: QualityLimits = QualityLimits(), cnnFallback: Bool = true) {
         self.minFace = minFace
         self.takeLargest = takeLargest
         self.detector = detector
+        self.cnnFallback = cnnFallback
         self.limits = limits
         self.limits.minFace = minFace
     }
@@ -165,8 +173,22 @@ public struct Enroller: Sendable {
         do { image = try decoder.decode(bytes: file.bytes, path: file.path) }
         catch let error as ImageFileError { return .failure(.unreadable(error.reason)) }
         let gray = image.grayscale()
-        var found = try engine.detect(image, gray: gray, minFace: options.minFace, detector: options.detector)
-        if found.isEmpty { return .failure(.noFace(minFace: options.minFace)) }
+        var detector = options.detector
+        var found = try engine.detect(image, gray: gray, minFace: options.minFace, detector: detector)
+        if found.isEmpty, detector == .hog, options.cnnFallback, engine.hasCNN {
+            detector = .cnn
+            found = try engine.detect(image, minFace: options.minFace, detector: .cnn)
+        }
+        if found.isEmpty {
+            // A face smaller than asked for is worth naming with its size: --min-face can take it.
+            let floor = Int(QualityLimit.minFace.hardLimit)
+            if options.minFace > floor, let small = try engine.detect(gray, minFace: floor).max(by: { $0.box.area < $1.box.area }),
+               min(small.box.width, small.box.height) < options.limits.minFace {
+                let size = min(small.box.width, small.box.height)
+                return .failure(.quality(QualityFailure(check: .size, value: Double(size), limit: Double(options.limits.minFace), isMinimum: true)))
+            }
+            return .failure(.noFace(minFace: options.minFace, detectors: detector == options.detector ? [detector] : [.hog, .cnn]))
+        }
         if found.count > 1 {
             guard options.takeLargest else { return .failure(.severalFaces(count: found.count)) }
             found = [found.max { $0.box.area < $1.box.area }!]
@@ -174,7 +196,7 @@ public struct Enroller: Sendable {
         let face = try engine.describe(found, in: image, gray: gray)[0]
         let quality = PhotoQuality(face: face, imageWidth: image.width, imageHeight: image.height)
         if let failure = options.limits.failure(of: quality) { return .failure(.quality(failure)) }
-        return .success(PreparedPhoto(path: file.path, sha256: file.sha256, face: face, quality: quality))
+        return .success(PreparedPhoto(path: file.path, sha256: file.sha256, face: face, quality: quality, detector: detector))
     }
 
     /// Prepared faces that match a *different* enrolled person at `level`'s distance.

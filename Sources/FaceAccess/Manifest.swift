@@ -30,6 +30,8 @@ public struct AccessManifest: Sendable {
         public var schedules: [String] = []
         /// Take the largest face of a photo with several (a group or phone photo), as `enroll --largest`.
         public var largest = false
+        /// The person's own quality limits, laid over the manifest's.
+        public var quality: [QualityLimit: Double] = [:]
 
         public init(name: String) {
             self.name = name
@@ -41,6 +43,8 @@ public struct AccessManifest: Sendable {
     /// Group name (lower case) → its weekly windows.
     public var groups: [String: [String]] = [:]
     public var limits = QualityLimits()
+    /// The limits `entry`'s photos are held to: the manifest's with the person's own laid over them.
+    public func limits(of entry: Entry) -> QualityLimits { limits.with(entry.quality) }
     /// The folder photo patterns are relative to.
     public var directory: String
     public let file: String
@@ -114,7 +118,7 @@ public struct AccessManifest: Sendable {
             switch key {
             case "quality":
                 guard let quality = value.table else { throw fail(key, "must be a table: [quality]") }
-                try limits.read(quality, prefix: "quality.", fail: fail)
+                limits = limits.with(try QualityLimits.read(quality, prefix: "quality.", fail: fail))
             case "groups":
                 guard let groupTable = value.table else { throw fail(key, "must be a table of groups: [groups.NAME]") }
                 for group in groupTable.keys.sorted() {
@@ -134,7 +138,7 @@ public struct AccessManifest: Sendable {
                     let full = "people.\(person)"
                     var entry = Entry(name: try name(person, full, what: "person"))
                     guard let fields = peopleTable[person]!.table else { throw fail(full, "must be a table: [people.\(person)]") }
-                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "schedules", "largest"]
+                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "schedules", "largest", "quality"]
                     for field in fields.keys.sorted() {
                         let k = "\(full).\(field)", v = fields[field]!
                         switch field {
@@ -161,6 +165,9 @@ public struct AccessManifest: Sendable {
                         case "largest":
                             guard let b = v.bool else { throw fail(k, "must be true or false, got \(v.type)") }
                             entry.largest = b
+                        case "quality":
+                            guard let quality = v.table else { throw fail(k, "must be a table: [\(k)]") }
+                            entry.quality = try QualityLimits.read(quality, prefix: k + ".", fail: fail)
                         default: throw unknown(k, allowed)
                         }
                     }
@@ -213,27 +220,18 @@ public struct AccessManifest: Sendable {
 }
 
 extension QualityLimits {
-    static let keys = ["min_face", "min_sharpness", "min_brightness", "max_brightness", "min_contrast", "max_yaw", "max_roll"]
-
-    /// Overrides from a [quality] table.
-    mutating func read(_ table: TOMLTable, prefix: String, fail: (String, String) -> ManifestError) throws {
+    /// The limits a [quality] table sets, each checked against its hard limit.
+    static func read(_ table: TOMLTable, prefix: String, fail: (String, String) -> ManifestError) throws -> [QualityLimit: Double] {
+        var overrides = [QualityLimit: Double]()
         for key in table.keys.sorted() {
             let value = table[key]!, full = prefix + key
+            guard let limit = QualityLimit(rawValue: key) else {
+                throw fail(full, "unknown key; [quality] takes \(QualityLimit.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             guard let number = value.double ?? value.int.map(Double.init) else { throw fail(full, "must be a number, got \(value.type)") }
-            func within(_ range: ClosedRange<Double>) throws -> Double {
-                guard range.contains(number) else { throw fail(full, "must be between \(range.lowerBound) and \(range.upperBound), got \(number)") }
-                return number
-            }
-            switch key {
-            case "min_face": minFace = Int(try within(20 ... 2000))
-            case "min_sharpness": minSharpness = try within(0 ... 10000)
-            case "min_brightness": minBrightness = try within(0 ... 255)
-            case "max_brightness": maxBrightness = try within(0 ... 255)
-            case "min_contrast": minContrast = try within(0 ... 128)
-            case "max_yaw": maxYaw = try within(0 ... 90)
-            case "max_roll": maxRoll = try within(0 ... 90)
-            default: throw fail(full, "unknown key; [quality] takes \(Self.keys.joined(separator: ", "))")
-            }
+            if let problem = limit.problem(with: number) { throw fail(full, problem) }
+            overrides[limit] = number
         }
+        return overrides
     }
 }

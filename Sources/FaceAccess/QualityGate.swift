@@ -41,6 +41,19 @@ public struct QualityFailure: Error, Sendable, Hashable, CustomStringConvertible
     /// The value must be at least the limit (else at most).
     public var isMinimum: Bool
 
+    /// The limit that, relaxed, would let this face pass.
+    public var relaxedBy: QualityLimit {
+        switch check {
+        case .size: .minFace
+        case .edge: .edgeTolerance
+        case .sharpness: .minSharpness
+        case .brightness: isMinimum ? .minBrightness : .maxBrightness
+        case .contrast: .minContrast
+        case .yaw: .maxYaw
+        case .roll: .maxRoll
+        }
+    }
+
     public var description: String {
         let value = check == .size || check == .edge ? String(Int(self.value)) : String(format: "%.1f", self.value)
         let limit = check == .size || check == .edge ? String(Int(self.limit)) : String(format: "%.1f", self.limit)
@@ -76,6 +89,41 @@ public struct QualityLimits: Sendable, Hashable, Codable {
 
     public init() {}
 
+    /// Any limit by name, for readers that take them from the manifest or the command line.
+    public subscript(limit: QualityLimit) -> Double {
+        get {
+            switch limit {
+            case .minFace: Double(minFace)
+            case .edgeTolerance: edgeTolerance
+            case .minSharpness: minSharpness
+            case .minBrightness: minBrightness
+            case .maxBrightness: maxBrightness
+            case .minContrast: minContrast
+            case .maxYaw: maxYaw
+            case .maxRoll: maxRoll
+            }
+        }
+        set {
+            switch limit {
+            case .minFace: minFace = Int(newValue.rounded())
+            case .edgeTolerance: edgeTolerance = newValue
+            case .minSharpness: minSharpness = newValue
+            case .minBrightness: minBrightness = newValue
+            case .maxBrightness: maxBrightness = newValue
+            case .minContrast: minContrast = newValue
+            case .maxYaw: maxYaw = newValue
+            case .maxRoll: maxRoll = newValue
+            }
+        }
+    }
+
+    /// These limits with `overrides` laid over them.
+    public func with(_ overrides: [QualityLimit: Double]) -> QualityLimits {
+        var limits = self
+        for (limit, value) in overrides { limits[limit] = value }
+        return limits
+    }
+
     /// The first check `quality` fails, or nil.
     public func failure(of q: PhotoQuality) -> QualityFailure? {
         if q.faceSize < minFace { return QualityFailure(check: .size, value: Double(q.faceSize), limit: Double(minFace), isMinimum: true) }
@@ -94,5 +142,59 @@ public struct QualityLimits: Sendable, Hashable, Codable {
         if abs(q.yaw) > maxYaw { return QualityFailure(check: .yaw, value: q.yaw, limit: maxYaw, isMinimum: false) }
         if abs(q.roll) > maxRoll { return QualityFailure(check: .roll, value: q.roll, limit: maxRoll, isMinimum: false) }
         return nil
+    }
+}
+
+/// One limit of the gate, named as the manifest names it. Each may be tightened freely and relaxed
+/// down to a hard end, past which a face is no longer worth a template.
+public enum QualityLimit: String, Sendable, CaseIterable, Codable {
+    case minFace = "min_face"
+    case edgeTolerance = "edge_tolerance"
+    case minSharpness = "min_sharpness"
+    case minBrightness = "min_brightness"
+    case maxBrightness = "max_brightness"
+    case minContrast = "min_contrast"
+    case maxYaw = "max_yaw"
+    case maxRoll = "max_roll"
+
+    /// Relaxing a minimum lowers it; relaxing a maximum raises it.
+    public var isMinimum: Bool { ![.edgeTolerance, .maxBrightness, .maxYaw, .maxRoll].contains(self) }
+
+    /// The values allowed: the relaxing end is the hard limit, the other end only keeps out nonsense.
+    public var allowed: ClosedRange<Double> {
+        switch self {
+        // HOG, upsampled twice at most, finds no face under 40 px; the embedder would blow it up 4x.
+        case .minFace: 40 ... 2000
+        // With over a quarter of the face outside the photo, the landmarks are guesses.
+        case .edgeTolerance: 0 ... 0.25
+        // Below 2 the aligned face is a smear: the fixture faces blurred with a 12 px box still score 3.6 to 4.9.
+        case .minSharpness: 2 ... 10000
+        case .minBrightness: 10 ... 255
+        case .maxBrightness: 0 ... 245
+        case .minContrast: 5 ... 128
+        // Past 60° one eye is hidden and the 5-point landmarks no longer describe the face.
+        case .maxYaw: 0 ... 60
+        // The aligner turns the face upright, but past 60° the landmark model is off its training range.
+        case .maxRoll: 0 ... 60
+        }
+    }
+
+    /// The hard limit: the furthest this limit may be relaxed.
+    public var hardLimit: Double { isMinimum ? allowed.lowerBound : allowed.upperBound }
+
+    /// Why a value is refused, or nil when it may be used.
+    public func problem(with value: Double) -> String? {
+        guard value.isFinite else { return "\(value) is not a number" }
+        if allowed.contains(value) { return nil }
+        let relaxesTooFar = isMinimum ? value < allowed.lowerBound : value > allowed.upperBound
+        if relaxesTooFar {
+            return "\(Self.format(value)) is \(isMinimum ? "below" : "above") the hard limit of \(Self.format(hardLimit)): "
+                + "a face past it is useless for recognition"
+        }
+        return "\(Self.format(value)) is out of range; \(Self.format(allowed.lowerBound)) to \(Self.format(allowed.upperBound)) is allowed"
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
     }
 }

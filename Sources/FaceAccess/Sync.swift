@@ -92,13 +92,23 @@ public struct SyncRejection: Sendable, Hashable {
     public var reason: PhotoRejection
 }
 
+extension SyncRejection {
+    /// Which manifest keys would let the photo through, for a quality refusal.
+    var relaxHint: String {
+        guard case let .quality(failure) = reason else { return "" }
+        let key = failure.relaxedBy.rawValue
+        return " (people.\(person).quality.\(key) or [quality] \(key) to relax)"
+    }
+}
+
 public enum SyncError: Error, CustomStringConvertible {
     case rejected([SyncRejection])
 
     public var description: String {
         switch self {
         case let .rejected(list):
-            "nothing changed; fix or leave out these photos:\n" + list.map { "  \($0.path) (\($0.person)): \($0.reason)" }.joined(separator: "\n")
+            "nothing changed; fix or leave out these photos:\n" + list.map { "  \($0.path) (\($0.person)): \($0.reason)\($0.relaxHint)" }
+                .joined(separator: "\n")
         }
     }
 }
@@ -109,11 +119,14 @@ public struct SyncResult: Sendable {
     public var embedded: Int
     public var spread: [SpreadWarning]
     public var conflicts: [PersonConflict]
+    /// Photos whose face only the CNN detector found.
+    public var foundByCNN: [String]
 
-    public init(embedded: Int, spread: [SpreadWarning], conflicts: [PersonConflict]) {
+    public init(embedded: Int, spread: [SpreadWarning], conflicts: [PersonConflict], foundByCNN: [String] = []) {
         self.embedded = embedded
         self.spread = spread
         self.conflicts = conflicts
+        self.foundByCNN = foundByCNN
     }
 }
 
@@ -185,10 +198,13 @@ public struct Syncer: Sendable {
     /// any photo fails, then applies everything in one transaction.
     public func apply(_ plan: SyncPlan, enroller: Enroller, options: EnrollmentOptions,
                       progress: @Sendable (Int, Int) -> Void = { _, _ in }) throws -> SyncResult {
-        let jobs = plan.people.flatMap { p in p.newPhotos.map { (person: p.entry.name, file: $0, largest: p.entry.largest) } }
+        let jobs = plan.people.flatMap { p in p.newPhotos.map { (person: p.entry.name, file: $0, entry: p.entry) } }
         let perPhoto = jobs.map { job in
             var o = options
-            o.takeLargest = o.takeLargest || job.largest
+            o.takeLargest = o.takeLargest || job.entry.largest
+            // The person's own limits win over the manifest's and the command line's.
+            o.limits = o.limits.with(job.entry.quality)
+            o.minFace = o.limits.minFace
             return o
         }
         let results = enroller.examine(jobs.map(\.file), options: perPhoto, progress: progress)
@@ -213,7 +229,8 @@ public struct Syncer: Sendable {
         if !plan.isEmpty {
             try store.apply(GallerySync(people: people, groupSchedules: plan.groupSchedules, remove: plan.prune ? plan.unlisted.map(\.name) : []))
         }
-        return SyncResult(embedded: jobs.count, spread: spread, conflicts: try Self.conflicts(in: store.snapshot()))
+        return SyncResult(embedded: jobs.count, spread: spread, conflicts: try Self.conflicts(in: store.snapshot()),
+                          foundByCNN: prepared.values.flatMap { $0 }.filter { $0.detector == .cnn && options.detector == .hog }.map(\.path).sorted())
     }
 
     /// Pairs of different people whose closest templates are within `level`'s distance.

@@ -11,7 +11,7 @@ struct Facebench: AsyncParsableCommand {
               .build/release/facebench pipeline --size 1280x720
               .build/release/facebench calibrate --faces-dev ../shared/faces-dev
             """,
-        subcommands: [Speed.self, PipelineBench.self, Calibrate.self, Replay.self, MakeFrames.self, Capture.self, Quality.self, Soak.self],
+        subcommands: [Speed.self, PipelineBench.self, Calibrate.self, Replay.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
         defaultSubcommand: Speed.self
     )
 }

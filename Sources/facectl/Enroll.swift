@@ -8,10 +8,14 @@ struct Enroll: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Enroll a person from one or more photos.",
         discussion: """
-            Each photo must show exactly one face of at least --min-face pixels. A photo with several \
+            Each photo must show exactly one face of at least --min-face pixels. Where the HOG detector \
+            finds no face, the CNN detector looks again (slower; it finds tilted faces HOG misses), \
+            and the output says which photos it found. A photo with several \
             faces is refused unless --largest picks the largest one. Each face must pass the quality \
             gate: whole (not cut by the image edge), sharp, evenly lit, facing the camera and upright; \
-            a refused photo names the failed check and its value against the limit. A photo far from \
+            a refused photo names the failed check, its value against the limit and the option that \
+            relaxes it. Every limit can be relaxed down to a hard limit past which a face is useless \
+            for recognition, or tightened. A photo far from \
             the person's other photos is warned about: it may show someone else. If any photo is refused, nothing is \
             enrolled. If a face already matches another enrolled person at the standard level, the \
             command refuses unless --force: it is likely the wrong photo or the same person twice. \
@@ -24,6 +28,7 @@ struct Enroll: ParsableCommand {
               facectl enroll alice alice-1.jpg alice-2.jpg alice-3.jpg
               facectl enroll carol --from-event 812
               facectl enroll bob --display-name "Bob Stone" team-photo.jpg --largest
+              facectl enroll dora --min-face 60 --max-yaw 45 dora-far-and-turned.jpg
             """)
 
     @Argument(help: "Short unique name: letters, digits, '.', '_' or '-'.")
@@ -54,6 +59,9 @@ struct Enroll: ParsableCommand {
             throw ValidationError("--display-name '\(Names.escaped(displayName))': \(problem)")
         }
         guard !photos.isEmpty || fromEvent != nil else { throw ValidationError("give at least one photo, or --from-event EVENT_ID") }
+        if let problem = QualityLimit.minFace.problem(with: Double(engineOptions.minFace)) {
+            throw ValidationError("--min-face \(problem)")
+        }
     }
 
     func run() throws {
@@ -61,7 +69,7 @@ struct Enroll: ParsableCommand {
         let gallery = try store.open(create: fromEvent == nil)
         try gallery.checkName(name)
         let photos = try photos + (fromEvent.map { [try Enroller.snapshot(ofEvent: $0, in: gallery)] } ?? [])
-        let engine = try engineOptions.engine()
+        let engine = try engineOptions.engine(withCNN: true)
         var enroller = Enroller(engine: engine, store: gallery)
         enroller.decoder = engineOptions.decoder
         let options = EnrollmentOptions(minFace: engineOptions.minFace, takeLargest: largest, detector: engineOptions.detector,
@@ -69,8 +77,9 @@ struct Enroll: ParsableCommand {
         let checked = try enroller.prepare(photos, for: name, options: options)
 
         let refused = checked.compactMap { item -> String? in
-            if case let .failure(reason) = item.result { return "\(item.path): \(reason)" }
-            return nil
+            guard case let .failure(reason) = item.result else { return nil }
+            if case let .quality(failure) = reason { return "\(item.path): \(reason)\(failure.relaxHint)" }
+            return "\(item.path): \(reason)"
         }
         guard refused.isEmpty else {
             throw CommandFailure("nothing enrolled; fix or leave out these photos:\n  " + refused.joined(separator: "\n  "))
@@ -100,6 +109,9 @@ struct Enroll: ParsableCommand {
                                          note: fromEvent.map { "with the snapshot of event \($0)" })
         let total = try gallery.templates(ofPersonID: person.id!).count
         print("enrolled \(person.name): \(prepared.count) photo\(prepared.count == 1 ? "" : "s") added, \(total) in total")
+        for p in prepared where p.detector == .cnn && engineOptions.detector == .hog {
+            print("  \(p.path): found by the CNN detector (HOG found no face)")
+        }
         var rows = [["photo", "score"] + qualityHeader]
         for p in prepared {
             rows.append([p.path, fixed(Double(p.face.detection.score), 2)] + qualityRow(p.quality))

@@ -42,42 +42,54 @@ struct EngineOptions: ParsableArguments {
 
     var decoder: ImageDecoder { ImageDecoder(maxPixels: maxMegapixels * 1_000_000) }
 
-    func engine() throws -> FaceEngine {
-        try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: detector == .cnn)
+    /// `withCNN` loads the CNN detector even for --detector hog: enrollment falls back to it.
+    func engine(withCNN: Bool = false) throws -> FaceEngine {
+        try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)), loadCNN: withCNN || detector == .cnn)
     }
 }
 
-/// Overrides of the enrollment quality gate's limits.
+/// Overrides of the enrollment quality gate's limits; each option is named after its manifest key.
 struct QualityOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Refuse faces less sharp than this (variance of the Laplacian of the aligned face; default \(QualityLimits().minSharpness)).",
+    @Option(help: ArgumentHelp("Refuse faces more than this fraction of whose box lies beyond the image edge (at most \(QualityLimit.edgeTolerance.hardLimit); default \(QualityLimits().edgeTolerance)).",
+                               valueName: "fraction"))
+    var edgeTolerance: Double?
+
+    @Option(help: ArgumentHelp("Refuse faces less sharp than this (variance of the Laplacian of the aligned face; at least \(QualityLimit.minSharpness.hardLimit); default \(QualityLimits().minSharpness)).",
                                valueName: "n"))
     var minSharpness: Double?
 
-    @Option(help: ArgumentHelp("Refuse faces darker than this mean luma (0-255; default \(QualityLimits().minBrightness)).", valueName: "n"))
+    @Option(help: ArgumentHelp("Refuse faces darker than this mean luma (0-255; at least \(QualityLimit.minBrightness.hardLimit); default \(QualityLimits().minBrightness)).", valueName: "n"))
     var minBrightness: Double?
 
-    @Option(help: ArgumentHelp("Refuse faces brighter than this mean luma (default \(QualityLimits().maxBrightness)).", valueName: "n"))
+    @Option(help: ArgumentHelp("Refuse faces brighter than this mean luma (at most \(QualityLimit.maxBrightness.hardLimit); default \(QualityLimits().maxBrightness)).", valueName: "n"))
     var maxBrightness: Double?
 
-    @Option(help: ArgumentHelp("Refuse faces flatter than this luma standard deviation (default \(QualityLimits().minContrast)).", valueName: "n"))
+    @Option(help: ArgumentHelp("Refuse faces flatter than this luma standard deviation (at least \(QualityLimit.minContrast.hardLimit); default \(QualityLimits().minContrast)).", valueName: "n"))
     var minContrast: Double?
 
-    @Option(help: ArgumentHelp("Refuse faces turned more than this many degrees (default \(QualityLimits().maxYaw)).", valueName: "deg"))
+    @Option(help: ArgumentHelp("Refuse faces turned more than this many degrees (at most \(QualityLimit.maxYaw.hardLimit); default \(QualityLimits().maxYaw)).", valueName: "deg"))
     var maxYaw: Double?
 
-    @Option(help: ArgumentHelp("Refuse heads tilted more than this many degrees (default \(QualityLimits().maxRoll)).", valueName: "deg"))
+    @Option(help: ArgumentHelp("Refuse heads tilted more than this many degrees (at most \(QualityLimit.maxRoll.hardLimit); default \(QualityLimits().maxRoll)).", valueName: "deg"))
     var maxRoll: Double?
+
+    /// The limits given on the command line.
+    var given: [QualityLimit: Double] {
+        let all: [(QualityLimit, Double?)] = [(.edgeTolerance, edgeTolerance), (.minSharpness, minSharpness), (.minBrightness, minBrightness),
+                                              (.maxBrightness, maxBrightness), (.minContrast, minContrast), (.maxYaw, maxYaw), (.maxRoll, maxRoll)]
+        return Dictionary(uniqueKeysWithValues: all.compactMap { limit, value in value.map { (limit, $0) } })
+    }
+
+    func validate() throws {
+        for (limit, value) in given.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            if let problem = limit.problem(with: value) { throw ValidationError("\(limit.flag) \(problem)") }
+        }
+    }
 
     /// The defaults with the options given laid over them.
     func limits(minFace: Int, over base: QualityLimits = QualityLimits()) -> QualityLimits {
-        var limits = base
+        var limits = base.with(given)
         limits.minFace = minFace
-        if let minSharpness { limits.minSharpness = minSharpness }
-        if let minBrightness { limits.minBrightness = minBrightness }
-        if let maxBrightness { limits.maxBrightness = maxBrightness }
-        if let minContrast { limits.minContrast = minContrast }
-        if let maxYaw { limits.maxYaw = maxYaw }
-        if let maxRoll { limits.maxRoll = maxRoll }
         return limits
     }
 }
@@ -90,6 +102,16 @@ func qualityRow(_ q: PhotoQuality) -> [String] {
 let qualityHeader = ["face px", "sharpness", "brightness", "contrast", "yaw°", "roll°"]
 
 extension FaceDetector: ExpressibleByArgument {}
+
+extension QualityLimit {
+    /// The command-line option that sets this limit: the manifest key with dashes.
+    var flag: String { "--" + rawValue.replacingOccurrences(of: "_", with: "-") }
+}
+
+extension QualityFailure {
+    /// " (--min-sharpness to relax)": which option lets the photo through.
+    var relaxHint: String { " (\(relaxedBy.flag) to relax)" }
+}
 
 extension SecurityLevel: ExpressibleByArgument {
     public init?(argument: String) {

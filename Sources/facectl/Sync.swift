@@ -13,7 +13,9 @@ struct Sync: ParsableCommand {
             name, groups, validity, schedules and level, and each group's schedules. People the manifest \
             does not list are removed only with --prune. Only new photos are embedded, on all cores; a \
             second sync changes nothing and embeds nothing. Everything happens in one transaction: if \
-            one new photo is refused by the quality gate, nothing changes. See Enrollment/README.md.
+            one new photo is refused by the quality gate, nothing changes. Where HOG finds no face the CNN \
+            detector looks again. The gate's limits are set for the whole manifest in [quality] and per \
+            person in [people.NAME.quality], down to hard limits past which a face is useless. See Enrollment/README.md.
 
             Examples:
               facectl sync Enrollment/access.toml --dry-run
@@ -38,6 +40,9 @@ struct Sync: ParsableCommand {
 
     func validate() throws {
         guard (1 ... 64).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 64") }
+        if let problem = QualityLimit.minFace.problem(with: Double(engineOptions.minFace)) {
+            throw ValidationError("--min-face \(problem)")
+        }
     }
 
     func run() throws {
@@ -64,7 +69,7 @@ struct Sync: ParsableCommand {
         if engineOptions.minFace != EnrollmentOptions.defaultMinFace { limits.minFace = engineOptions.minFace }
         let options = EnrollmentOptions(minFace: limits.minFace, detector: engineOptions.detector, limits: limits)
         let workers = max(1, min(jobs, plan.photosToEmbed))
-        let engines = try (0 ..< workers).map { _ in try engineOptions.engine() }
+        let engines = try (0 ..< workers).map { _ in try engineOptions.engine(withCNN: true) }
         var enroller = Enroller(engines: engines, store: gallery)
         enroller.decoder = engineOptions.decoder
         let progress = ProgressPrinter(total: plan.photosToEmbed)
@@ -73,6 +78,7 @@ struct Sync: ParsableCommand {
     }
 
     func report(_ result: SyncResult) throws {
+        for path in result.foundByCNN { print("\(path): found by the CNN detector (HOG found no face)") }
         for w in result.spread {
             printError("warning: \(w.photo) is far from \(w.person)'s other photos (median distance \(fixed(w.medianDistance)) > "
                        + "\(fixed(Enroller.spreadLimit))): is it someone else?")

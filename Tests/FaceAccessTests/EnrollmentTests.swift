@@ -56,7 +56,7 @@ import Testing
             }
             #expect(!reason.description.isEmpty, "\(kind)")
         }
-        if case let .failure(r)? = reasons[bad["no face"]!] { #expect(r == .noFace(minFace: 80)) }
+        if case let .failure(r)? = reasons[bad["no face"]!] { #expect(r == .noFace(minFace: 80, detectors: [.hog, .cnn])) }
         if case let .failure(r)? = reasons[bad["empty"]!] { #expect(r.description.contains("empty")) }
         if case let .failure(r)? = reasons[bad["text"]!] { #expect(r.description.contains("not a JPEG or PNG")) }
         if case let .failure(r)? = reasons[bad["truncated"]!] { #expect(r.description.contains("corrupt")) }
@@ -78,7 +78,7 @@ import Testing
     @Test func tooSmallFaceIsRefused() throws {
         let checked = try enroller.prepare([Fixtures.photo("Tom_Hanks_54745.png")], for: "tom", options: .init(minFace: 300))
         guard case let .failure(reason) = checked[0].result else { Issue.record("112 px photo accepted at 300 px"); return }
-        #expect(reason == .noFace(minFace: 300) || { if case .quality(let f) = reason { f.check == .size } else { false } }())
+        #expect(reason == .noFace(minFace: 300, detectors: [.hog, .cnn]) || { if case .quality(let f) = reason { f.check == .size } else { false } }())
     }
 
     @Test func samePhotoTwiceIsRefused() throws {

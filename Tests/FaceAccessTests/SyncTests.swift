@@ -216,6 +216,7 @@ import Testing
         #expect(manifest.groups["staff"] == ["mon-fri 07:00-20:00"])
         let bob = try #require(manifest.people.first { $0.name == "bob" })
         #expect(bob.photos == ["bob/*.jpg", "shared/bob-badge.png"] && bob.groups == ["staff", "cleaning"])
+        #expect(bob.quality == [.minFace: 60, .maxYaw: 45] && manifest.limits(of: bob).minFace == 60)
         let carol = try #require(manifest.people.first { $0.name == "carol" })
         #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"] && !carol.largest && bob.largest)
     }
@@ -244,7 +245,7 @@ import Testing
 
     @Test func errorsNameTheKeyAndLine() {
         let unknown = error("[people.alice]\ngroups = [\"staff\"]\nbadge = 7\n")
-        #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules, largest")
+        #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules, largest, quality")
         let type = error("[people.alice]\nenabled = \"yes\"\n")
         #expect(type?.description == "/tmp/access.toml:2: people.alice.enabled: must be true or false, got string")
         let level = error("[people.alice]\nlevel = \"lax\"\n")
@@ -254,7 +255,7 @@ import Testing
         let date = error("[people.alice]\nvalid_until = 2027-06-30\n")
         #expect(date?.description.contains("people.alice.valid_until: must be a quoted date") == true, "\(String(describing: date))")
         let quality = error("[quality]\nmin_sharpness = -1\n")
-        #expect(quality?.description == "/tmp/access.toml:2: quality.min_sharpness: must be between 0.0 and 10000.0, got -1.0")
+        #expect(quality?.description == "/tmp/access.toml:2: quality.min_sharpness: -1 is below the hard limit of 2: a face past it is useless for recognition")
         let name = error("[people.\"al ice\"]\n")
         #expect(name?.key == "people.al ice")
         #expect(error("[doors]\n")?.key == "doors")

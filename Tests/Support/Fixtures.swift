@@ -84,3 +84,43 @@ public struct GalleryFingerprint: Equatable, Sendable {
         generation = try store.generation()
     }
 }
+
+/// A fixture photo spoiled so that one quality limit refuses it at its default, and a value of
+/// that limit, within its hard limit, that lets it through.
+public struct SpoiledPhoto: Sendable {
+    /// The limit's manifest key.
+    public var key: String
+    public var file: String
+    public var image: RGBImage
+    public var relaxed: Double
+    /// A second limit the photo fails once the first is relaxed (a dark photo is flat too), and its value.
+    public var then: (key: String, relaxed: Double)?
+
+    /// The relaxed value as an option or TOML value: integers without a fraction.
+    public static func text(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+
+    /// Every limit to relax, the first one first.
+    public var relaxations: [(key: String, value: Double)] { [(key, relaxed)] + (then.map { [($0.key, $0.relaxed)] } ?? []) }
+
+    /// One per limit a fixture can be spoiled for; yaw needs a real turned face (`turnedFace`).
+    public static func all() throws -> [SpoiledPhoto] {
+        let obama = try Fixtures.image("obama.jpg")
+        return [
+            SpoiledPhoto(key: "min_face", file: "small.jpg", image: try obama.scaled(by: 0.25), relaxed: 60),
+            SpoiledPhoto(key: "edge_tolerance", file: "cut.jpg", image: try Fixtures.image("obama_partial_face2.jpg"), relaxed: 0.25),
+            SpoiledPhoto(key: "min_sharpness", file: "blurred.jpg", image: obama.boxBlurred(radius: 10), relaxed: 2),
+            SpoiledPhoto(key: "min_brightness", file: "dark.jpg", image: obama.adjusted(gain: 0.25), relaxed: 10, then: ("min_contrast", 5)),
+            SpoiledPhoto(key: "max_brightness", file: "bright.jpg", image: obama.adjusted(gain: 0.4, offset: 190), relaxed: 245, then: ("min_contrast", 5)),
+            SpoiledPhoto(key: "min_contrast", file: "flat.jpg", image: obama.adjusted(gain: 0.25, offset: 96), relaxed: 5),
+            SpoiledPhoto(key: "max_roll", file: "tilted.jpg", image: obama.rotated(degrees: 32), relaxed: 45),
+        ]
+    }
+
+    /// A faces-dev photo turned about 40°, refused at the default 35° yaw, or nil without faces-dev.
+    public static var turnedFace: String? { Fixtures.facesDev.map { $0 + "/maria_soledad_alvear_valenzuela/01.jpg" } }
+
+    /// Writes the photo as a JPEG into `dir` and returns its path.
+    public func write(in dir: TempDirectory, as name: String? = nil) throws -> String {
+        try dir.write(name ?? file, JPEGEncoder(quality: 95).encode(image))
+    }
+}
