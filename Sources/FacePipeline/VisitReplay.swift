@@ -133,6 +133,11 @@ public struct ReplayTruth: Codable, Sendable, Hashable {
     public struct Face: Codable, Sendable, Hashable {
         public var frame: Int
         public var box: PixelRect
+
+        public init(frame: Int, box: PixelRect) {
+            self.frame = frame
+            self.box = box
+        }
     }
 
     public struct Visit: Codable, Sendable, Hashable {
@@ -146,6 +151,15 @@ public struct ReplayTruth: Codable, Sendable, Hashable {
         /// The photos the frames were made from (none of them was enrolled).
         public var photos: [String]
 
+        public init(person: String, enrolled: Bool, firstFrame: Int, lastFrame: Int, faces: [Face], photos: [String]) {
+            self.person = person
+            self.enrolled = enrolled
+            self.firstFrame = firstFrame
+            self.lastFrame = lastFrame
+            self.faces = faces
+            self.photos = photos
+        }
+
         public func box(at frame: Int) -> PixelRect? { faces.first { $0.frame == frame }?.box }
     }
 
@@ -156,6 +170,16 @@ public struct ReplayTruth: Codable, Sendable, Hashable {
     public var frames: Int
     public var seed: UInt64
     public var visits: [Visit]
+
+    public init(scenario: String, width: Int, height: Int, fps: Double, frames: Int, seed: UInt64, visits: [Visit]) {
+        self.scenario = scenario
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self.frames = frames
+        self.seed = seed
+        self.visits = visits
+    }
 
     public func json() throws -> Data {
         let encoder = JSONEncoder()

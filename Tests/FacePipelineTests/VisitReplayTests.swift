@@ -142,3 +142,60 @@ import Testing
         }
     }
 }
+
+/// Scoring decisions against a replay's truth, on a hand-made swap: obama (enrolled) stands at
+/// the door in frames 10-60, biden (not enrolled) in 63-92, at 15 fps.
+@Suite struct VisitScoreTests {
+    static let truth: ReplayTruth = {
+        func visit(_ person: String, _ enrolled: Bool, _ frames: ClosedRange<Int>) -> ReplayTruth.Visit {
+            ReplayTruth.Visit(person: person, enrolled: enrolled, firstFrame: frames.lowerBound, lastFrame: frames.upperBound,
+                              faces: frames.map { ReplayTruth.Face(frame: $0, box: PixelRect(x: 500, y: 200, width: 200, height: 200)) },
+                              photos: [])
+        }
+        return ReplayTruth(scenario: "swap", width: 1280, height: 720, fps: 15, frames: 110, seed: 1,
+                           visits: [visit("obama", true, 10 ... 60), visit("biden", false, 63 ... 92)])
+    }()
+
+    static func decision(_ outcome: ReplayDecision.Outcome, _ person: String?, at frame: Int, trackFrom first: Int,
+                         track: Int64 = 1) -> ReplayDecision {
+        ReplayDecision(track: track, frame: frame, trackFirstFrame: first, outcome: outcome, person: person)
+    }
+
+    @Test func anEarlyGrantWhoseTrackRunsOnIntoTheNextPersonLeavesThatPersonUndecided() {
+        let score = VisitScore(truth: Self.truth, decisions: [Self.decision(.granted, "obama", at: 15, trackFrom: 10)])
+        #expect(score.grantedCorrectly == 1 && score.falseGrants == 0 && score.identitySwitches == 0)
+        #expect(score.undecided == 1 && score.eventsPerVisit == [1, 0])
+        #expect(score.grantLatencies == [5.0 / 15])
+    }
+
+    @Test func aGrantNamingSomeoneWhoHasLeftIsAFalseGrantAndAnIdentitySwitch() {
+        let score = VisitScore(truth: Self.truth, decisions: [Self.decision(.granted, "obama", at: 80, trackFrom: 10)])
+        #expect(score.falseGrants == 1 && score.identitySwitches == 1)
+        #expect(score.grantedCorrectly == 0 && score.enrolledMissed == 1)
+    }
+
+    @Test func aStrangerGrantedAsAnEnrolledPersonIsAFalseGrant() {
+        let score = VisitScore(truth: Self.truth, decisions: [
+            Self.decision(.unknown, nil, at: 20, trackFrom: 10, track: 1),
+            Self.decision(.granted, "obama", at: 70, trackFrom: 63, track: 2),
+        ])
+        #expect(score.eventsPerVisit == [1, 1])
+        #expect(score.falseGrants == 1 && score.identitySwitches == 1)
+        #expect(score.enrolledUnknownOrDenied == 1 && score.enrolledMissed == 1)
+        #expect(score.decisionLatencies == [10.0 / 15, 7.0 / 15])
+    }
+
+    @Test func twoTracksForOneWalkUpAreFragmentationAndALonelyDecisionIsStray() {
+        let score = VisitScore(truth: Self.truth, decisions: [
+            Self.decision(.unknown, nil, at: 20, trackFrom: 10, track: 1),
+            Self.decision(.granted, "obama", at: 50, trackFrom: 40, track: 2),
+            Self.decision(.unknown, nil, at: 90, trackFrom: 66, track: 3),
+            Self.decision(.granted, "obama", at: 200, trackFrom: 190, track: 4),
+        ])
+        #expect(score.fragmented == 1 && score.eventsPerVisit == [2, 1])
+        #expect(score.grantedCorrectly == 1 && score.enrolledUnknownOrDenied == 1 && score.enrolledMissed == 0)
+        #expect(score.stray == 1 && score.falseGrants == 1 && score.identitySwitches == 1)
+        #expect(VisitScore.total([score, score]).fragmented == 2)
+        #expect(VisitScore.percentile([3, 1, 2], 0.5) == 2 && VisitScore.percentile([], 0.5) == nil)
+    }
+}
