@@ -63,9 +63,8 @@ public struct VisitScore: Sendable, Hashable, Codable {
 
     public init(scenario: String) { self.scenario = scenario }
 
-    /// Each decision goes to the visit whose seen frames overlap its track's span most (the
-    /// person it names breaks a tie); a decision taken as a track ends may come up to two
-    /// seconds after the face was last seen.
+    /// Each decision goes to a visit seen during its track's span; a decision taken as a track
+    /// ends may come up to two seconds after the face was last seen.
     public init(truth: ReplayTruth, decisions: [ReplayDecision]) {
         self.init(scenario: truth.scenario)
         visits = truth.visits.count
@@ -81,7 +80,12 @@ public struct VisitScore: Sendable, Hashable, Codable {
                 guard v.firstFrame <= span.upperBound, v.lastFrame + slack >= span.lowerBound else { return nil }
                 return (i, v.faces.filter { span.contains($0.frame) }.count, v.person == d.person)
             }
-            let best = candidates.max { ($0.1, $0.2 ? 1 : 0) < ($1.1, $1.2 ? 1 : 0) }
+            // The log keeps no face box: of two people in view at once, the one the decision names
+            // wins, else the one with fewer decisions so far among those seen in at least half as
+            // many frames of the track as the most seen.
+            let most = candidates.map(\.1).max() ?? 0
+            let best = candidates.first { $0.2 && $0.1 > 0 }
+                ?? candidates.filter { $0.1 * 2 >= most }.min { (byVisit[$0.0].count, -$0.1) < (byVisit[$1.0].count, -$1.1) }
             // Named someone not in view in the second before the decision.
             let window = max(0, d.frame - Int(truth.fps.rounded())) ... d.frame
             let namedAbsent = d.person.map { name in

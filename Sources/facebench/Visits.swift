@@ -190,7 +190,7 @@ struct Visits: ParsableCommand {
         /// Wall-clock and CPU time spent in the pipeline (rendering the frames not counted).
         var seconds: Double
         var cpuSeconds: Double
-        var fps: Double { seconds > 0 ? Double(frames) / seconds : 0 }
+        var fps: Double
         var decisions = [ReplayDecision]()
 
         init(score: VisitScore, frames: Int, seconds: Double, cpuSeconds: Double, decisions: [ReplayDecision] = []) {
@@ -198,6 +198,7 @@ struct Visits: ParsableCommand {
             self.frames = frames
             self.seconds = seconds
             self.cpuSeconds = cpuSeconds
+            fps = seconds > 0 ? Double(frames) / seconds : 0
             self.decisions = decisions
         }
     }

@@ -199,3 +199,19 @@ import Testing
         #expect(VisitScore.percentile([3, 1, 2], 0.5) == 2 && VisitScore.percentile([], 0.5) == nil)
     }
 }
+
+extension VisitScoreTests {
+    @Test func twoUnnamedDecisionsWhileTwoPeopleAreInViewGoOneToEach() {
+        func visit(_ person: String, _ frames: ClosedRange<Int>) -> ReplayTruth.Visit {
+            ReplayTruth.Visit(person: person, enrolled: false, firstFrame: frames.lowerBound, lastFrame: frames.upperBound,
+                              faces: frames.map { ReplayTruth.Face(frame: $0, box: PixelRect(x: 0, y: 0, width: 90, height: 90)) },
+                              photos: [])
+        }
+        let truth = ReplayTruth(scenario: "passing", width: 1280, height: 720, fps: 15, frames: 80, seed: 1,
+                                visits: [visit("a", 10 ... 60), visit("b", 12 ... 62)])
+        let score = VisitScore(truth: truth, decisions: [
+            Self.decision(.unknown, nil, at: 18, trackFrom: 14, track: 1), Self.decision(.unknown, nil, at: 18, trackFrom: 14, track: 2),
+        ])
+        #expect(score.eventsPerVisit == [1, 1] && score.undecided == 0 && score.fragmented == 0)
+    }
+}
