@@ -10,8 +10,9 @@ struct Facebench: AsyncParsableCommand {
               swift build -c release && .build/release/facebench
               .build/release/facebench pipeline --size 1280x720
               .build/release/facebench calibrate --faces-dev ../shared/faces-dev
+              .build/release/facebench visits --faces-dev ../shared/faces-dev
             """,
-        subcommands: [Speed.self, PipelineBench.self, Calibrate.self, Replay.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
+        subcommands: [Speed.self, PipelineBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
         defaultSubcommand: Speed.self
     )
 }
