@@ -81,7 +81,7 @@ import Testing
 
     /// The gallery changes under a running faced: the next visit of a newly enrolled person is
     /// granted, with no restart.
-    @Test func enrollingWhileFacedRunsTakesEffectAtTheNextVisit() throws {
+    @Test func enrollingWhileFacedRunsTakesEffectWithoutARestart() throws {
         let dir = try TempDirectory()
         let db = dir.file("faced.db")
         let (bytes, _) = try ReplayBuilder().build([.empty(frames: 8), .photo(try Fixtures.image("obama3.jpg"), frames: 8)])
@@ -107,15 +107,17 @@ import Testing
         #expect(events("unknown").count >= 1)
         #expect(events("granted").isEmpty)
 
+        let enrolling = Date()
         let enrolled = try Binaries.run("facectl", ["enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"), "--db", db])
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
-        let enrolledAt = Date()
         wait(for: "granted", atLeast: 1, seconds: 60)
         let granted = events("granted")
         #expect(granted.first?.personName == "obama", "no grant after enrolling")
-        // Decided after the enrollment, by the same process. (How soon depends on the machine's
-        // load, so no clock bound here: the pipeline re-reads the gallery at most 1 s after a change.)
-        #expect((granted.first?.date).map { $0 > enrolledAt.addingTimeInterval(-0.5) } == true)
+        // Decided after the enrollment began, by the same process: possibly before facectl has
+        // exited, as a visitor still in view is weighed again at once. (How soon depends on the
+        // machine's load, so no clock bound here: the pipeline re-reads the gallery at most 1 s
+        // after a change.)
+        #expect((granted.first?.date).map { $0 > enrolling } == true)
         #expect(faced.isRunning, "faced restarted or died")
         kill(faced.processIdentifier, SIGTERM)
         faced.waitUntilExit()
