@@ -44,6 +44,15 @@ import Testing
         return bytes
     }
 
+    /// faced looping over `replay` with no cooldown, its log collected.
+    func loopingFaced(_ replay: String) throws -> (Process, OutputCollector) {
+        let log = OutputCollector()
+        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0"])
+        faced.standardError = log.pipe
+        try faced.run()
+        return (faced, log)
+    }
+
     func decisions(_ store: FaceStore) throws -> [AuditEvent] { try store.events(EventFilter()).filter { $0.kind == .decision } }
 
     @Test func corruptFramesBetweenAndInsideVisitsAreSkippedAndBothVisitsDecided() throws {
@@ -211,10 +220,7 @@ import Testing
         let enrolled = try Binaries.run("facectl", ["enroll", "biden", Fixtures.photo("biden.jpg"), "--db", other])
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
         let replay = try dir.write("door.mjpeg", try Self.visit("biden.jpg", frames: 60, empty: 3))
-        let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0"])
-        faced.standardError = log.pipe
-        try faced.run()
+        let (faced, log) = try loopingFaced(replay)
         defer { faced.terminate(); faced.waitUntilExit() }
         #expect(log.wait(seconds: 60) { $0.contains("unknown") }, "\(log.text)")
         #expect(rename(other, db) == 0)
@@ -244,10 +250,7 @@ import Testing
 
     @Test func aVisitorEnrolledWhileAtTheDoorIsLetInAsAGrantThatFollowsTheirRefusal() throws {
         let replay = try dir.write("door.mjpeg", try Self.visit("biden.jpg", frames: 60, empty: 3))
-        let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0"])
-        faced.standardError = log.pipe
-        try faced.run()
+        let (faced, log) = try loopingFaced(replay)
         defer { faced.terminate(); faced.waitUntilExit() }
         #expect(log.wait(seconds: 60) { $0.contains("unknown") }, "\(log.text)")
         let enrolled = try Binaries.run("facectl", ["enroll", "biden", Fixtures.photo("biden.jpg"), "--db", db])
@@ -276,10 +279,7 @@ import Testing
         let backup = dir.file("backup.db")
         try FileManager.default.copyItem(atPath: db, toPath: backup)
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg", frames: 4, empty: 7))
-        let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0"])
-        faced.standardError = log.pipe
-        try faced.run()
+        let (faced, log) = try loopingFaced(replay)
         defer { faced.terminate(); faced.waitUntilExit() }
         #expect(log.wait(seconds: 60) { $0.contains("granted obama") }, "\(log.text)")
         // `rm faced.db*`: faced keeps deciding with the gallery in memory, into the spool, and
