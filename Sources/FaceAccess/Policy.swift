@@ -83,13 +83,20 @@ public struct Policy: Sendable {
     /// No second grant for the same person within this many seconds.
     public var cooldown: TimeInterval
     public var timeZone: TimeZone
+    /// How long a track may stay undecided: a track that has not earned a grant by then is
+    /// logged as refused (it may still be granted later, as an event of its own).
+    public var patience: TimeInterval
+    /// How long a face out of sight keeps its track, to take it back when it returns.
+    public var rejoin: TimeInterval
 
     public init(level: SecurityLevel = .standard, evidence: EvidenceRule = .standard, cooldown: TimeInterval = 10,
-                timeZone: TimeZone = .current) {
+                timeZone: TimeZone = .current, patience: TimeInterval = 3, rejoin: TimeInterval = 2) {
         self.level = level
         self.evidence = evidence
         self.cooldown = cooldown
         self.timeZone = timeZone
+        self.patience = patience
+        self.rejoin = rejoin
     }
 
     /// Reads the last M observations. A person is recognised when at least K of them match that

@@ -23,6 +23,8 @@ public struct DaemonOptions: Sendable, Equatable {
     public var level: String?
     public var evidence: String?
     public var cooldown: Double?
+    public var patience: Double?
+    public var rejoin: Double?
     public var timezone: String?
     public var snapshots: String?
     public var snapshotGranted: Bool?
@@ -143,6 +145,8 @@ public struct ConfigKey: Sendable {
             EvidenceRule(parsing: text) == nil ? "must be \"K/M\" with 1 ≤ K ≤ M ≤ 50, e.g. \"3/5\", got \"\(text)\"" : nil
         }),
         .number("policy.cooldown", "--cooldown", \.cooldown, "seconds before the same person is granted again", range: 0 ... 86400, integer: false),
+        .number("policy.patience", "--patience", \.patience, "seconds a visitor may stay undecided before being logged as refused", range: 0.1 ... 600, integer: false),
+        .number("policy.rejoin", "--rejoin", \.rejoin, "seconds a face out of sight keeps its track", range: 0 ... 60, integer: false),
         .string("policy.timezone", "--timezone", \.timezone, "IANA time zone for schedules", valid: { text in
             TimeZone(identifier: text) == nil ? "must be an IANA time zone such as \"Europe/Berlin\", got \"\(text)\"" : nil
         }),
@@ -288,6 +292,7 @@ extension DaemonOptions {
         o.size = o.size ?? "1280x720"; o.fps = o.fps ?? (o.source?.hasPrefix("v4l2:") == false ? nil : 30)
         o.format = o.format ?? "auto"; o.camera = o.camera ?? "door"; o.minFace = o.minFace ?? 80; o.detector = o.detector ?? "hog"
         o.level = o.level ?? "standard"; o.evidence = o.evidence ?? "3/5"; o.cooldown = o.cooldown ?? 10
+        o.patience = o.patience ?? 3; o.rejoin = o.rejoin ?? 2
         o.timezone = o.timezone ?? TimeZone.current.identifier; o.snapshotGranted = o.snapshotGranted ?? false
         o.snapshotRetentionDays = o.snapshotRetentionDays ?? 30; o.actionTimeout = o.actionTimeout ?? 5
         o.statsInterval = o.statsInterval ?? 300
@@ -307,7 +312,8 @@ extension DaemonOptions {
                                    format: o.format.flatMap(CameraFormatChoice.init) ?? .auto, controls: controls)
         let policy = Policy(level: o.level.flatMap(SecurityLevel.named) ?? .standard,
                             evidence: o.evidence.flatMap(EvidenceRule.init(parsing:)) ?? EvidenceRule(),
-                            cooldown: o.cooldown!, timeZone: o.timezone.flatMap(TimeZone.init(identifier:)) ?? .current)
+                            cooldown: o.cooldown!, timeZone: o.timezone.flatMap(TimeZone.init(identifier:)) ?? .current,
+                            patience: o.patience!, rejoin: o.rejoin!)
         let door = action.map { DoorAction(argv: [$0] + (actionArgs ?? []), timeout: .milliseconds(Int64(o.actionTimeout! * 1000))) }
         let settings = PipelineSettings(camera: o.camera!, minFace: o.minFace!, detector: o.detector.flatMap(FaceDetector.init) ?? .hog,
                                         policy: policy, snapshotDirectory: snapshots, snapshotGranted: o.snapshotGranted!,

@@ -36,8 +36,9 @@ public struct PipelineSettings: Sendable {
     }
 }
 
-/// Frames in, decisions out: decode, detect, track, embed undecided tracks, weigh the evidence,
-/// decide once per track, log the decision in the hash chain, and start the door action.
+/// Frames in, decisions out: decode, detect, describe, track, weigh the evidence,
+/// grant a track once it earns it, log a refusal once its patience runs out, chain every
+/// decision in the audit log, and start the door action.
 /// A frame that cannot be decoded or described is skipped and counted; a gallery that cannot
 /// be written spools its decisions (`EventRecorder`). Use from one thread at a time.
 public final class Pipeline {
@@ -46,14 +47,13 @@ public final class Pipeline {
     public let recorder: EventRecorder
     public private(set) var settings: PipelineSettings
     private let logger: Logger
-    private var tracker = FaceTracker()
+    private var tracker: FaceTracker
     private var evidence = [Int64: [Observation]]()
-    private var decided = Set<Int64>()
+    /// Tracks let in: at most one grant per track, and no more evidence needed.
+    private var granted = Set<Int64>()
     /// Tracks logged as refused (unknown, ambiguous, denied): the event's key, what it said, when.
+    /// Such a track is still weighed: a grant may follow, as an event of its own.
     private var refusals = [Int64: Refusal]()
-    /// Tracks logged unknown or ambiguous, weighed again since the gallery changed, with the
-    /// frames they have left: only a grant is logged for them.
-    private var reconsidering = [Int64: (refusal: Refusal, framesLeft: Int)]()
     private var lastGrant = [Int64: Date]()
     private var snapshot: GallerySnapshot
     private var matcher: Matcher
@@ -118,6 +118,7 @@ public final class Pipeline {
         gallery = recorder.gallery
         self.settings = settings
         self.logger = logger
+        tracker = FaceTracker(rejoinWithin: settings.policy.rejoin)
         decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: settings.minFace, detector: settings.detector))
         guard let (store, epoch) = gallery.current() else {
             throw StoreError.cannotOpen(path: gallery.path, reason: gallery.problem ?? "no gallery")
@@ -139,8 +140,9 @@ public final class Pipeline {
     public func apply(_ new: PipelineSettings) throws {
         if new.detector == .cnn && !engine.hasCNN { throw FaceEngineError.cnnNotLoaded }
         settings = new
+        tracker.rejoinWithin = new.policy.rejoin
         decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: new.minFace, detector: new.detector))
-        for id in evidence.keys where !decided.contains(id) {
+        for id in evidence.keys where !granted.contains(id) {
             evidence[id] = nil
             lastCrop[id] = nil
         }
@@ -182,7 +184,7 @@ public final class Pipeline {
             logger.warning("skipped \(reason)\(more)")
         }
         var events = [AuditEvent]()
-        for track in tracker.update([], at: frame.time).ended { events += close(track, at: frame.time) }
+        for track in tracker.update(faces: [], at: frame.time).ended { events += close(track, at: frame.time) }
         let since = failingSince ?? frame.time
         failingSince = since
         if !failingReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
@@ -211,7 +213,7 @@ public final class Pipeline {
             darkFrames += 1
             darkRun += 1
             var events = [AuditEvent]()
-            for track in tracker.update([], at: frame.time).ended { events += close(track, at: frame.time) }
+            for track in tracker.update(faces: [], at: frame.time).ended { events += close(track, at: frame.time) }
             let since = darkSince ?? frame.time
             darkSince = since
             if !darkReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
@@ -237,30 +239,60 @@ public final class Pipeline {
         }
         framesWithFaces += detections.isEmpty ? 0 : 1
         facesSeen += detections.count
-        let (ids, ended) = tracker.update(detections.map(\.box), at: frame.time)
+        if detections.isEmpty {
+            var events = lightEvents
+            for track in tracker.update(faces: [], at: frame.time).ended { events += close(track, at: frame.time) }
+            return events
+        }
+        // Every face is described: its embedding tells the tracker who it is (a swap at the same
+        // spot, a person coming back) as well as being evidence.
+        let image = timed("convert") { frameImage.rgb }
+        let faces = try timed("describe") { try engine.describe(detections, in: image, gray: gray) }
+        let (ids, ended) = tracker.update(faces: faces.map { TrackedFace(box: $0.detection.box, embedding: $0.embedding.values) }, at: frame.time)
         var events = lightEvents
         for track in ended { events += close(track, at: frame.time) }
-
-        let open = ids.indices.filter { !decided.contains(ids[$0]) }
-        if open.isEmpty { return events }
-        let image = timed("convert") { frameImage.rgb }
-        let faces = try timed("describe") { try engine.describe(open.map { detections[$0] }, in: image, gray: gray) }
         let decideStart = ContinuousClock.now
         defer { stageTime["decide", default: .zero] += ContinuousClock.now - decideStart }
-        for (i, face) in zip(open, faces) {
-            let id = ids[i]
+        for (id, face) in zip(ids, faces) where !granted.contains(id) {
             evidence[id, default: []].append(observe(face.embedding.values))
-            // Only the window counts; a reconsidered track can stay open for long.
+            // Only the window counts; a refused track can stay in view for long.
             if evidence[id]!.count > 2 * settings.policy.evidence.window { evidence[id]!.removeFirst() }
-            let summary = settings.policy.summarise(evidence[id]!, levelOf: { self.rights[$0]?.level })
-            if let decision = decide(summary, at: frame.time), let track = tracker.tracks.first(where: { $0.id == id }),
-               let event = record(decision, summary: summary, track: track, crop: faceCrop(image, face.detection.box), at: frame.time) {
+            guard let track = tracker.tracks.first(where: { $0.id == id }) else { continue }
+            if let event = weigh(track, crop: { self.faceCrop(image, face.detection.box) }, at: frame.time) {
                 events.append(event)
             } else if settings.snapshotDirectory != nil {
                 lastCrop[id] = faceCrop(image, face.detection.box)
             }
         }
         return events
+    }
+
+    /// A track's evidence after a new frame: a grant as soon as it is earned; a refusal, once,
+    /// when the track's patience runs out without one.
+    private func weigh(_ track: Track, crop: () -> RGBImage?, at time: Date) -> AuditEvent? {
+        // Only "nobody we know" can turn into a grant; a denial for cooldown, schedule, validity
+        // or a disabled person stands for the whole visit.
+        if let refusal = refusals[track.id], !["unknown", "ambiguous"].contains(refusal.decision) { return nil }
+        let frames = evidence[track.id] ?? []
+        let summary = settings.policy.summarise(frames, levelOf: { self.rights[$0]?.level })
+        if let decision = decide(summary, at: time), case .granted = decision {
+            return record(decision, summary: summary, track: track, crop: crop(), at: time)
+        }
+        guard refusals[track.id] == nil, time.timeIntervalSince(track.firstSeen) >= settings.policy.patience,
+              let (decision, final) = finalDecision(frames, at: time) else { return nil }
+        return record(decision, summary: final, track: track, crop: crop(), at: time)
+    }
+
+    /// What a track's frames come to when no more are waited for: undecided evidence is unknown,
+    /// or ambiguous when most frames were. Nil when there are too few frames to say anything.
+    private func finalDecision(_ frames: [Observation], at time: Date) -> (Decision, EvidenceSummary)? {
+        guard frames.count >= settings.policy.evidence.required else { return nil }
+        var summary = settings.policy.summarise(frames, levelOf: { self.rights[$0]?.level })
+        if summary.finding == .undecided {
+            let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
+            summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
+        }
+        return decide(summary, at: time).map { ($0, summary) }
     }
 
     /// End of stream: decides the tracks that gathered at least K frames, then waits for door
@@ -293,47 +325,23 @@ public final class Pipeline {
         settings.policy.decide(summary, rights: { self.rights[$0] }, lastGrant: { self.lastGrant[$0] }, at: time)
     }
 
-    /// A track left the frame. Undecided tracks with enough frames get their decision now;
-    /// shorter ones (a passer-by, a false detection) leave no event.
+    /// A track ended (out of sight for longer than the rejoin time, or the stream ended). One
+    /// neither granted nor refused yet gets its decision now if it has enough frames; shorter
+    /// ones (a passer-by, a false detection) leave no event.
     private func close(_ track: Track, at time: Date) -> [AuditEvent] {
-        defer {
-            evidence[track.id] = nil; decided.remove(track.id); lastCrop[track.id] = nil
-            refusals[track.id] = nil; reconsidering[track.id] = nil
-        }
-        guard !decided.contains(track.id), let frames = evidence[track.id],
-              frames.count >= settings.policy.evidence.required else { return [] }
-        var summary = settings.policy.summarise(frames, levelOf: { self.rights[$0]?.level })
-        if summary.finding == .undecided {
-            let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
-            summary.finding = ambiguous * 2 > frames.count ? .ambiguous : .unknown
-        }
-        guard var decision = decide(summary, at: time) else { return [] }
+        defer { evidence[track.id] = nil; granted.remove(track.id); lastCrop[track.id] = nil; refusals[track.id] = nil }
+        guard !granted.contains(track.id), refusals[track.id] == nil,
+              var (decision, summary) = finalDecision(evidence[track.id] ?? [], at: time) else { return [] }
         // Whoever the frames match, nobody is at the door any more: no grant without a face in
-        // view (evidence re-matched after a gallery change can say "recognised" here).
-        if case .granted = decision {
-            if reconsidering[track.id] != nil { return [] }
-            decision = .denied(personID: nil, reason: .unknown)
-        }
-        guard let event = record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time) else { return [] }
-        return [event]
+        // view (frames re-matched after a gallery change can say "recognised" here).
+        if case .granted = decision { decision = .denied(personID: nil, reason: .unknown) }
+        return [record(decision, summary: summary, track: track, crop: lastCrop[track.id], at: time)]
     }
 
-    /// Logs a track's decision; nil for a reconsidered track that is still refused (it was logged once).
     private func record(_ decision: Decision, summary: EvidenceSummary, track: Track, crop: RGBImage?,
-                        at time: Date) -> AuditEvent? {
-        let earlier = reconsidering[track.id]?.refusal
-        if earlier != nil, decision.reason != nil {
-            // Still refused: silent, and after a window of new frames decided again.
-            reconsidering[track.id]!.framesLeft -= 1
-            if reconsidering[track.id]!.framesLeft <= 0 {
-                reconsidering[track.id] = nil
-                decided.insert(track.id)
-                refusals[track.id] = earlier
-            }
-            return nil
-        }
-        decided.insert(track.id)
-        reconsidering[track.id] = nil
+                        at time: Date) -> AuditEvent {
+        let earlier = decision.reason == nil ? refusals[track.id] : nil
+        if decision.reason == nil { granted.insert(track.id) }
         let frames = evidence[track.id] ?? []
         let last = frames.last?.result
         var event = AuditEvent(kind: .decision, time: time, camera: settings.camera)
@@ -375,8 +383,8 @@ public final class Pipeline {
             }
         }
         if let earlier {
-            event.detail = "reconsidered after the gallery changed: this track was logged \(earlier.decision) at "
-                + earlier.time.formatted(.iso8601) + (event.detail.map { "; " + $0 } ?? "")
+            event.detail = "after this track was logged \(earlier.decision) at " + earlier.time.formatted(.iso8601)
+                + (event.detail.map { "; " + $0 } ?? "")
         }
         let recorded = recorder.record(event, refersTo: earlier?.key)
         if decision.reason != nil {
@@ -472,20 +480,11 @@ public final class Pipeline {
         }
     }
 
-    /// After a gallery change, the frames of open tracks are matched again against the new
-    /// gallery (no decision mixes two galleries), and tracks logged unknown or ambiguous are
-    /// weighed again for one window of new frames:
-    /// a person enrolled while at the door (`enroll --from-event`, a restored gallery) is let in
-    /// without stepping away and back.
+    /// After a gallery change, the frames of tracks not let in yet are matched again against the
+    /// new gallery (no decision mixes two galleries): a person enrolled or restored while at the
+    /// door (`enroll --from-event`) is let in from the next frame, without stepping away and back.
     private func reweighTracks() {
-        // Only "nobody we know" can change with the gallery; a denial for cooldown, schedule,
-        // validity or a disabled person stands for the whole visit.
-        for (id, refusal) in refusals where decided.contains(id) && ["unknown", "ambiguous"].contains(refusal.decision) {
-            decided.remove(id)
-            reconsidering[id] = (refusal, settings.policy.evidence.window)
-        }
-        refusals = refusals.filter { decided.contains($0.key) }
-        for (id, frames) in evidence where !decided.contains(id) {
+        for (id, frames) in evidence where !granted.contains(id) {
             evidence[id] = frames.compactMap { $0.embedding.map(observe) }
         }
     }

@@ -22,6 +22,8 @@ public struct PixelRect: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
+    public var midX: Int { x + width / 2 }
+    public var midY: Int { y + height / 2 }
     public var area: Int { max(0, width) * max(0, height) }
 
     public func intersection(_ other: PixelRect) -> PixelRect? {

@@ -76,11 +76,11 @@ struct Explanation {
         }
         lines.append("Rule that decided: \(rule)")
         if var detail = event.detail {
-            let reconsidered = "reconsidered after the gallery changed: "
-            if detail.hasPrefix(reconsidered) {
+            let earlier = "after this track was logged "
+            if detail.hasPrefix(earlier) {
                 let end = detail.range(of: "; ")?.lowerBound ?? detail.endIndex
-                lines.append("Reconsidered after the gallery changed: " + detail[detail.index(detail.startIndex, offsetBy: reconsidered.count) ..< end]
-                    + (event.refEventID.map { " (event \($0))" } ?? "") + ".")
+                lines.append("Earlier on this track: logged " + detail[detail.index(detail.startIndex, offsetBy: earlier.count) ..< end]
+                    + (event.refEventID.map { " (event \($0))" } ?? "") + "; the evidence that followed let them in.")
                 detail = end == detail.endIndex ? "" : String(detail[end...].dropFirst(2))
             }
             if detail.hasPrefix("closest enrolled person: ") {

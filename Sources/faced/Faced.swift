@@ -99,6 +99,12 @@ struct Faced: AsyncParsableCommand {
     @Option(help: ArgumentHelp("No second grant for the same person within this many seconds (default 10). [policy.cooldown]", valueName: "seconds"))
     var cooldown: Double?
 
+    @Option(help: ArgumentHelp("Seconds a visitor may stay undecided before being logged as refused; a grant may still follow (default 3). [policy.patience]", valueName: "seconds"))
+    var patience: Double?
+
+    @Option(help: ArgumentHelp("Seconds a face out of sight keeps its track, so one who looks away or is hidden stays one visit (default 2). [policy.rejoin]", valueName: "seconds"))
+    var rejoin: Double?
+
     @Option(help: ArgumentHelp("Time zone for schedules, IANA name (default the system's). [policy.timezone]", valueName: "zone"))
     var timezone: String?
 
@@ -138,7 +144,7 @@ struct Faced: AsyncParsableCommand {
         var o = DaemonOptions()
         o.source = source; o.fps = fps; o.size = size; o.format = format; o.exposure = exposure; o.gain = gain
         o.powerLine = powerLine; o.camera = camera; o.db = db; o.models = models; o.minFace = minFace; o.detector = detector
-        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.timezone = timezone; o.snapshots = snapshots
+        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.patience = patience; o.rejoin = rejoin; o.timezone = timezone; o.snapshots = snapshots
         o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
         o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
         o.loop = loop ? true : nil; o.statusFile = statusFile
