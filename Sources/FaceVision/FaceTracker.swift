@@ -123,9 +123,9 @@ public struct FaceTracker: Sendable {
         let ratio = Double(face.box.width) / size
         let dx = Double(face.box.midX - expected.midX), dy = Double(face.box.midY - expected.midY)
         let near = (dx * dx + dy * dy).squareRoot() / size
-        guard overlap >= iouThreshold || (near <= 0.6 && ratio > 0.66 && ratio < 1.5) else { return nil }
+        guard overlap >= iouThreshold || (near <= 1 && ratio > 0.66 && ratio < 1.5) else { return nil }
         if let a = track.appearance, let e = face.embedding, Self.distance(a, e) > otherPerson { return nil }
-        return overlap + max(0, 0.6 - near)
+        return overlap + max(0, 1 - near)
     }
 
     /// Assigns a track id to each face of a new frame (same order) and returns the tracks that ended.
@@ -160,8 +160,8 @@ public struct FaceTracker: Sendable {
             tracks.append(track)
             ids[f] = track.id
         }
-        let ended = lost.filter { time.timeIntervalSince($0.lastSeen) > rejoinWithin }
-        lost.removeAll { time.timeIntervalSince($0.lastSeen) > rejoinWithin }
+        let ended = lost.filter { time.timeIntervalSince($0.lastSeen) >= rejoinWithin }
+        lost.removeAll { time.timeIntervalSince($0.lastSeen) >= rejoinWithin }
         for f in faces.indices where ids[f] == nil {
             var track = Track(id: nextID, box: faces[f].box, firstSeen: time, lastSeen: time)
             if let embedding = faces[f].embedding { track.remember(embedding) }

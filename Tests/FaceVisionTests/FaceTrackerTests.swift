@@ -53,7 +53,7 @@ import Testing
     /// person's frames are 0.2-0.4 apart).
     func person(_ who: Int, jitter: Int = 0) -> [Float] {
         var e = [Float](repeating: 0, count: 128)
-        e[who] = 0.9 / 2.squareRoot()
+        e[who] = 0.9 / Float(2).squareRoot()
         e[64 + who] = -e[who]
         e[100 + jitter % 20] += 0.1
         return e
