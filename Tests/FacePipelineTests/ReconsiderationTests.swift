@@ -35,12 +35,12 @@ import Testing
         #expect(rename(next, db) == 0)
     }
 
-    /// biden is logged unknown and walks away; while his track is still open (the tracker keeps
-    /// a track for a few frames without its face), the gallery learns him. Nobody is at the door
+    /// biden is logged unknown (patience 0.4 s) and walks away; while his track is still open (the
+    /// tracker keeps a track for a few frames without its face), the gallery learns him. Nobody is at the door
     /// any more: no grant may be logged, and no door opened, when his track ends.
     @Test func aVisitorWhoHasLeftIsNotLetInWhenTheGalleryChangesBeforeTheirTrackEnds() throws {
         let pipeline = try Pipeline(engine: Fixtures.engine, store: FaceStore(path: db, create: false),
-                                    settings: PipelineSettings(camera: "door", policy: Policy(cooldown: 0)))
+                                    settings: PipelineSettings(camera: "door", policy: Policy(cooldown: 0, patience: 0.4, rejoin: 0)))
         let biden = try frame("biden.jpg"), empty = try frame(nil)
         let start = Date()
         var index = 0
@@ -67,7 +67,7 @@ import Testing
     /// enrolled) reconsiders their track. Without the change they would have to step away first.
     @Test func aCooldownRefusalIsNotTurnedIntoASecondGrantByAnUnrelatedGalleryChange() throws {
         let pipeline = try Pipeline(engine: Fixtures.engine, store: FaceStore(path: db, create: false),
-                                    settings: PipelineSettings(camera: "door", policy: Policy(cooldown: 30)))
+                                    settings: PipelineSettings(camera: "door", policy: Policy(cooldown: 30, patience: 0.3, rejoin: 0)))
         let obama = try frame("obama3.jpg"), empty = try frame(nil)
         let start = Date()
         var index = 0, time = 0.0
@@ -77,7 +77,8 @@ import Testing
         }
         var events = [AuditEvent]()
         for _ in 0 ..< 4 { events += feed(obama) }
-        // Occluded for a moment (the tracker loses him), then back: a new track, refused for cooldown.
+        // Occluded for a moment, then back: with no rejoin time a new track, refused for cooldown
+        // once its patience (0.3 s) has run out.
         for _ in 0 ..< 7 { events += feed(empty) }
         for _ in 0 ..< 6 { events += feed(obama) }
         #expect(events.map { "\($0.decision ?? "-") \($0.reason ?? "-")" } == ["granted -", "denied cooldown"], "\(events)")
