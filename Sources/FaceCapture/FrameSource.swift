@@ -15,7 +15,7 @@ public struct Frame: Sendable {
 
     /// Position in the source, from 0.
     public var index: Int
-    /// When the frame was captured (replays: when it was read).
+    /// When the frame was captured (replays: when it was read, or its media time; `FrameClock`).
     public var time: Date
     public var payload: Payload
     /// What an encoded payload's header may claim, for `ImageDecoder.decode(_:scale:limit:)`:
@@ -43,6 +43,7 @@ public enum FrameSourceError: Error, Equatable, CustomStringConvertible {
     case notADirectory(String)
     case empty(String)
     case unreadable(String, reason: String)
+    case mediaTimeWithoutRate(String)
 
     public var description: String {
         switch self {
@@ -50,7 +51,25 @@ public enum FrameSourceError: Error, Equatable, CustomStringConvertible {
         case let .notADirectory(path): "\(path): not a directory"
         case let .empty(path): "\(path): holds no .jpg, .jpeg or .png frames"
         case let .unreadable(path, reason): "\(path): \(reason)"
+        case let .mediaTimeWithoutRate(name): "\(name): media time needs a frame rate (frame i is stamped i / fps seconds after the start)"
         }
+    }
+}
+
+/// How a replay stamps its frames.
+public enum FrameClock: Sendable, Hashable {
+    /// The wall clock when the frame is read; with a rate the replay is also paced to it, so a
+    /// slow consumer sees fewer frames, as from a camera.
+    case wall
+    /// Frame i is stamped `start + i / fps` and nothing is paced: every frame is processed,
+    /// however long it takes, and timed decisions (patience, rejoin, cooldown) come out as a
+    /// camera at that rate would give them, on any machine.
+    case media
+
+    /// The time of frame `index`: media time from `start`, or now.
+    func time(of index: Int, fps: Double?, start: Date) -> Date {
+        guard self == .media, let fps, fps > 0 else { return Date() }
+        return start.addingTimeInterval(Double(index) / fps)
     }
 }
 

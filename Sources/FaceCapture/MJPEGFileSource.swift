@@ -6,25 +6,29 @@ public struct MJPEGFileSource: FrameSource {
     public let fps: Double?
     /// Start over at the end, for demos and tests: the stream never ends.
     public let loop: Bool
+    public let clock: FrameClock
     public var name: String { "mjpeg:\(path)" }
 
-    public init(path: String, fps: Double? = nil, loop: Bool = false) throws {
+    /// `clock: .media` needs `fps`.
+    public init(path: String, fps: Double? = nil, loop: Bool = false, clock: FrameClock = .wall) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FrameSourceError.notFound(path) }
         guard !isDirectory.boolValue else { throw FrameSourceError.unreadable(path, reason: "is a directory, not an MJPEG file") }
+        if clock == .media && fps == nil { throw FrameSourceError.mediaTimeWithoutRate("mjpeg:\(path)") }
         self.path = path
         self.fps = fps
         self.loop = loop
+        self.clock = clock
     }
 
     /// Pulled one at a time: the file is read in 1 MiB chunks only as frames are asked for.
     public func frames() -> AsyncThrowingStream<Frame, Error> {
         let reader = Reader(path: path, loop: loop)
-        let fps = fps
+        let fps = fps, clock = clock, started = Date()
         return AsyncThrowingStream(unfolding: {
             guard let (index, jpeg) = try reader.next() else { return nil }
-            try await pace(index: index, fps: fps, start: reader.start)
-            return Frame(index: index, time: Date(), payload: .jpeg(jpeg))
+            if clock == .wall { try await pace(index: index, fps: fps, start: reader.start) }
+            return Frame(index: index, time: clock.time(of: index, fps: fps, start: started), payload: .jpeg(jpeg))
         })
     }
 

@@ -5,7 +5,7 @@ extension DaemonOptions {
     /// Keys that choose the camera, the database, the models or the stats timer: they take
     /// effect at the next start, not on SIGHUP.
     public static let restartKeys: Set<String> = [
-        "camera.source", "camera.loop", "camera.size", "camera.fps", "camera.format", "camera.exposure", "camera.gain",
+        "camera.source", "camera.loop", "camera.media_time", "camera.size", "camera.fps", "camera.format", "camera.exposure", "camera.gain",
         "camera.power_line", "database", "models", "status_file", "log.stats_interval",
     ]
 

@@ -35,6 +35,7 @@ public struct DaemonOptions: Sendable, Equatable {
     public var statsInterval: Double?
     public var statusFile: String?
     public var loop: Bool?
+    public var mediaTime: Bool?
 
     public init() {}
 
@@ -128,6 +129,7 @@ public struct ConfigKey: Sendable {
             (try? SourceSpec(parsing: text)) == nil ? "must be v4l2:DEVICE, dir:PATH or mjpeg:PATH, got \"\(text)\"" : nil
         }),
         .bool("camera.loop", "--loop", \.loop, "replays: start over at the end (mjpeg: sources)"),
+        .bool("camera.media_time", "--media-time", \.mediaTime, "replays: frame i at i / fps seconds, every frame processed, no pacing"),
         .string("camera.name", "--camera", \.camera, "camera name written with every event and in snapshot file names",
                 valid: { Names.cameraNameProblem($0) }),
         .string("camera.size", "--size", \.size, "frame size to ask the camera for, WxH", valid: { text in
@@ -280,6 +282,8 @@ public struct DaemonSetup: Sendable {
     public var models: String?
     public var statsInterval: Double
     public var loop: Bool
+    /// Replays: wall-clock times (paced at `fps` if given) or media time at `fps`.
+    public var clock: FrameClock
     /// Where to publish the status for `facectl status`; nil: nowhere.
     public var statusFile: String?
 }
@@ -305,6 +309,14 @@ extension DaemonOptions {
             throw OptionError(message: "no frame source: give --source or set camera.source in the config file")
         }
         let spec = try SourceSpec(parsing: sourceText)
+        if mediaTime == true {
+            if spec.isLive {
+                throw OptionError(message: "--media-time (camera.media_time) is for replays (dir:, mjpeg:); a camera's frames carry the time they were captured")
+            }
+            if fps == nil {
+                throw OptionError(message: "--media-time (camera.media_time) needs --fps R (camera.fps): frame i is stamped i / R seconds after the start")
+            }
+        }
         let o = withDefaults()
         let (width, height) = o.size.flatMap(CameraRequest.parseSize) ?? (1280, 720)
         let controls = CameraControls(exposure: exposure, gain: gain, powerLine: powerLine.flatMap(PowerLineFrequency.init))
@@ -320,6 +332,7 @@ extension DaemonOptions {
                                         snapshotRetentionDays: o.snapshotRetentionDays!, doorAction: door)
         // Replays are paced only when asked; a camera is asked for 30 fps unless told otherwise.
         return DaemonSetup(source: spec, fps: fps, camera: camera, settings: settings, database: db, models: models,
-                           statsInterval: o.statsInterval!, loop: loop ?? false, statusFile: statusFile ?? DaemonStatus.publishPath())
+                           statsInterval: o.statsInterval!, loop: loop ?? false,
+                           clock: mediaTime == true ? .media : .wall, statusFile: statusFile ?? DaemonStatus.publishPath())
     }
 }

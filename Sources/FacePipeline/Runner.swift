@@ -16,6 +16,9 @@ public struct Runner: @unchecked Sendable {
     public var progress: (PipelineProgress) -> Void = { _ in }
     /// Called after every processed frame: proof of progress for a watchdog.
     public var afterFrame: () -> Void = {}
+    /// The frames carry media time (`FrameClock.media`): the tracks still open at the end are
+    /// closed at the last frame's time, not at the wall clock's.
+    public var mediaTime = false
     /// Stops the run between two frames: the frame in hand is decided and logged first.
     public let stopper = RunStopper()
 
@@ -53,8 +56,13 @@ public struct Runner: @unchecked Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
                 var tally = PipelineProgress.Tally()
-                while let frame = handoff.take() { runner.processed(frame, &tally) }
-                for event in runner.pipeline.finishTracks(at: Date()) { runner.report(event) }
+                var last: Date?
+                while let frame = handoff.take() {
+                    runner.processed(frame, &tally)
+                    last = frame.time
+                }
+                let end = runner.mediaTime ? last ?? Date() : Date()
+                for event in runner.pipeline.finishTracks(at: end) { runner.report(event) }
                 done.resume()
             }
             thread.name = "faced-pipeline"

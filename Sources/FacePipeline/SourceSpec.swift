@@ -19,12 +19,13 @@ public enum SourceSpec: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Opens the source. For a camera, `camera` gives size, rate, format and controls (its path is
-    /// replaced by the spec's), and `onHealth` hears about losses and returns.
-    public func open(fps: Double?, loop: Bool = false, camera: CameraRequest = CameraRequest(path: ""),
+    /// replaced by the spec's), and `onHealth` hears about losses and returns. `clock` is for
+    /// replays (a camera's frames carry the time they were captured).
+    public func open(fps: Double?, loop: Bool = false, clock: FrameClock = .wall, camera: CameraRequest = CameraRequest(path: ""),
                      onHealth: @escaping @Sendable (CameraHealth) -> Void = { _ in }) throws -> any FrameSource {
         switch self {
-        case let .directory(path): return try ImageDirectorySource(path: path, fps: fps)
-        case let .mjpeg(path): return try MJPEGFileSource(path: path, fps: fps, loop: loop)
+        case let .directory(path): return try ImageDirectorySource(path: path, fps: fps, clock: clock)
+        case let .mjpeg(path): return try MJPEGFileSource(path: path, fps: fps, loop: loop, clock: clock)
         case let .v4l2(path):
             var request = camera
             request.path = path

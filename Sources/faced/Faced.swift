@@ -22,6 +22,7 @@ struct Faced: AsyncParsableCommand {
             Examples:
               faced --source mjpeg:/srv/replay.mjpeg --db /tmp/faced.db --exit-at-end
               faced --source dir:/srv/frames --fps 15 --action /usr/local/bin/open-door --action-arg front
+              faced --source mjpeg:/srv/walkup.mjpeg --media-time --fps 25 --exit-at-end
               faced --source v4l2:/dev/video0 --size 1280x720 --fps 30 --format auto
               faced --config /etc/faced/faced.toml
               faced --check-config /etc/faced/faced.toml
@@ -56,7 +57,7 @@ struct Faced: AsyncParsableCommand {
                                valueName: "source"))
     var source: String?
 
-    @Option(help: "Camera: the frame rate to ask for (default 30). Replay: pace at this rate; without it every frame is processed as fast as possible. [camera.fps]")
+    @Option(help: "Camera: the frame rate to ask for (default 30). Replay: pace at this rate (a busy pipeline skips to the newest frame), or with --media-time stamp frames at this rate; without it every frame is processed as fast as possible. [camera.fps]")
     var fps: Double?
 
     @Option(help: ArgumentHelp("Camera: the frame size to ask for (default 1280x720); the driver may grant another. [camera.size]", valueName: "WxH"))
@@ -137,6 +138,9 @@ struct Faced: AsyncParsableCommand {
     @Flag(help: "Replay: start over at the end of an mjpeg: source (demos, tests). [camera.loop]")
     var loop = false
 
+    @Flag(help: "Replay: media time: with --fps R, frame i is stamped i/R seconds after the start and every frame is processed however long it takes (no pacing, no dropping): patience, rejoin and cooldown decide as on a camera at R fps, on any machine. Not for a camera. [camera.media_time]")
+    var mediaTime = false
+
     @Flag(help: "Exit when a finite source ends (replays), after pending actions finish.")
     var exitAtEnd = false
 
@@ -147,7 +151,7 @@ struct Faced: AsyncParsableCommand {
         o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.patience = patience; o.rejoin = rejoin; o.timezone = timezone; o.snapshots = snapshots
         o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
         o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
-        o.loop = loop ? true : nil; o.statusFile = statusFile
+        o.loop = loop ? true : nil; o.mediaTime = mediaTime ? true : nil; o.statusFile = statusFile
         return o
     }
 
@@ -215,7 +219,7 @@ struct Faced: AsyncParsableCommand {
             board.update { [initial] in $0.lastDecisions = initial.lastDecisions }
             board.update { $0.resetChain(id: chain, head: try? store.chainHead()) }
             recorder.flush()
-            let frames = try setup.source.open(fps: setup.fps, loop: setup.loop, camera: camera) { change in
+            let frames = try setup.source.open(fps: setup.fps, loop: setup.loop, clock: setup.clock, camera: camera) { change in
                 switch change {
                 case let .streaming(format):
                     let asked = format.width == camera.width && format.height == camera.height ? ""
@@ -260,7 +264,7 @@ struct Faced: AsyncParsableCommand {
             let inUse = pipeline.galleryInUse
             board.update { $0.galleryPeople = inUse.people; $0.galleryTemplates = inUse.templates; $0.galleryGeneration = inUse.generation }
             var lastDecision = "none yet"
-            var runner = Runner(pipeline: pipeline, source: frames, latestWins: setup.fps != nil || setup.source.isLive) { event in
+            var runner = Runner(pipeline: pipeline, source: frames, latestWins: (setup.fps != nil && setup.clock == .wall) || setup.source.isLive) { event in
                 report(event)
                 board.update { $0.add(event) }
                 if event.kind == .decision {
@@ -268,6 +272,7 @@ struct Faced: AsyncParsableCommand {
                     notifier.status("last decision: \(lastDecision)")
                 }
             }
+            runner.mediaTime = setup.clock == .media
             if setup.statsInterval > 0 { runner.progressInterval = .milliseconds(Int64(setup.statsInterval * 1000)) }
             runner.progress = {
                 log("stats: \($0.description)")

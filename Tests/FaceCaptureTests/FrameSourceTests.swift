@@ -168,6 +168,37 @@ func jpegBytes(_ frame: Frame) -> [UInt8]? {
         #expect(ContinuousClock.now - start >= .milliseconds(100), "5 frame intervals at 50 fps")
     }
 
+    @Test func mediaTimeStampsFrameIAtIOverTheRateAndDoesNotPace() async throws {
+        let dir = try TempDirectory()
+        let path = try dir.write("replay.mjpeg", try Fixtures.bytes("obama3.jpg") + (try Fixtures.bytes("t1.jpg")) + (try Fixtures.bytes("biden.jpg")))
+        let before = Date()
+        // 0.5 fps: paced, four frames would take 6 s, and the last one would be stamped before the read ended.
+        var frames = [Frame]()
+        for try await frame in try MJPEGFileSource(path: path, fps: 0.5, loop: true, clock: .media).frames() {
+            frames.append(frame)
+            if frames.count == 5 { break }
+        }
+        let after = Date()
+        #expect(frames.map(\.index) == [0, 1, 2, 3, 4], "the loop goes on counting")
+        #expect(frames[0].time >= before && frames[0].time <= after)
+        for (i, frame) in frames.enumerated() {
+            #expect(abs(frame.time.timeIntervalSince(frames[0].time) - Double(i) * 2) < 1e-6, "frame \(i) at \(i)/0.5 s")
+        }
+        #expect(frames[4].time > after.addingTimeInterval(4), "stamped 8 s on without waiting for it")
+        #expect(jpegBytes(frames[3]) == jpegBytes(frames[0]))
+    }
+
+    @Test func mediaTimeOfAFolderAndWithoutARate() async throws {
+        let dir = try TempDirectory()
+        let jpeg = try JPEGEncoder().encode(try GrayImage(width: 8, height: 8, fill: 0))
+        for i in 0 ..< 4 { try dir.write("f\(i).jpg", jpeg) }
+        let frames = try await collect(try ImageDirectorySource(path: dir.path, fps: 25, clock: .media))
+        #expect(frames.map { ($0.time.timeIntervalSince(frames[0].time) * 1000).rounded() } == [0, 40, 80, 120])
+        #expect(throws: FrameSourceError.mediaTimeWithoutRate("dir:\(dir.path)")) { try ImageDirectorySource(path: dir.path, clock: .media) }
+        let file = try dir.write("r.mjpeg", jpeg)
+        #expect(throws: FrameSourceError.mediaTimeWithoutRate("mjpeg:\(file)")) { try MJPEGFileSource(path: file, clock: .media) }
+    }
+
     @Test func missingOrEmptySourcesAreNamed() throws {
         let dir = try TempDirectory()
         #expect(throws: FrameSourceError.notFound(dir.file("nope"))) { try ImageDirectorySource(path: dir.file("nope")) }

@@ -30,6 +30,12 @@ public enum Fixtures {
         let path = root.deletingLastPathComponent().appendingPathComponent("shared/faces-dev").path
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
+
+    /// A clip of the shared video folder (`../shared/videos`), or nil when this machine lacks it.
+    public static func sharedVideo(_ name: String) -> String? {
+        let path = root.deletingLastPathComponent().appendingPathComponent("shared/videos/\(name)").path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
 }
 
 public struct MissingFixture: Error, CustomStringConvertible {
