@@ -88,15 +88,19 @@ public struct Policy: Sendable {
     public var patience: TimeInterval
     /// How long a face out of sight keeps its track, to take it back when it returns.
     public var rejoin: TimeInterval
+    /// What a live frame's face must be to count as evidence.
+    public var quality: EvidenceQuality
 
     public init(level: SecurityLevel = .standard, evidence: EvidenceRule = .standard, cooldown: TimeInterval = 10,
-                timeZone: TimeZone = .current, patience: TimeInterval = 3, rejoin: TimeInterval = 2) {
+                timeZone: TimeZone = .current, patience: TimeInterval = 3, rejoin: TimeInterval = 2,
+                quality: EvidenceQuality = EvidenceQuality()) {
         self.level = level
         self.evidence = evidence
         self.cooldown = cooldown
         self.timeZone = timeZone
         self.patience = patience
         self.rejoin = rejoin
+        self.quality = quality
     }
 
     /// Reads the last M observations. A person is recognised when at least K of them match that

@@ -1,0 +1,292 @@
+import FaceStore
+import FaceVision
+import Foundation
+
+/// A face of one frame as the decider takes it: where it is, who it looks like, how usable it is.
+public struct LiveFace: Sendable {
+    public var box: PixelRect
+    public var embedding: [Float]
+    /// Laplacian variance of the aligned chip (`FaceQuality.sharpness`); nil when not measured.
+    public var sharpness: Double?
+    /// Head turn in degrees (`FacePose.yaw`); nil when not measured.
+    public var yaw: Double?
+    /// The face's width in the camera's pixels (the box may be in those of a picture decoded smaller).
+    public var width: Int
+
+    public init(box: PixelRect, embedding: [Float], sharpness: Double? = nil, yaw: Double? = nil, width: Int? = nil) {
+        self.box = box
+        self.embedding = embedding
+        self.sharpness = sharpness
+        self.yaw = yaw
+        self.width = width ?? box.width
+    }
+}
+
+/// Why a live frame does not count as evidence.
+public enum FrameIssue: String, Sendable, Hashable, Codable, CaseIterable {
+    case small, blurred, turned
+}
+
+/// What a live frame's face must be to count as identification evidence. A small, blurred or
+/// turned face matches everyone loosely (its embedding drifts toward the average face), so such
+/// frames are seen and tracked but never let anyone in.
+public struct EvidenceQuality: Sendable, Hashable {
+    /// Face width in the frame's pixels.
+    public var minFace: Int
+    public var minSharpness: Double
+    /// Largest head turn either way, in degrees.
+    public var maxYaw: Double
+
+    public init(minFace: Int = 60, minSharpness: Double = 8, maxYaw: Double = 30) {
+        self.minFace = minFace
+        self.minSharpness = minSharpness
+        self.maxYaw = maxYaw
+    }
+
+    /// No limit at all: every frame counts.
+    public static let none = EvidenceQuality(minFace: 0, minSharpness: 0, maxYaw: 90)
+
+    public func issues(width: Int, sharpness: Double?, yaw: Double?) -> [FrameIssue] {
+        var issues = [FrameIssue]()
+        if width < minFace { issues.append(.small) }
+        if let sharpness, sharpness < minSharpness { issues.append(.blurred) }
+        if let yaw, abs(yaw) > maxYaw { issues.append(.turned) }
+        return issues
+    }
+}
+
+/// One frame of a track as it was weighed.
+public struct WeighedFrame: Sendable, Hashable {
+    public var time: Date
+    public var width: Int
+    public var sharpness: Double?
+    public var yaw: Double?
+    /// Empty: the frame counts as evidence.
+    public var issues: [FrameIssue]
+    public var observation: Observation
+
+    public var counts: Bool { issues.isEmpty }
+}
+
+/// A decision the decider reached for one track, with everything the log and `why` need.
+public struct TrackOutcome: Sendable {
+    public var trackID: Int64
+    public var firstSeen: Date
+    public var time: Date
+    public var decision: Decision
+    public var summary: EvidenceSummary
+    /// The track's latest frame's match (closest person and runner-up).
+    public var lastMatch: MatchResult?
+    /// The match of the average of the track's best frames' embeddings.
+    public var average: MatchResult?
+    /// How many frames that average was taken over.
+    public var averageOf: Int
+    /// The frames the decision looked at, oldest first, counted or not.
+    public var frames: [WeighedFrame]
+    /// The refusal this grant follows on the same track, when there was one.
+    public var earlier: (decision: Decision, time: Date)?
+    /// Decided as the track ended (out of sight, or the stream ended).
+    public var atEnd: Bool
+}
+
+/// The evidence and decision stage, pure: faces of each frame in, decisions out. It follows each
+/// face with `FaceTracker` and, per track:
+/// - keeps the frames that pass `EvidenceQuality` as evidence (the others are kept only to be shown);
+/// - grants as soon as K of the last M counted frames name one person within the level and margin,
+///   and the average of the track's best counted frames names the same person within the level
+///   (a few lucky frames of an impostor are not enough);
+/// - when the track's patience runs out without a grant, logs it once as unknown, ambiguous or
+///   denied; an unknown or ambiguous track may still be granted later, as an event of its own;
+/// - at most one grant per track; when the track ends, decides it if it was never logged.
+public struct DoorDecider: Sendable {
+    public private(set) var policy: Policy
+    public private(set) var tracker: FaceTracker
+    private var matcher: Matcher
+    private var rights: [Int64: AccessRights]
+    private var lastGrant: [Int64: Date]
+    private var tracks = [Int64: TrackEvidence]()
+    /// Best frames averaged per track.
+    static let averagedFrames = 5
+
+    struct TrackEvidence: Sendable {
+        let firstSeen: Date
+        var frames = [WeighedFrame]()
+        var best = [(score: Double, embedding: [Float])]()
+        var granted = false
+        var refusal: (decision: Decision, time: Date)?
+    }
+
+    public init(policy: Policy, snapshot: GallerySnapshot, lastGrant: [Int64: Date] = [:], firstTrackID: Int64 = 1) {
+        self.policy = policy
+        tracker = FaceTracker(rejoinWithin: policy.rejoin, firstID: firstTrackID)
+        matcher = Matcher(snapshot: snapshot)
+        rights = Self.rights(of: snapshot)
+        self.lastGrant = lastGrant
+    }
+
+    private static func rights(of snapshot: GallerySnapshot) -> [Int64: AccessRights] {
+        Dictionary(uniqueKeysWithValues: snapshot.people.map { ($0.personID, AccessRights($0)) })
+    }
+
+    /// Tracks with no decision logged yet, or logged as refused.
+    public var openTracks: Int { tracks.count }
+
+    /// A new policy between two frames: undecided tracks start their evidence afresh, so that no
+    /// decision mixes frames weighed under two policies.
+    public mutating func apply(_ new: Policy) {
+        policy = new
+        tracker.rejoinWithin = new.rejoin
+        for id in tracks.keys where !tracks[id]!.granted {
+            tracks[id]!.frames.removeAll()
+            tracks[id]!.best.removeAll()
+        }
+    }
+
+    /// A new gallery: the frames of tracks not let in yet are matched again (no decision mixes
+    /// two galleries), so a person enrolled while at the door is let in from the next frame.
+    public mutating func use(_ snapshot: GallerySnapshot) {
+        matcher = Matcher(snapshot: snapshot)
+        rights = Self.rights(of: snapshot)
+        for id in tracks.keys where !tracks[id]!.granted {
+            for i in tracks[id]!.frames.indices {
+                if let embedding = tracks[id]!.frames[i].observation.embedding { tracks[id]!.frames[i].observation = observe(embedding) }
+            }
+        }
+    }
+
+    public struct Step: Sendable {
+        /// The track id of each face, in the order given.
+        public var trackIDs: [Int64]
+        /// Decisions reached at this frame: for tracks that ended first, then for faces in view.
+        public var outcomes: [TrackOutcome]
+        /// Tracks that ended at this frame.
+        public var ended: [Int64]
+    }
+
+    /// One frame's faces (none for a frame without any, a dark or a bad frame: tracks age).
+    public mutating func step(_ faces: [LiveFace], at time: Date) -> Step {
+        let (ids, ended) = tracker.update(faces: faces.map { TrackedFace(box: $0.box, embedding: $0.embedding) }, at: time)
+        var outcomes = [TrackOutcome]()
+        for track in ended { if let outcome = close(track, at: time) { outcomes.append(outcome) } }
+        for (id, face) in zip(ids, faces) {
+            if tracks[id] == nil, let track = tracker.tracks.first(where: { $0.id == id }) {
+                tracks[id] = TrackEvidence(firstSeen: track.firstSeen)
+            }
+            guard tracks[id]?.granted == false else { continue }
+            add(face, to: id, at: time)
+            if let outcome = weigh(id, at: time) { outcomes.append(outcome) }
+        }
+        return Step(trackIDs: ids, outcomes: outcomes, ended: ended.map(\.id))
+    }
+
+    /// End of stream: every track ends and is decided if it was never logged.
+    public mutating func finish(at time: Date) -> [TrackOutcome] {
+        tracker.finish().compactMap { close($0, at: time) }
+    }
+
+    private func observe(_ embedding: [Float]) -> Observation {
+        let result = matcher.match(embedding)
+        return Observation(result: result, verdict: policy.level.verdict(for: result), embedding: embedding)
+    }
+
+    private mutating func add(_ face: LiveFace, to id: Int64, at time: Date) {
+        let issues = policy.quality.issues(width: face.width, sharpness: face.sharpness, yaw: face.yaw)
+        let frame = WeighedFrame(time: time, width: face.width, sharpness: face.sharpness, yaw: face.yaw, issues: issues,
+                                 observation: observe(face.embedding))
+        tracks[id]!.frames.append(frame)
+        // Counted frames beyond the window no longer count; the others are kept only to be shown.
+        let keep = 2 * policy.evidence.window
+        if tracks[id]!.frames.count > keep { tracks[id]!.frames.removeFirst(tracks[id]!.frames.count - keep) }
+        guard issues.isEmpty else { return }
+        let score = Double(face.width) * cos(abs(face.yaw ?? 0) * .pi / 180) * min(1, (face.sharpness ?? 1) / max(1, 4 * policy.quality.minSharpness))
+        tracks[id]!.best.append((score, face.embedding))
+        tracks[id]!.best.sort { $0.score > $1.score }
+        if tracks[id]!.best.count > Self.averagedFrames { tracks[id]!.best.removeLast() }
+    }
+
+    /// The average of the track's best counted frames, matched; nil before any counted frame.
+    private func average(of evidence: TrackEvidence) -> MatchResult? {
+        guard let first = evidence.best.first else { return nil }
+        var mean = [Float](repeating: 0, count: first.embedding.count)
+        for frame in evidence.best { for i in mean.indices { mean[i] += frame.embedding[i] } }
+        let n = Float(evidence.best.count)
+        return matcher.match(mean.map { $0 / n })
+    }
+
+    private func counted(_ evidence: TrackEvidence) -> [Observation] {
+        evidence.frames.filter(\.counts).map(\.observation)
+    }
+
+    /// Recognised by its frames and by its best frames' average, within `person`'s level.
+    private func confirmed(_ summary: EvidenceSummary, _ average: MatchResult?) -> Bool {
+        guard case let .recognised(id) = summary.finding else { return false }
+        let level = rights[id]?.level.map { policy.level.stricter($0) } ?? policy.level
+        guard let average, let best = average.best, best.personID == id else { return false }
+        return level.verdict(for: average) == .match
+    }
+
+    private mutating func weigh(_ id: Int64, at time: Date) -> TrackOutcome? {
+        guard let evidence = tracks[id] else { return nil }
+        // Only "nobody we know" can turn into a grant; a denial for cooldown, schedule, validity
+        // or a disabled person stands for the whole visit.
+        if let refusal = evidence.refusal, ![.unknown, .ambiguous].contains(refusal.decision.reason) { return nil }
+        var summary = policy.summarise(counted(evidence), levelOf: { self.rights[$0]?.level })
+        let average = average(of: evidence)
+        if !confirmed(summary, average), case .recognised = summary.finding { summary.finding = .undecided }
+        if let decision = decide(summary, at: time), case .granted = decision {
+            return outcome(id, decision, summary, average, at: time, atEnd: false)
+        }
+        guard evidence.refusal == nil, time.timeIntervalSince(evidence.firstSeen) >= policy.patience,
+              let (decision, final) = finalDecision(evidence, average, at: time) else { return nil }
+        return outcome(id, decision, final, average, at: time, atEnd: false)
+    }
+
+    /// What a track's frames come to when no more are waited for: undecided evidence is unknown,
+    /// or ambiguous when most counted frames were. Nil with fewer than K frames in all (a
+    /// passer-by, a false detection).
+    private func finalDecision(_ evidence: TrackEvidence, _ average: MatchResult?, at time: Date) -> (Decision, EvidenceSummary)? {
+        guard evidence.frames.count >= policy.evidence.required else { return nil }
+        let frames = counted(evidence)
+        var summary = policy.summarise(frames, levelOf: { self.rights[$0]?.level })
+        if case .recognised = summary.finding, !confirmed(summary, average) { summary.finding = .undecided }
+        if summary.finding == .undecided {
+            let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
+            summary.finding = !frames.isEmpty && ambiguous * 2 > frames.count ? .ambiguous : .unknown
+        }
+        return decide(summary, at: time).map { ($0, summary) }
+    }
+
+    private func decide(_ summary: EvidenceSummary, at time: Date) -> Decision? {
+        policy.decide(summary, rights: { self.rights[$0] }, lastGrant: { self.lastGrant[$0] }, at: time)
+    }
+
+    /// A track ended: one never logged gets its decision now; whoever its frames match, nobody is
+    /// at the door any more, so it is never a grant.
+    private mutating func close(_ track: Track, at time: Date) -> TrackOutcome? {
+        defer { tracks[track.id] = nil }
+        guard let evidence = tracks[track.id], !evidence.granted, evidence.refusal == nil else { return nil }
+        let average = average(of: evidence)
+        guard let (final, summary) = finalDecision(evidence, average, at: time) else { return nil }
+        var decision = final
+        if case .granted = decision { decision = .denied(personID: nil, reason: .unknown) }
+        return outcome(track.id, decision, summary, average, at: time, atEnd: true)
+    }
+
+    private mutating func outcome(_ id: Int64, _ decision: Decision, _ summary: EvidenceSummary, _ average: MatchResult?,
+                                  at time: Date, atEnd: Bool) -> TrackOutcome {
+        let evidence = tracks[id]!
+        let result = TrackOutcome(
+            trackID: id, firstSeen: evidence.firstSeen, time: time, decision: decision, summary: summary,
+            lastMatch: evidence.frames.last?.observation.result, average: average, averageOf: evidence.best.count,
+            frames: evidence.frames, earlier: decision.reason == nil ? evidence.refusal : nil, atEnd: atEnd)
+        if case let .granted(person) = decision {
+            tracks[id]!.granted = true
+            tracks[id]!.frames.removeAll()
+            tracks[id]!.best.removeAll()
+            lastGrant[person] = time
+        } else if !atEnd {
+            tracks[id]!.refusal = (decision, time)
+        }
+        return result
+    }
+}

@@ -1,0 +1,193 @@
+import FaceAccess
+import FaceStore
+import FaceVision
+import Foundation
+import Testing
+
+/// The evidence and decision stage on synthetic sequences: boxes, embeddings at chosen
+/// distances from enrolled templates, and frame times, with no camera and no model.
+@Suite struct DoorDeciderTests {
+    /// A deterministic unit vector of 128 values.
+    static func unit(_ seed: UInt64) -> [Float] {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        let values = (0 ..< GallerySnapshot.dimension).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
+        let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return values.map { $0 / norm }
+    }
+
+    /// Enrolled: alice (1) and bob (2), one template each; random unit vectors lie about 1.4 apart.
+    static let alice = unit(1), bob = unit(2), stranger = unit(3)
+    static let snapshot = GallerySnapshot(
+        people: [GallerySnapshot.Entry(personID: 1, name: "alice", displayName: "Alice", enabled: true),
+                 GallerySnapshot.Entry(personID: 2, name: "bob", displayName: "Bob", enabled: true)],
+        owner: [0, 1], templateIDs: [10, 20], vectors: alice + bob, generation: 1)
+
+    /// A face `distance` away from `template`, always in the same direction for a given template,
+    /// so that one person's frames stay close to one another.
+    static func face(_ template: [Float], at distance: Float, box: PixelRect = PixelRect(x: 300, y: 200, width: 120, height: 120),
+                     sharpness: Double = 60, yaw: Double = 0) -> LiveFace {
+        let direction = unit(UInt64(template.first!.bitPattern))
+        return LiveFace(box: box, embedding: zip(template, direction).map { $0 + distance * $1 }, sharpness: sharpness, yaw: yaw)
+    }
+
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Feeds one frame every 0.1 s from `from` seconds on and gathers every outcome and track id.
+    struct Run {
+        var decider: DoorDecider
+        var time: TimeInterval = 0
+        var outcomes = [TrackOutcome]()
+        var ids = Set<Int64>()
+        let start: Date
+
+        mutating func frames(_ count: Int, _ faces: [LiveFace]) {
+            for _ in 0 ..< count {
+                let step = decider.step(faces, at: start.addingTimeInterval(time))
+                outcomes += step.outcomes
+                ids.formUnion(step.trackIDs)
+                time += 0.1
+            }
+        }
+
+        mutating func end() { outcomes += decider.finish(at: start.addingTimeInterval(time)) }
+
+        var said: [String] {
+            outcomes.map { o in
+                switch o.decision {
+                case let .granted(id): "granted \(id)"
+                case let .denied(id, reason): "\(reason.rawValue) \(id.map(String.init) ?? "-")"
+                }
+            }
+        }
+    }
+
+    func run(_ policy: Policy = Policy()) -> Run {
+        Run(decider: DoorDecider(policy: policy, snapshot: Self.snapshot), start: start)
+    }
+
+    @Test func poorEarlyFramesThenGoodOnesGiveOneGrant() {
+        var r = run()
+        // Far and turned as she comes in: her frames match loosely, nothing is decided yet.
+        r.frames(8, [Self.face(Self.alice, at: 0.58, yaw: 20)])
+        r.frames(5, [Self.face(Self.alice, at: 0.40, yaw: 45)])
+        #expect(r.outcomes.isEmpty, "\(r.said)")
+        r.frames(10, [Self.face(Self.alice, at: 0.38)])
+        r.end()
+        #expect(r.said == ["granted 1"])
+        #expect(r.ids.count == 1)
+        let grant = try! #require(r.outcomes.first)
+        // Turned frames are shown but did not count.
+        #expect(grant.frames.contains { $0.issues == [.turned] })
+        #expect(grant.summary.framesUsed >= 3)
+    }
+
+    @Test func aSwapAtTheSameSpotGivesTwoDecisions() {
+        var r = run()
+        r.frames(15, [Self.face(Self.alice, at: 0.35)])
+        // A stranger steps into the very same box on the next frame.
+        r.frames(40, [Self.face(Self.stranger, at: 0)])
+        r.end()
+        #expect(r.said == ["granted 1", "unknown -"])
+        #expect(r.ids.count == 2)
+        #expect(Set(r.outcomes.map(\.trackID)).count == 2)
+    }
+
+    @Test func anOcclusionOfOneSecondIsOneTrackAndOneEvent() {
+        var r = run()
+        r.frames(10, [Self.face(Self.stranger, at: 0)])
+        r.frames(10, [])
+        // Back a little to the side, as people move while hidden.
+        r.frames(30, [Self.face(Self.stranger, at: 0, box: PixelRect(x: 340, y: 210, width: 124, height: 124))])
+        r.end()
+        #expect(r.said == ["unknown -"])
+        #expect(r.ids.count == 1)
+    }
+
+    @Test func patienceEndsAnUndecidedStrangerWithOneUnknown() throws {
+        var r = run(Policy(patience: 3))
+        r.frames(29, [Self.face(Self.stranger, at: 0)])
+        #expect(r.outcomes.isEmpty, "decided before its patience ran out: \(r.said)")
+        r.frames(40, [Self.face(Self.stranger, at: 0)])
+        #expect(r.said == ["unknown -"])
+        let unknown = try #require(r.outcomes.first)
+        #expect(unknown.time.timeIntervalSince(unknown.firstSeen) >= 3)
+        r.end()
+        #expect(r.said == ["unknown -"], "a refused track is not logged again when it ends")
+    }
+
+    @Test func framesTooSmallNeverLetAnyoneIn() throws {
+        var r = run()
+        r.frames(40, [Self.face(Self.alice, at: 0.2, box: PixelRect(x: 300, y: 200, width: 40, height: 40))])
+        r.end()
+        #expect(r.said == ["unknown -"])
+        let refusal = try #require(r.outcomes.first)
+        #expect(refusal.summary.framesUsed == 0)
+        #expect(refusal.frames.allSatisfy { $0.issues == [.small] && !$0.counts })
+    }
+
+    @Test func blurredFramesDoNotCountButTheSharpOnesThatFollowDo() throws {
+        var r = run()
+        r.frames(40, [Self.face(Self.alice, at: 0.2, sharpness: 1)])
+        #expect(r.said == ["unknown -"])
+        #expect(r.outcomes.first?.frames.allSatisfy { $0.issues == [.blurred] } == true)
+        // The same face, sharp now, is let in: a grant of its own, referring to the refusal.
+        r.frames(5, [Self.face(Self.alice, at: 0.2)])
+        #expect(r.said == ["unknown -", "granted 1"])
+        #expect(r.ids.count == 1)
+        #expect(r.outcomes.last?.earlier?.decision == .denied(personID: nil, reason: .unknown))
+    }
+
+    @Test func twoPeopleAtOnceEachGetTheirOwnDecision() {
+        var r = run()
+        let left = PixelRect(x: 100, y: 200, width: 110, height: 110), right = PixelRect(x: 700, y: 220, width: 100, height: 100)
+        r.frames(40, [Self.face(Self.alice, at: 0.35, box: left), Self.face(Self.bob, at: 0.3, box: right)])
+        r.end()
+        #expect(r.said.sorted() == ["granted 1", "granted 2"])
+        #expect(r.ids.count == 2)
+    }
+
+    @Test func atMostOneGrantPerTrackAndCooldownAcrossTracks() {
+        var r = run(Policy(cooldown: 30, rejoin: 0))
+        r.frames(40, [Self.face(Self.alice, at: 0.3)])
+        r.frames(10, [])
+        // Back after her track ended: a new track, refused for cooldown once patience runs out.
+        r.frames(40, [Self.face(Self.alice, at: 0.3)])
+        r.end()
+        #expect(r.said == ["granted 1", "cooldown 1"])
+    }
+
+    @Test func aTrackWhosePersonIsEnrolledWhileInViewIsGrantedAfterItsRefusal() {
+        var r = run()
+        r.frames(40, [Self.face(Self.stranger, at: 0.3)])
+        #expect(r.said == ["unknown -"])
+        let withStranger = GallerySnapshot(
+            people: Self.snapshot.people + [GallerySnapshot.Entry(personID: 3, name: "carol", displayName: "Carol", enabled: true)],
+            owner: [0, 1, 2], templateIDs: [10, 20, 30], vectors: Self.alice + Self.bob + Self.stranger, generation: 2)
+        r.decider.use(withStranger)
+        r.frames(1, [Self.face(Self.stranger, at: 0.3)])
+        #expect(r.said == ["unknown -", "granted 3"], "granted at the first frame after the gallery change")
+        r.end()
+        #expect(r.said.count == 2)
+    }
+
+    @Test func aDeniedPersonStaysDeniedForTheVisit() {
+        let disabled = GallerySnapshot(
+            people: [GallerySnapshot.Entry(personID: 1, name: "alice", displayName: "Alice", enabled: false)],
+            owner: [0], templateIDs: [10], vectors: Self.alice, generation: 1)
+        var r = Run(decider: DoorDecider(policy: Policy(), snapshot: disabled), start: start)
+        r.frames(80, [Self.face(Self.alice, at: 0.3)])
+        r.end()
+        #expect(r.said == ["disabled 1"])
+    }
+
+    @Test func aPasserByWithTooFewFramesLeavesNoEvent() {
+        var r = run(Policy(rejoin: 0))
+        r.frames(2, [Self.face(Self.stranger, at: 0)])
+        r.frames(10, [])
+        r.end()
+        #expect(r.outcomes.isEmpty)
+    }
+}
