@@ -129,7 +129,7 @@ public final class Pipeline {
         rights = Self.rights(of: snapshot)
         // Cooldown survives a restart: start from the last grants in the log.
         let since = Date().addingTimeInterval(-settings.policy.cooldown)
-        for event in try store.events(EventFilter(since: since, decision: "granted", camera: settings.camera)) {
+        for event in try store.events(EventFilter(since: since, decision: .granted, camera: settings.camera)) {
             if let id = event.personID, let time = event.date { lastGrant[id] = max(time, lastGrant[id] ?? time) }
         }
         sweepSnapshots()
@@ -189,7 +189,7 @@ public final class Pipeline {
         failingSince = since
         if !failingReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
             failingReported = true
-            events.append(cameraEvent("camera_lost", at: frame.time, detail: String(
+            events.append(cameraEvent(.lost, at: frame.time, detail: String(
                 format: "every frame for %.0f s failed to decode (%d skipped in all); last: %@", frame.time.timeIntervalSince(since),
                 badFrames, String(describing: error))))
         }
@@ -199,7 +199,7 @@ public final class Pipeline {
     private func frameRecovered(at time: Date) -> [AuditEvent] {
         defer { failingSince = nil; failingReported = false }
         guard failingReported, let since = failingSince else { return [] }
-        return [cameraEvent("camera_restored", at: time, detail: String(format: "frames decode again after %.0f s", time.timeIntervalSince(since)))]
+        return [cameraEvent(.restored, at: time, detail: String(format: "frames decode again after %.0f s", time.timeIntervalSince(since)))]
     }
 
     private func processDecoded(_ frame: Frame) throws -> [AuditEvent] {
@@ -218,14 +218,14 @@ public final class Pipeline {
             darkSince = since
             if !darkReported, frame.time.timeIntervalSince(since) >= settings.darkReportAfter {
                 darkReported = true
-                events.append(cameraEvent("camera_dark", at: frame.time, detail: String(
+                events.append(cameraEvent(.dark, at: frame.time, detail: String(
                     format: "%d dark frames in a row over %.0f s: IR emitter off or lens covered?", darkRun, frame.time.timeIntervalSince(since))))
             }
             return events
         }
         var lightEvents = [AuditEvent]()
         if darkReported, let since = darkSince {
-            lightEvents.append(cameraEvent("camera_light", at: frame.time, detail: String(
+            lightEvents.append(cameraEvent(.light, at: frame.time, detail: String(
                 format: "picture back after %.0f s and %d dark frames", frame.time.timeIntervalSince(since), darkRun)))
         }
         darkRun = 0
@@ -272,7 +272,7 @@ public final class Pipeline {
     private func weigh(_ track: Track, crop: () -> RGBImage?, at time: Date) -> AuditEvent? {
         // Only "nobody we know" can turn into a grant; a denial for cooldown, schedule, validity
         // or a disabled person stands for the whole visit.
-        if let refusal = refusals[track.id], !["unknown", "ambiguous"].contains(refusal.decision) { return nil }
+        if let refusal = refusals[track.id], ![.unknown, .ambiguous].contains(refusal.reason) { return nil }
         let frames = evidence[track.id] ?? []
         let summary = settings.policy.summarise(frames, levelOf: { self.rights[$0]?.level })
         if let decision = decide(summary, at: time), case .granted = decision {
@@ -347,8 +347,8 @@ public final class Pipeline {
         var event = AuditEvent(kind: .decision, time: time, camera: settings.camera)
         event.trackID = track.id
         switch decision {
-        case .granted: event.decision = "granted"
-        case let .denied(_, reason): event.decision = reason == .unknown ? "unknown" : "denied"; event.reason = reason.rawValue
+        case .granted: event.decision = .granted
+        case let .denied(_, reason): event.decision = reason == .unknown ? .unknown : .denied; event.reason = .denial(reason)
         }
         let personID: Int64? = switch decision {
         case let .granted(id): id
@@ -368,7 +368,7 @@ public final class Pipeline {
         event.framesUsed = summary.framesUsed
         event.evidence = "[" + summary.distances.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
         if event.personID == nil, let closest = last?.best {
-            event.detail = String(format: "closest enrolled person: %@ at %.3f", closest.name, closest.distance)
+            event.closestName = closest.name
         } else if let personID, let entry = snapshot.people.first(where: { $0.personID == personID }) {
             let windows = entry.schedules.isEmpty ? "none (any time)" : entry.schedules.joined(separator: "; ")
             event.detail = "schedules in force: \(windows); time zone \(settings.policy.timeZone.identifier)"
@@ -382,14 +382,8 @@ public final class Pipeline {
                 event.detail = (event.detail.map { $0 + "; " } ?? "") + "snapshot not saved: \(error)"
             }
         }
-        if let earlier {
-            event.detail = "after this track was logged \(earlier.decision) at " + earlier.time.formatted(.iso8601)
-                + (event.detail.map { "; " + $0 } ?? "")
-        }
         let recorded = recorder.record(event, refersTo: earlier?.key)
-        if decision.reason != nil {
-            refusals[track.id] = Refusal(key: recorded.key, decision: event.decision ?? "denied", time: time)
-        }
+        if let reason = decision.reason { refusals[track.id] = Refusal(key: recorded.key, reason: reason) }
         if case let .granted(id) = decision {
             lastGrant[id] = time
             // The door opens whether or not the gallery took the event: it may be spooled.
@@ -398,7 +392,7 @@ public final class Pipeline {
         return recorded.event
     }
 
-    private func cameraEvent(_ what: String, at time: Date, detail: String) -> AuditEvent {
+    private func cameraEvent(_ what: CameraChange, at time: Date, detail: String) -> AuditEvent {
         recorder.record(CameraHealthLog.event(what, camera: settings.camera, at: time, detail: detail)).event
     }
 
@@ -414,7 +408,7 @@ public final class Pipeline {
             var row = AuditEvent(kind: .action, time: Date(), camera: camera)
             row.refEventID = event.id
             row.personName = event.personName
-            row.reason = outcome.result.rawValue
+            row.reason = .action(outcome.result)
             row.detail = outcome.detail
             reportAction(recorder.record(row, refersTo: event.id == nil ? grant.key : nil).event)
         }
@@ -515,8 +509,7 @@ public final class Pipeline {
 /// A track's logged refusal, for the grant that may follow it after a gallery change.
 struct Refusal {
     let key: String
-    let decision: String
-    let time: Date
+    let reason: DenialReason
 }
 
 public struct SnapshotError: Error, CustomStringConvertible {

@@ -41,8 +41,8 @@ import Testing
     func hostileGallery() throws -> FaceStore {
         let store = try FaceStore(path: cli.db)
         var decision = AuditEvent(kind: .decision, time: Date(), camera: "door\u{1b}[2J")
-        decision.decision = "denied"
-        decision.reason = "disabled"
+        decision.decision = .denied
+        decision.reason = .denial(.disabled)
         decision.personName = "mallory\n#99  2026-01-01T00:00:00.000Z  door  granted  mallory"
         decision.framesUsed = 3
         decision.bestDistance = 0.31
