@@ -382,8 +382,15 @@ public final class Pipeline {
                 event.detail = (event.detail.map { $0 + "; " } ?? "") + "snapshot not saved: \(error)"
             }
         }
+        // Said in words too: a refusal in a gallery file since replaced has no id in this chain.
+        if let earlier {
+            event.detail = "after this track was logged \(earlier.decision.rawValue) at " + earlier.time.formatted(.iso8601)
+                + (event.detail.map { "; " + $0 } ?? "")
+        }
         let recorded = recorder.record(event, refersTo: earlier?.key)
-        if let reason = decision.reason { refusals[track.id] = Refusal(key: recorded.key, reason: reason) }
+        if let reason = decision.reason, let logged = event.decision {
+            refusals[track.id] = Refusal(key: recorded.key, reason: reason, decision: logged, time: time)
+        }
         if case let .granted(id) = decision {
             lastGrant[id] = time
             // The door opens whether or not the gallery took the event: it may be spooled.
@@ -510,6 +517,8 @@ public final class Pipeline {
 struct Refusal {
     let key: String
     let reason: DenialReason
+    let decision: AuditEvent.Decision
+    let time: Date
 }
 
 public struct SnapshotError: Error, CustomStringConvertible {
