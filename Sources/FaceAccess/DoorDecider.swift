@@ -22,11 +22,6 @@ public struct LiveFace: Sendable {
     }
 }
 
-/// Why a live frame does not count as evidence.
-public enum FrameIssue: String, Sendable, Hashable, Codable, CaseIterable {
-    case small, blurred, turned
-}
-
 /// What a live frame's face must be to count as identification evidence. A small, blurred or
 /// turned face matches everyone loosely (its embedding drifts toward the average face), so such
 /// frames are seen and tracked but never let anyone in.
@@ -275,10 +270,13 @@ public struct DoorDecider: Sendable {
     private mutating func outcome(_ id: Int64, _ decision: Decision, _ summary: EvidenceSummary, _ average: MatchResult?,
                                   at time: Date, atEnd: Bool) -> TrackOutcome {
         let evidence = tracks[id]!
+        // The frames shown: from the oldest of the last M counted ones on, with the uncounted among them.
+        let counted = evidence.frames.indices.filter { evidence.frames[$0].counts }
+        let from = counted.count > policy.evidence.window ? counted[counted.count - policy.evidence.window] : 0
         let result = TrackOutcome(
             trackID: id, firstSeen: evidence.firstSeen, time: time, decision: decision, summary: summary,
             lastMatch: evidence.frames.last?.observation.result, average: average, averageOf: evidence.best.count,
-            frames: evidence.frames, earlier: decision.reason == nil ? evidence.refusal : nil, atEnd: atEnd)
+            frames: Array(evidence.frames[from...]), earlier: decision.reason == nil ? evidence.refusal : nil, atEnd: atEnd)
         if case let .granted(person) = decision {
             tracks[id]!.granted = true
             tracks[id]!.frames.removeAll()

@@ -306,7 +306,7 @@ extension Enroller {
     public static func snapshot(ofEvent id: Int64, in store: FaceStore) throws -> String {
         guard let event = try store.event(id: id) else { throw EventPhotoError.noEvent(id) }
         guard event.kind == .decision else { throw EventPhotoError.notADecision(id, kind: event.kind.rawValue) }
-        if event.decision == "granted" { throw EventPhotoError.granted(id, person: event.personName ?? "someone") }
+        if event.decision == .granted { throw EventPhotoError.granted(id, person: event.personName ?? "someone") }
         guard let path = event.snapshotPath else { throw EventPhotoError.noSnapshot(id) }
         guard FileManager.default.fileExists(atPath: path) else { throw EventPhotoError.snapshotGone(id, path: path) }
         return path

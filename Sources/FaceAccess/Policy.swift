@@ -1,10 +1,7 @@
 import FaceStore
 import Foundation
 
-/// Why a visitor was not let in. Stable strings: they are stored in the audit log.
-public enum DenialReason: String, Sendable, Hashable, Codable, CaseIterable {
-    case unknown, ambiguous, disabled, expired, outsideSchedule = "outside_schedule", cooldown
-}
+// `DenialReason`, why a visitor was not let in, lives in FaceStore: it is stored in the audit log.
 
 /// The outcome of one visit (one track).
 public enum Decision: Sendable, Hashable {

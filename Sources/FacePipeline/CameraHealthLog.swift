@@ -14,14 +14,14 @@ public struct CameraHealthLog: Sendable {
     }
 
     @discardableResult
-    public func append(_ what: String, at time: Date = Date(), detail: String) throws -> AuditEvent {
+    public func append(_ what: CameraChange, at time: Date = Date(), detail: String) throws -> AuditEvent {
         try store.append(Self.event(what, camera: camera, at: time, detail: detail))
     }
 
     /// The row for a camera health change.
-    public static func event(_ what: String, camera: String, at time: Date, detail: String) -> AuditEvent {
+    public static func event(_ what: CameraChange, camera: String, at time: Date, detail: String) -> AuditEvent {
         var event = AuditEvent(kind: .camera, time: time, camera: camera)
-        event.reason = what
+        event.reason = .camera(what)
         event.detail = detail
         return event
     }
@@ -30,9 +30,9 @@ public struct CameraHealthLog: Sendable {
     /// start and control notes go to the daemon's own log only).
     public static func event(for health: CameraHealth, camera: String, at time: Date = Date()) -> AuditEvent? {
         switch health {
-        case let .lost(reason): event("camera_lost", camera: camera, at: time, detail: reason)
+        case let .lost(reason): event(.lost, camera: camera, at: time, detail: reason)
         case let .restored(format, downtime):
-            event("camera_restored", camera: camera, at: time, detail: String(format: "streaming %@ again after %.1f s", format.description, downtime))
+            event(.restored, camera: camera, at: time, detail: String(format: "streaming %@ again after %.1f s", format.description, downtime))
         case .streaming, .controls, .retrying: nil
         }
     }

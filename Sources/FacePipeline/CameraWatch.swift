@@ -1,3 +1,4 @@
+import FaceStore
 import Foundation
 
 /// Camera health as the frames themselves show it: runs of dark frames (IR emitter off, lens
@@ -8,12 +9,12 @@ public struct CameraWatch: Sendable {
         case dark(String), light(String), lost(String), restored(String)
 
         /// The row's reason in the audit log.
-        public var reason: String {
+        public var reason: CameraChange {
             switch self {
-            case .dark: "camera_dark"
-            case .light: "camera_light"
-            case .lost: "camera_lost"
-            case .restored: "camera_restored"
+            case .dark: .dark
+            case .light: .light
+            case .lost: .lost
+            case .restored: .restored
             }
         }
 

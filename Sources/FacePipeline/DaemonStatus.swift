@@ -8,8 +8,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public struct Decision: Codable, Sendable, Equatable {
         public var id: Int64
         public var time: String
-        public var decision: String
-        public var reason: String?
+        public var decision: AuditEvent.Decision
+        public var reason: AuditEvent.Reason?
         public var person: String?
         public var distance: Double?
 
@@ -255,7 +255,7 @@ extension DaemonStatus {
             lines.append("last decisions:")
             for d in lastDecisions {
                 var line = "  #\(d.id)  \(d.time)  \(d.decision)"
-                if let reason = d.reason, reason != d.decision { line += " (\(reason))" }
+                if let reason = d.reason, reason.rawValue != d.decision.rawValue { line += " (\(reason))" }
                 if let person = d.person { line += "  \(person)" }
                 if let distance = d.distance { line += String(format: "  %.3f", distance) }
                 lines.append(line)

@@ -39,8 +39,8 @@ final class DecisionRecorder {
         var event = AuditEvent(kind: .decision, time: outcome.time, camera: settings.camera)
         event.trackID = outcome.trackID
         switch decision {
-        case .granted: event.decision = "granted"
-        case let .denied(_, reason): event.decision = reason == .unknown ? "unknown" : "denied"; event.reason = reason.rawValue
+        case .granted: event.decision = .granted
+        case let .denied(_, reason): event.decision = reason == .unknown ? .unknown : .denied; event.reason = .denial(reason)
         }
         let personID: Int64? = switch decision {
         case let .granted(id): id
@@ -61,10 +61,20 @@ final class DecisionRecorder {
         event.framesUsed = summary.framesUsed
         event.evidence = "[" + summary.distances.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]"
         if event.personID == nil, let closest = last?.best {
-            event.detail = String(format: "closest enrolled person: %@ at %.3f", closest.name, closest.distance)
+            event.closestName = closest.name
         } else if let entry {
             let windows = entry.schedules.isEmpty ? "none (any time)" : entry.schedules.joined(separator: "; ")
             event.detail = "schedules in force: \(windows); time zone \(settings.policy.timeZone.identifier)"
+        }
+        event.frameEvidence = outcome.frames.map { frame in
+            let best = frame.observation.result.best
+            return FrameEvidence(offsetMs: Int((frame.time.timeIntervalSince(outcome.firstSeen) * 1000).rounded()),
+                                 distance: best.map { Double($0.distance) }, person: best?.name, faceWidth: frame.width,
+                                 sharpness: frame.sharpness, yaw: frame.yaw, skipped: frame.issues)
+        }
+        if let average = outcome.average?.best {
+            let words = String(format: "the average of its %d best frames is %.3f from %@", outcome.averageOf, average.distance, average.name)
+            event.detail = event.detail.map { $0 + "; " + words } ?? words
         }
         event.latencyMs = (outcome.time.timeIntervalSince(outcome.firstSeen) * 1000).rounded()
         if let crop, settings.snapshotDirectory != nil, decision.reason != nil || settings.snapshotGranted {
@@ -78,6 +88,7 @@ final class DecisionRecorder {
         let earlierKey = outcome.earlier == nil ? nil : refusalKeys[outcome.trackID]
         if let earlier = outcome.earlier {
             let said = earlier.decision.reason == .unknown ? "unknown" : "denied"
+            // Said in words too: a refusal in a gallery file since replaced has no id in this chain.
             event.detail = "after this track was logged \(said) at " + earlier.time.formatted(.iso8601)
                 + (event.detail.map { "; " + $0 } ?? "")
         }
@@ -109,7 +120,7 @@ final class DecisionRecorder {
             var row = AuditEvent(kind: .action, time: Date(), camera: camera)
             row.refEventID = event.id
             row.personName = event.personName
-            row.reason = outcome.result.rawValue
+            row.reason = .action(outcome.result)
             row.detail = outcome.detail
             reportAction(recorder.record(row, refersTo: event.id == nil ? grant.key : nil).event)
         }

@@ -52,11 +52,7 @@ public struct DoorAction: Sendable, Hashable {
             return status == 0 ? .ok : .failed
         }
 
-        public enum Result: String, Sendable {
-            case ok, failed, killed
-            case timedOut = "timed_out"
-            case notStarted = "not_started"
-        }
+        public typealias Result = ActionResult
 
         /// The summary, then what the program printed (first 200 characters, control characters
         /// escaped), for the action's row in the audit log.

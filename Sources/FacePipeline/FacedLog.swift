@@ -96,8 +96,8 @@ extension AuditEvent {
         if kind == .action {
             return "event \(id.map(String.init) ?? "(spooled)"): door action for #\(refEventID.map(String.init) ?? "(spooled)") \(personName ?? ""): \(detail ?? "")"
         }
-        var line = "event \(id.map(String.init) ?? "(spooled)"): \(decision ?? reason ?? kind.rawValue)"
-        if let reason, reason != decision { line += " (\(reason))" }
+        var line = "event \(id.map(String.init) ?? "(spooled)"): \(decision?.rawValue ?? reason?.rawValue ?? kind.rawValue)"
+        if let reason, reason.rawValue != decision?.rawValue { line += " (\(reason.rawValue))" }
         if let personName { line += " \(personName)" }
         if let bestDistance { line += String(format: ", distance %.3f", bestDistance) }
         if let framesUsed { line += ", \(framesUsed) frames" }
@@ -115,8 +115,8 @@ extension AuditEvent {
             // A witness outside the database: `facectl log verify` finds a deleted tail by it.
             fields["hash"] = "\(hash)"
         }
-        if let decision { fields["decision"] = "\(decision)" }
-        if let reason { fields["reason"] = "\(reason)" }
+        if let decision { fields["decision"] = "\(decision.rawValue)" }
+        if let reason { fields["reason"] = "\(reason.rawValue)" }
         if let personName { fields["person"] = "\(personName)" }
         if let bestDistance { fields["distance"] = "\(String(format: "%.3f", bestDistance))" }
         if let framesUsed { fields["frames"] = "\(framesUsed)" }
@@ -127,8 +127,8 @@ extension AuditEvent {
     public var logLevel: Logger.Level {
         switch kind {
         case .decision: .notice
-        case .camera: reason == "camera_lost" || reason == "camera_dark" ? .warning : .info
-        case .action: reason == DoorAction.Outcome.Result.ok.rawValue ? .info : .warning
+        case .camera: reason == .camera(.lost) || reason == .camera(.dark) ? .warning : .info
+        case .action: reason == .action(.ok) ? .info : .warning
         case .admin: .notice
         }
     }

@@ -115,7 +115,7 @@ public final class Pipeline {
         // Cooldown survives a restart: start from the last grants in the log.
         var lastGrant = [Int64: Date]()
         let since = Date().addingTimeInterval(-settings.policy.cooldown)
-        for event in try store.events(EventFilter(since: since, decision: "granted", camera: settings.camera)) {
+        for event in try store.events(EventFilter(since: since, decision: .granted, camera: settings.camera)) {
             if let id = event.personID, let time = event.date { lastGrant[id] = max(time, lastGrant[id] ?? time) }
         }
         decider = DoorDecider(policy: settings.policy, snapshot: snapshot, lastGrant: lastGrant)

@@ -25,7 +25,7 @@ public struct ReplayDecision: Sendable, Hashable, Codable {
     /// whose frames follow each other at `fps`; nil for other rows.
     public init?(_ event: AuditEvent, start: Date, fps: Double) {
         guard event.kind == .decision, let date = event.date, let logged = event.decision,
-              let outcome = Outcome(rawValue: logged) else { return nil }
+              let outcome = Outcome(rawValue: logged.rawValue) else { return nil }
         let frame = Int((date.timeIntervalSince(start) * fps).rounded())
         self.init(track: event.trackID, frame: frame,
                   trackFirstFrame: frame - Int(((event.latencyMs ?? 0) / 1000 * fps).rounded()), outcome: outcome,

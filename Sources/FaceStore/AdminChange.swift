@@ -37,7 +37,7 @@ extension AuditEvent {
     public static func admin(_ action: AdminAction, subject: String?, _ what: String, by actor: AdminActor,
                              at time: Date = Date()) -> AuditEvent {
         var event = AuditEvent(kind: .admin, time: time, camera: "")
-        event.reason = action.rawValue
+        event.reason = .admin(action)
         event.personName = subject
         event.detail = "by \(actor): \(what)"
         return event

@@ -25,9 +25,10 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var time: String
     public var camera: String
     public var trackID: Int64?
-    /// granted, denied or unknown (decision rows).
-    public var decision: String?
-    public var reason: String?
+    /// Decision rows only.
+    public var decision: Decision?
+    /// Decision rows other than grants, and action, admin and camera rows.
+    public var reason: Reason?
     /// The person as they were at the time; the person may since have been renamed or removed.
     public var personID: Int64?
     public var personName: String?
@@ -43,6 +44,10 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var refEventID: Int64?
     /// Free text for action and camera rows (exit status, duration, error).
     public var detail: String?
+    /// An unknown visitor's closest enrolled person (schema v6).
+    public var closestName: String?
+    /// The track's evidence window frame by frame, `FrameEvidence.json` (schema v6).
+    public var frames: String?
     public var prevHash: String = ""
     public var hash: String = ""
 
@@ -51,6 +56,7 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
         case personName = "person_name", bestDistance = "best_distance", runnerUpName = "runner_up_name"
         case runnerUpDistance = "runner_up_distance", margin, framesUsed = "frames_used", evidence
         case latencyMs = "latency_ms", snapshotPath = "snapshot_path", refEventID = "ref_event_id", detail
+        case closestName = "closest_name", frames
         case prevHash = "prev_hash", hash
     }
 
@@ -70,8 +76,15 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
 
     public var date: Date? { try? Date(time, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }
 
+    /// The `frames` column, typed; nil when absent or unreadable.
+    public var frameEvidence: [FrameEvidence]? {
+        get { frames.flatMap(FrameEvidence.parse) }
+        set { frames = newValue.map(FrameEvidence.json) }
+    }
+
     /// Every field but the hashes, in a fixed order, one `name=value` per line; strings escaped
-    /// so that no value can forge a line; absent values as a bare name.
+    /// so that no value can forge a line; absent values as a bare name. Fields added after v5
+    /// follow, only when present: the text, and so the hash, of an older row stays what it was.
     public var canonicalText: String {
         func s(_ v: String?) -> String? {
             v.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
@@ -79,14 +92,16 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
         }
         let fields: [(String, String?)] = [
             ("id", id.map(String.init)), ("kind", s(kind.rawValue)), ("time", s(time)), ("camera", s(camera)),
-            ("track_id", trackID.map(String.init)), ("decision", s(decision)), ("reason", s(reason)),
+            ("track_id", trackID.map(String.init)), ("decision", s(decision?.rawValue)), ("reason", s(reason?.rawValue)),
             ("person_id", personID.map(String.init)), ("person_name", s(personName)),
             ("best_distance", bestDistance.map { "\($0)" }), ("runner_up_name", s(runnerUpName)),
             ("runner_up_distance", runnerUpDistance.map { "\($0)" }), ("margin", margin.map { "\($0)" }),
             ("frames_used", framesUsed.map(String.init)), ("evidence", s(evidence)), ("latency_ms", latencyMs.map { "\($0)" }),
             ("snapshot_path", s(snapshotPath)), ("ref_event_id", refEventID.map(String.init)), ("detail", s(detail)),
         ]
-        return fields.map { name, value in value.map { "\(name)=\($0)" } ?? name }.joined(separator: "\n")
+        let added: [(String, String?)] = [("closest_name", s(closestName)), ("frames", s(frames))]
+        return (fields.map { name, value in value.map { "\(name)=\($0)" } ?? name }
+            + added.compactMap { name, value in value.map { "\(name)=\($0)" } }).joined(separator: "\n")
     }
 
     public func computedHash(prev: String) -> String {
@@ -110,7 +125,7 @@ extension AuditEvent {
     var sanitised: AuditEvent {
         var e = self
         e.camera = Names.escapingControls(camera)
-        for path in [\AuditEvent.decision, \.reason, \.personName, \.runnerUpName, \.evidence, \.snapshotPath, \.detail] {
+        for path in [\AuditEvent.personName, \.runnerUpName, \.evidence, \.snapshotPath, \.detail, \.closestName] {
             e[keyPath: path] = e[keyPath: path].map(Names.escapingControls)
         }
         return e
@@ -195,10 +210,13 @@ extension FaceStore {
     /// Walks the whole chain in id order; nil when every link holds.
     public func verifyChain() throws -> (checked: Int, firstBreak: ChainBreak?) {
         try reader.read { db in
-            let rows = try AuditEvent.order(Column("id")).fetchCursor(db)
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM events ORDER BY id")
             var prev = AuditEvent.genesisHash, checked = 0, expectedID: Int64 = 1
-            while let row = try rows.next() {
-                let id = row.id!
+            while let raw = try rows.next() {
+                let id: Int64 = raw["id"]
+                guard let row = try? AuditEvent(row: raw) else {
+                    return (checked, ChainBreak(eventID: id, problem: "it holds \(Self.unreadable(raw)), which faced never writes (edited after it was written)"))
+                }
                 if id != expectedID {
                     return (checked, ChainBreak(eventID: id, problem: "event \(expectedID) is missing before it (deleted?)"))
                 }
@@ -214,6 +232,15 @@ extension FaceStore {
             }
             return (checked, nil)
         }
+    }
+
+    /// The field of a row that no `AuditEvent` can hold, in words.
+    static func unreadable(_ row: Row) -> String {
+        for (column, known) in [("kind", { AuditEvent.Kind(rawValue: $0) != nil }), ("decision", { AuditEvent.Decision(rawValue: $0) != nil }),
+                                ("reason", { AuditEvent.Reason(rawValue: $0) != nil })] as [(String, (String) -> Bool)] {
+            if let value = row[column] as String?, !known(value) { return "\(column) '\(Names.escapingControls(value))'" }
+        }
+        return "a value of the wrong type"
     }
 
     /// Checks the chain's end against heads that witnesses outside the database recorded (the
@@ -245,15 +272,16 @@ public struct EventFilter: Sendable {
     public var since: Date?
     public var until: Date?
     public var person: String?
-    public var decision: String?
-    public var reason: String?
+    public var decision: AuditEvent.Decision?
+    public var reason: AuditEvent.Reason?
     public var camera: String?
     /// Only events with an id above this one (for following the log).
     public var afterID: Int64?
     /// The newest `limit` events that pass, in id order.
     public var limit: Int?
 
-    public init(since: Date? = nil, until: Date? = nil, person: String? = nil, decision: String? = nil, reason: String? = nil,
+    public init(since: Date? = nil, until: Date? = nil, person: String? = nil, decision: AuditEvent.Decision? = nil,
+                reason: AuditEvent.Reason? = nil,
                 camera: String? = nil, afterID: Int64? = nil, limit: Int? = nil) {
         self.since = since
         self.until = until
@@ -273,8 +301,8 @@ extension FaceStore {
             if let since = filter.since { request = request.filter(Column("time") >= AuditEvent.format(since)) }
             if let until = filter.until { request = request.filter(Column("time") < AuditEvent.format(until)) }
             if let person = filter.person { request = request.filter(Column("person_name").collating(.nocase) == person) }
-            if let decision = filter.decision { request = request.filter(Column("decision") == decision) }
-            if let reason = filter.reason { request = request.filter(Column("reason") == reason) }
+            if let decision = filter.decision { request = request.filter(Column("decision") == decision.rawValue) }
+            if let reason = filter.reason { request = request.filter(Column("reason") == reason.rawValue) }
             if let camera = filter.camera { request = request.filter(Column("camera") == camera) }
             if let after = filter.afterID { request = request.filter(Column("id") > after) }
             if let limit = filter.limit {

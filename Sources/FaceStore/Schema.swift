@@ -5,7 +5,8 @@ enum Schema {
     /// Every migration's identifier, oldest first.
     static let versions: [String] = migrator.migrations
     /// Migrations a reader does without: they add only what faced's own writing uses.
-    static let readerOptional: Set<String> = ["v5: spooled event keys"]
+    /// (v6's columns read as absent: a reader shows an older gallery's events as they were.)
+    static let readerOptional: Set<String> = ["v5: spooled event keys", "v6: closest person and frames of events"]
     /// "v5": how messages name this build's schema.
     static var currentVersion: String { "v\(versions.count)" }
 
@@ -119,6 +120,14 @@ enum Schema {
             try db.create(table: "spool_keys") { t in
                 t.primaryKey("key", .text)
                 t.column("event_id", .integer).notNull()
+            }
+        }
+        migrator.registerMigration("v6: closest person and frames of events") { db in
+            try db.alter(table: "events") { t in
+                // An unknown visitor's closest enrolled person, once only in the detail text.
+                t.add(column: "closest_name", .text)
+                // The evidence window frame by frame (FrameEvidence.json).
+                t.add(column: "frames", .text)
             }
         }
         return migrator

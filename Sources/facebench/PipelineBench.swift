@@ -74,7 +74,7 @@ struct PipelineBench: AsyncParsableCommand {
         func pct(_ p: Double) -> String {
             latencies.isEmpty ? "-" : String(format: "%.0f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
         }
-        let granted = events.filter { $0.decision == "granted" }.count, unknown = events.filter { $0.decision == "unknown" }.count
+        let granted = events.filter { $0.decision == .granted }.count, unknown = events.filter { $0.decision == .unknown }.count
         print("replay: \(frameCount) frames of \(size)\(closeUp ? " (close-up)" : ""), \(faceFrames) with a face, min face \(minFace) px")
         print(String(format: "processed: %.1f fps (%.2f s for %d frames)", Double(pipeline.framesProcessed) / seconds, seconds,
                      pipeline.framesProcessed))

@@ -286,9 +286,9 @@ struct EventTally {
             for event in batch {
                 events += 1
                 switch event.kind {
-                case .decision: decisions[event.decision ?? "?", default: 0] += 1
-                case .action: actions[event.reason ?? "?", default: 0] += 1
-                default: other["\(event.kind.rawValue) \(event.reason ?? "")", default: 0] += 1
+                case .decision: decisions[event.decision?.rawValue ?? "?", default: 0] += 1
+                case .action: actions[event.reason?.rawValue ?? "?", default: 0] += 1
+                default: other["\(event.kind.rawValue) \(event.reason?.rawValue ?? "")", default: 0] += 1
                 }
             }
             lastID = last.id!

@@ -33,9 +33,11 @@ struct LogList: ParsableCommand {
     @Option(help: "Only this person (name at the time of the event).")
     var person: String?
     @Option(help: "granted, denied or unknown.")
-    var decision: String?
-    @Option(help: "unknown, ambiguous, disabled, expired, outside_schedule or cooldown.")
-    var reason: String?
+    var decision: AuditEvent.Decision?
+    @Option(help: ArgumentHelp("Why a visitor was refused (unknown, ambiguous, disabled, expired, outside_schedule, cooldown), "
+                               + "how a door action ended (ok, failed, ...), an admin change (enroll, ...) or a camera change (camera_lost, ...).",
+                               valueName: "reason"))
+    var reason: AuditEvent.Reason?
     @Option(help: "Only this camera.")
     var camera: String?
     @Option(help: "At most this many (the newest).")
@@ -52,9 +54,6 @@ struct LogList: ParsableCommand {
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
         if json && follow { throw ValidationError("--follow prints lines; use it without --json") }
-        if let decision, !["granted", "denied", "unknown"].contains(decision) {
-            throw ValidationError("--decision must be granted, denied or unknown")
-        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         _ = try since.map { try parseTime($0) }
         _ = try until.map { try parseTime($0) }
@@ -140,6 +139,13 @@ func parseTime(_ text: String, now: Date = Date()) throws -> Date {
 
 func absoluteTime(_ text: String) -> Date? { AccessTime.parse(text) }
 
+// A bad value names the option and the values it takes, like any other option's.
+extension AuditEvent.Decision: ExpressibleByArgument {}
+extension AuditEvent.Reason: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
 /// An audit event as facectl shows it.
 struct EventView: Encodable {
     var id: Int64
@@ -160,14 +166,17 @@ struct EventView: Encodable {
     var snapshot: String?
     var refEventID: Int64?
     var detail: String?
+    var closest: String?
+    var frames: [FrameEvidence]?
     var hash: String
 
     init(_ e: AuditEvent) {
         id = e.id!; kind = e.kind.rawValue; time = e.time; camera = e.camera; trackID = e.trackID
-        decision = e.decision; reason = e.reason; person = e.personName; distance = e.bestDistance
+        decision = e.decision?.rawValue; reason = e.reason?.rawValue; person = e.personName; distance = e.bestDistance
         runnerUp = e.runnerUpName; runnerUpDistance = e.runnerUpDistance; margin = e.margin; framesUsed = e.framesUsed
         evidence = e.evidence.flatMap { try? JSONDecoder().decode([Double].self, from: Data($0.utf8)) }
         latencyMs = e.latencyMs; snapshot = e.snapshotPath; refEventID = e.refEventID; detail = e.detail; hash = e.hash
+        closest = e.closestName; frames = e.frameEvidence
     }
 
     var line: String {

@@ -18,14 +18,19 @@ struct Why: ParsableCommand {
             throw CommandFailure("no event \(eventID) in the audit log (see `facectl log`)")
         }
         let follow = try gallery.events(EventFilter(afterID: eventID)).filter { $0.kind == .action && $0.refEventID == eventID }
-        print(Explanation(event: event, actions: follow).text)
+        // A decision that refers to another is a grant after the track's refusal: that one.
+        let earlier = event.kind == .decision ? try event.refEventID.flatMap { try gallery.event(id: $0) } : nil
+        print(Explanation(event: event, actions: follow, earlier: earlier).text)
     }
 }
 
-/// The words for one event, built only from what the event row recorded.
+/// The words for one event, built only from what the event rows recorded: no stored text is
+/// parsed for meaning.
 struct Explanation {
     let event: AuditEvent
     let actions: [AuditEvent]
+    /// The event `refEventID` names, for a decision row.
+    var earlier: AuditEvent?
 
     var text: String {
         var lines = ["Event \(event.id!) at \(event.time), camera \(event.camera):"]
@@ -35,7 +40,7 @@ struct Explanation {
         case .camera:
             lines.append("Camera health: \(event.detail ?? "no details").")
         case .admin:
-            lines.append("Gallery change (\(event.reason ?? "?"))" + (event.personName.map { " to '\($0)'" } ?? "") + ": \(event.detail ?? "no details").")
+            lines.append("Gallery change (\(event.reason?.rawValue ?? "?"))" + (event.personName.map { " to '\($0)'" } ?? "") + ": \(event.detail ?? "no details").")
         case .decision:
             lines += decisionLines
         }
@@ -48,17 +53,23 @@ struct Explanation {
     private var decisionLines: [String] {
         var lines = [String]()
         let frames = event.framesUsed ?? 0
-        let evidence = event.evidence ?? "[]"
         let who = event.personName.map { "'\($0)'" } ?? "nobody enrolled"
         switch event.decision {
-        case "granted":
+        case .granted?:
             lines.append("GRANTED to \(who): \(frames) frames of track \(event.trackID ?? 0) matched them, median distance \(f(event.bestDistance)).")
-        case "unknown":
+        case .unknown?:
             lines.append("UNKNOWN visitor: over \(frames) frames of track \(event.trackID ?? 0), no enrolled person was close enough (median distance \(f(event.bestDistance)) to the closest).")
-        default:
-            lines.append("DENIED (\(event.reason ?? "?")) for \(who), track \(event.trackID ?? 0), \(frames) frames, median distance \(f(event.bestDistance)).")
+        case .denied?, nil:
+            lines.append("DENIED (\(event.reason?.rawValue ?? "?")) for \(who), track \(event.trackID ?? 0), \(frames) frames, median distance \(f(event.bestDistance)).")
         }
-        lines.append("Distances per frame: \(evidence).")
+        if let closest = event.closestName { lines.append("Closest enrolled person: '\(closest)'.") }
+        if let perFrame = event.frameEvidence {
+            let counted = perFrame.filter(\.counted).count
+            lines.append("Frames of the evidence window (\(counted) of \(perFrame.count) counted):")
+            lines += perFrame.map { "  " + Self.line($0) }
+        } else {
+            lines.append("Distances per frame: \(event.evidence ?? "[]").")
+        }
         if let runner = event.runnerUpName {
             lines.append("Runner-up: '\(runner)' at \(f(event.runnerUpDistance))" + (event.margin.map { String(format: ", a margin of %.3f.", $0) } ?? "."))
         } else {
@@ -66,32 +77,46 @@ struct Explanation {
         }
         let rule: String = switch event.reason {
         case nil: "enough frames agreed on one person, their median distance and margin passed the security level, and they were enabled, valid, inside their schedule and not in cooldown."
-        case "unknown": "unknown: no person reached the required number of matching frames within the level's distance."
-        case "ambiguous": "ambiguous: the frames were close to someone, but another person was nearly as close, so faced refused to guess."
-        case "disabled": "disabled: the person is recognised but their access is switched off."
-        case "expired": "expired: the person is recognised but outside their valid-from / valid-until dates."
-        case "outside_schedule": "outside_schedule: the person is recognised but no schedule of theirs or of their groups covers this time."
-        case "cooldown": "cooldown: the person was let in moments ago; a second grant waits for the cooldown to pass."
-        case let other?: other
+        case .denial(.unknown)?: "unknown: no person reached the required number of matching frames within the level's distance."
+        case .denial(.ambiguous)?: "ambiguous: the frames were close to someone, but another person was nearly as close, so faced refused to guess."
+        case .denial(.disabled)?: "disabled: the person is recognised but their access is switched off."
+        case .denial(.expired)?: "expired: the person is recognised but outside their valid-from / valid-until dates."
+        case .denial(.outsideSchedule)?: "outside_schedule: the person is recognised but no schedule of theirs or of their groups covers this time."
+        case .denial(.cooldown)?: "cooldown: the person was let in moments ago; a second grant waits for the cooldown to pass."
+        case let other?: other.rawValue
         }
         lines.append("Rule that decided: \(rule)")
-        if var detail = event.detail {
-            let earlier = "after this track was logged "
-            if detail.hasPrefix(earlier) {
-                let end = detail.range(of: "; ")?.lowerBound ?? detail.endIndex
-                lines.append("Earlier on this track: logged " + detail[detail.index(detail.startIndex, offsetBy: earlier.count) ..< end]
-                    + (event.refEventID.map { " (event \($0))" } ?? "") + "; the evidence that followed let them in.")
-                detail = end == detail.endIndex ? "" : String(detail[end...].dropFirst(2))
-            }
-            if detail.hasPrefix("closest enrolled person: ") {
-                lines.append("Closest match: \(detail.dropFirst("closest enrolled person: ".count)).")
-            } else if detail.hasPrefix("schedules in force: ") {
-                lines.append("Schedule that applied: \(detail.dropFirst("schedules in force: ".count)).")
+        if let ref = event.refEventID {
+            if let earlier {
+                let logged = (earlier.decision?.rawValue ?? earlier.kind.rawValue)
+                    + (earlier.reason.map { $0.rawValue != earlier.decision?.rawValue ? " (\($0.rawValue))" : "" } ?? "")
+                lines.append("Earlier on this track: logged \(logged) at \(earlier.time) (event \(ref)). The evidence that followed let them in.")
+            } else {
+                lines.append("Earlier on this track: event \(ref), which the log no longer holds.")
             }
         }
+        // Stored as written (schedules in force; an older build's notes): shown, never read for meaning.
+        if let detail = event.detail, !detail.isEmpty { lines.append("Detail: \(detail).") }
         if let latency = event.latencyMs { lines.append(String(format: "Decided %.0f ms after the face first appeared.", latency)) }
         if let snapshot = event.snapshotPath { lines.append("Snapshot: \(snapshot)") }
         for a in actions { lines.append("Door action (event \(a.id!)): \(a.detail ?? "?").") }
         return lines
+    }
+
+    /// "+0.40 s: 0.412 to 'obama' — counted"; "+0.12 s: 52 px face, too small — not counted".
+    static func line(_ frame: FrameEvidence) -> String {
+        let at = String(format: "+%.2f s: ", Double(frame.offsetMs) / 1000)
+        guard frame.counted else {
+            let why = frame.skipped.map { issue in
+                switch issue {
+                case .small: "\(frame.faceWidth) px face, too small"
+                case .blurred: (frame.sharpness.map { String(format: "sharpness %.1f", $0) } ?? "sharpness unknown") + ", too blurred"
+                case .turned: (frame.yaw.map { String(format: "yaw %.0f°", $0) } ?? "yaw unknown") + ", turned too far"
+                }
+            }
+            return at + why.joined(separator: "; ") + " — not counted"
+        }
+        let match = frame.distance.map { String(format: "%.3f", $0) + (frame.person.map { " to '\($0)'" } ?? "") } ?? "no enrolled person to compare"
+        return at + match + " — counted"
     }
 }

@@ -268,7 +268,7 @@ struct Faced: AsyncParsableCommand {
                 report(event)
                 board.update { $0.add(event) }
                 if event.kind == .decision {
-                    lastDecision = "\(event.decision ?? "?") \(event.personName ?? "") at \(event.time)"
+                    lastDecision = "\(event.decision?.rawValue ?? "?") \(event.personName ?? "") at \(event.time)"
                     notifier.status("last decision: \(lastDecision)")
                 }
             }

@@ -33,7 +33,7 @@ import Testing
         status.lastCameraError = "lost\r\u{1b}[32mOK"
         var event = AuditEvent(kind: .decision, time: now, camera: "door")
         event.id = 1
-        event.decision = "denied"
+        event.decision = .denied
         event.personName = "mallory\n  #2  granted  admin"
         status.add(event)
         let text = status.report(.running, now: now)

@@ -113,12 +113,12 @@ struct CameraVMTests {
         let store = try FaceStore(path: out + "/g.db", create: false)
         let events = try store.events(EventFilter())
         // The gallery's enrollment is the chain's first event; the story is the door's.
-        #expect(events.first?.kind == .admin && events.first?.reason == "enroll")
+        #expect(events.first?.kind == .admin && events.first?.reason == .admin(.enroll))
         let story = events.filter { $0.kind != .admin }
-            .map { $0.kind == .decision ? "\($0.decision!) \($0.personName ?? "-")" : $0.reason ?? $0.kind.rawValue }
+            .map { $0.kind == .decision ? "\($0.decision!.rawValue) \($0.personName ?? "-")" : $0.reason?.rawValue ?? $0.kind.rawValue }
         #expect(story == ["granted obama", "unknown -", "camera_lost", "camera_restored", "granted obama", "camera_lost",
                           "camera_restored"], "log: \(story)")
-        let losses = events.filter { $0.reason == "camera_lost" }.compactMap(\.detail)
+        let losses = events.filter { $0.reason == .camera(.lost) }.compactMap(\.detail)
         #expect(losses.first?.contains("disconnected") == true && losses.last?.contains("delivered no frame for") == true, "\(losses)")
         let chain = try store.verifyChain()
         #expect(chain.firstBreak == nil && chain.checked == events.count)

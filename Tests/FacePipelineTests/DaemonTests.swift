@@ -45,11 +45,11 @@ import Testing
         let store = try FaceStore(path: db, create: false)
         let decisions = try store.events(EventFilter()).filter { $0.kind == .decision }
         #expect(decisions.count == 2, "\(decisions.map(\.canonicalText))")
-        #expect(decisions.filter { $0.decision == "granted" }.map(\.personName) == ["obama"])
-        let unknown = try #require(decisions.first { $0.decision == "unknown" })
-        #expect(unknown.reason == "unknown" && unknown.personName == nil)
+        #expect(decisions.filter { $0.decision == .granted }.map(\.personName) == ["obama"])
+        let unknown = try #require(decisions.first { $0.decision == .unknown })
+        #expect(unknown.reason == .denial(.unknown) && unknown.personName == nil)
         #expect(unknown.snapshotPath.map { FileManager.default.fileExists(atPath: $0) } == true, "unknown visitors keep a snapshot")
-        let granted = try #require(decisions.first { $0.decision == "granted" })
+        let granted = try #require(decisions.first { $0.decision == .granted })
         #expect(granted.framesUsed == 3 && granted.bestDistance! < 0.5 && granted.camera == "front")
         #expect(granted.snapshotPath == nil, "granted visitors keep no snapshot by default")
 
@@ -57,7 +57,7 @@ import Testing
         #expect(calls.count == 1)
         #expect(calls.first?.hasPrefix("id=\(granted.id!) person=obama distance=0.") == true && calls.first?.hasSuffix(" camera=front") == true)
         let action = try #require(try store.events(EventFilter()).first { $0.kind == .action })
-        #expect(action.refEventID == granted.id && action.reason == "ok" && action.detail?.hasPrefix("exit 0 in") == true)
+        #expect(action.refEventID == granted.id && action.reason == .action(.ok) && action.detail?.hasPrefix("exit 0 in") == true)
 
         let verify = try Binaries.run("facectl", ["log", "verify", "--db", db])
         // The enrollment, the two decisions and the door action.
@@ -84,8 +84,8 @@ import Testing
         let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", dir.file("snapshots")])
         #expect(run.status == 0, "\(run.stderr)")
         let store = try FaceStore(path: db, create: false)
-        let unknown = try #require(try store.events(EventFilter(decision: "unknown")).first)
-        let granted = try #require(try store.events(EventFilter(decision: "granted")).first)
+        let unknown = try #require(try store.events(EventFilter(decision: .unknown)).first)
+        let granted = try #require(try store.events(EventFilter(decision: .granted)).first)
         let before = try GalleryFingerprint(store)
 
         let wrongKind = try Binaries.run("facectl", ["enroll", "biden", "--from-event", "\(granted.id!)", "--db", db])
@@ -162,8 +162,8 @@ import Testing
         let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--timezone", "UTC"])
         #expect(run.status == 0, "\(run.stderr)")
         let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
-        #expect(decisions.map(\.reason) == ["outside_schedule", "unknown"])
-        #expect(decisions.first?.personName == "obama" && decisions.first?.decision == "denied")
+        #expect(decisions.map(\.reason?.rawValue) == ["outside_schedule", "unknown"])
+        #expect(decisions.first?.personName == "obama" && decisions.first?.decision == .denied)
 
         // Disabled beats the schedule; a bad schedule is refused and changes nothing.
         #expect(try Binaries.run("facectl", ["set", "obama", "--disable", "--no-schedules", "--db", db]).status == 0)
@@ -173,7 +173,7 @@ import Testing
         #expect(try GalleryFingerprint(FaceStore(path: db, create: false)) == before)
         #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
         let again = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
-        #expect(again.suffix(2).map(\.reason) == ["disabled", "unknown"])
+        #expect(again.suffix(2).map(\.reason?.rawValue) == ["disabled", "unknown"])
     }
 
     @Test func cooldownSurvivesARestartAndOldSnapshotsGo() throws {
@@ -188,8 +188,8 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: snapshots + "/2099-01-01"))
         #expect(try Binaries.run("faced", args).status == 0)
         let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
-        #expect(decisions.map { $0.reason ?? $0.decision! } == ["granted", "unknown", "cooldown", "unknown"])
-        #expect(decisions[1].detail?.hasPrefix("closest enrolled person: obama at 0.8") == true)
+        #expect(decisions.map { $0.reason?.rawValue ?? $0.decision!.rawValue } == ["granted", "unknown", "cooldown", "unknown"])
+        #expect(decisions[1].closestName == "obama" && decisions[1].detail == nil)
     }
 
     @Test func badSourceAndFlagsFailClearly() throws {

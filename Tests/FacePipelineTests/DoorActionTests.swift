@@ -140,8 +140,8 @@ import Testing
         let db = dir.file("faced.db")
         let store = try FaceStore(path: db)
         var first = AuditEvent(kind: .decision, time: Date(), camera: "door")
-        first.decision = "unknown"
-        first.reason = "unknown"
+        first.decision = .unknown
+        first.reason = .denial(.unknown)
         try store.append(first)
 
         let process = Binaries.process("facectl", ["log", "--follow", "--db", db])
@@ -151,7 +151,7 @@ import Testing
         // SIGKILL: a child of the test runner inherits its blocked SIGTERM.
         defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
         var second = AuditEvent(kind: .decision, time: Date(), camera: "door")
-        second.decision = "granted"
+        second.decision = .granted
         second.personName = "alice"
         Thread.sleep(forTimeInterval: 0.3)
         try store.append(second)

@@ -134,8 +134,8 @@ import Testing
         var event = AuditEvent(kind: .decision, time: Date(), camera: "front")
         event.id = 7
         event.hash = String(repeating: "ab", count: 32)
-        event.decision = "denied"
-        event.reason = "outside_schedule"
+        event.decision = .denied
+        event.reason = .denial(.outsideSchedule)
         event.personName = "alice"
         event.bestDistance = 0.4123
         event.framesUsed = 3
@@ -150,14 +150,14 @@ import Testing
         action.id = 8
         action.refEventID = 7
         action.personName = "alice"
-        action.reason = "timed_out"
+        action.reason = .action(.timedOut)
         action.detail = "killed after the 5000 ms timeout"
         #expect(action.logLine == "event 8: door action for #7 alice: killed after the 5000 ms timeout" && action.logLevel == .warning)
-        action.reason = "ok"
+        action.reason = .action(.ok)
         action.detail = "exit 0 in 6 ms"
         #expect(action.logLevel == .info)
         var lost = AuditEvent(kind: .camera, time: Date(), camera: "door")
-        lost.reason = "camera_lost"
+        lost.reason = .camera(.lost)
         #expect(lost.logLevel == .warning)
     }
 }

@@ -75,7 +75,7 @@ import Testing
         #expect(faced.terminationReason == .exit && faced.terminationStatus == 0, "\(stderr)")
         #expect(stderr.contains("stopping: finishing the frame in hand") && stderr.contains("stopped after"), "\(stderr)")
         let store = try FaceStore(path: db, create: false)
-        #expect(try store.events(EventFilter(decision: "granted")).count == 1)
+        #expect(try store.events(EventFilter(decision: .granted)).count == 1)
         #expect(try store.verifyChain().firstBreak == nil)
     }
 
@@ -94,24 +94,24 @@ import Testing
         try faced.run()
         defer { if faced.isRunning { kill(faced.processIdentifier, SIGKILL) } }
 
-        func events(_ decision: String) -> [AuditEvent] {
+        func events(_ decision: AuditEvent.Decision) -> [AuditEvent] {
             guard FileManager.default.fileExists(atPath: db) else { return [] }
             return (try? FaceStore(path: db, create: false).events(EventFilter(decision: decision))) ?? []
         }
-        func wait(for decision: String, atLeast count: Int, seconds: Double) {
+        func wait(for decision: AuditEvent.Decision, atLeast count: Int, seconds: Double) {
             let end = Date().addingTimeInterval(seconds)
             while events(decision).count < count, Date() < end { Thread.sleep(forTimeInterval: 0.2) }
         }
         // Nobody enrolled: obama's visits are unknown.
-        wait(for: "unknown", atLeast: 1, seconds: 60)
-        #expect(events("unknown").count >= 1)
-        #expect(events("granted").isEmpty)
+        wait(for: .unknown, atLeast: 1, seconds: 60)
+        #expect(events(.unknown).count >= 1)
+        #expect(events(.granted).isEmpty)
 
         let enrolling = Date()
         let enrolled = try Binaries.run("facectl", ["enroll", "obama", Fixtures.photo("obama.jpg"), Fixtures.photo("obama2.jpg"), "--db", db])
         #expect(enrolled.status == 0, "\(enrolled.stderr)")
-        wait(for: "granted", atLeast: 1, seconds: 60)
-        let granted = events("granted")
+        wait(for: .granted, atLeast: 1, seconds: 60)
+        let granted = events(.granted)
         #expect(granted.first?.personName == "obama", "no grant after enrolling")
         // Decided after the enrollment began, by the same process: possibly before facectl has
         // exited, as a visitor still in view is weighed again at once. (How soon depends on the
@@ -153,7 +153,7 @@ import Testing
         defer { if faced.isRunning { kill(faced.processIdentifier, SIGKILL) } }
 
         func grants() -> [AuditEvent] {
-            (try? FaceStore(path: db, create: false).events(EventFilter(decision: "granted"))) ?? []
+            (try? FaceStore(path: db, create: false).events(EventFilter(decision: .granted))) ?? []
         }
         /// Waits for a grant logged after `count` grants and returns it.
         func nextGrant(after count: Int) -> AuditEvent? {

@@ -50,7 +50,7 @@ import Testing
         }
         var events = [AuditEvent]()
         for _ in 0 ..< 6 { events += feed(biden) }
-        #expect(events.map { $0.decision ?? "-" } == ["unknown"], "\(events)")
+        #expect(events.map { $0.decision?.rawValue ?? "-" } == ["unknown"], "\(events)")
         // biden steps away: two frames without him, his track still open.
         events = feed(empty) + feed(empty)
         #expect(events.isEmpty)
@@ -58,8 +58,8 @@ import Testing
         // The track ends within maxMissed (5) more empty frames.
         for _ in 0 ..< 8 { events += feed(empty) }
         #expect(pipeline.galleryInUse.people == 2, "the replaced gallery was taken up")
-        #expect(!events.contains { $0.decision == "granted" },
-                "granted a visitor who was no longer at the door: \(events.map { "\($0.decision ?? "-") \($0.personName ?? "-") \($0.detail ?? "")" })")
+        #expect(!events.contains { $0.decision == .granted },
+                "granted a visitor who was no longer at the door: \(events.map { "\($0.decision?.rawValue ?? "-") \($0.personName ?? "-") \($0.detail ?? "")" })")
     }
 
     /// Someone waiting at the door while refused for cooldown (their earlier track was granted a
@@ -81,13 +81,13 @@ import Testing
         // once its patience (0.3 s) has run out.
         for _ in 0 ..< 7 { events += feed(empty) }
         for _ in 0 ..< 6 { events += feed(obama) }
-        #expect(events.map { "\($0.decision ?? "-") \($0.reason ?? "-")" } == ["granted -", "denied cooldown"], "\(events)")
+        #expect(events.map { "\($0.decision?.rawValue ?? "-") \($0.reason?.rawValue ?? "-")" } == ["granted -", "denied cooldown"], "\(events)")
         try replaceWithGalleryKnowingBiden()
         // He stays at the door past the cooldown.
         events = []
         for _ in 0 ..< 10 { events += feed(obama, step: 5) }
-        #expect(!events.contains { $0.decision == "granted" },
-                "a second grant on one visit: \(events.map { "\($0.decision ?? "-") \($0.personName ?? "-") \($0.detail ?? "")" })")
+        #expect(!events.contains { $0.decision == .granted },
+                "a second grant on one visit: \(events.map { "\($0.decision?.rawValue ?? "-") \($0.personName ?? "-") \($0.detail ?? "")" })")
     }
 }
 

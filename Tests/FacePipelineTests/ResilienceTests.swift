@@ -72,7 +72,7 @@ import Testing
         let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
         #expect(run.status == 0, "\(run.stderr)")
         let store = try FaceStore(path: db, create: false)
-        #expect(try decisions(store).map { $0.decision! } == ["granted", "unknown"], "\(run.stderr)")
+        #expect(try decisions(store).map { $0.decision!.rawValue } == ["granted", "unknown"], "\(run.stderr)")
         // One line for the first bad frame, naming the source and the frame; the rest of the minute is counted.
         let skipped = run.stderr.split(separator: "\n").filter { $0.contains("skipped frame") }
         #expect(skipped.count == 1, "\(run.stderr)")
@@ -98,7 +98,7 @@ import Testing
         for i in 0 ..< 8 { try Data(i == 2 ? [] : obama).write(to: URL(fileURLWithPath: frames + String(format: "/%03d.jpg", i))) }
         let run = try Binaries.run("faced", ["--source", "dir:\(frames)", "--db", db, "--exit-at-end"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(try decisions(FaceStore(path: db, create: false)).map { $0.decision! } == ["granted"], "\(run.stderr)")
+        #expect(try decisions(FaceStore(path: db, create: false)).map { $0.decision!.rawValue } == ["granted"], "\(run.stderr)")
         #expect(run.stderr.contains("skipped frame 2 of door"), "\(run.stderr)")
     }
 
@@ -164,7 +164,7 @@ import Testing
         faced.waitUntilExit()
         #expect(faced.terminationStatus == 0, "\(log.text)")
         let store = try FaceStore(path: db, create: false)
-        let grants = try decisions(store).filter { $0.decision == "granted" }
+        let grants = try decisions(store).filter { $0.decision == .granted }
         #expect(grants.count >= 2 && grants.allSatisfy { $0.personName == "obama" })
         // Every grant's door action row names its grant, spooled or not.
         let actions = try store.events(EventFilter()).filter { $0.kind == .action }
@@ -191,7 +191,7 @@ import Testing
         faced.waitUntilExit()
         #expect(said, "\(log.text)")
         #expect(faced.terminationStatus == 0, "\(log.text)")
-        #expect(try decisions(FaceStore(path: db, create: false)).map(\.decision) == ["granted"])
+        #expect(try decisions(FaceStore(path: db, create: false)).map(\.decision?.rawValue) == ["granted"])
     }
 
     @Test(.enabled(if: hasSQLite3, "needs the sqlite3 shell (apt-get install sqlite3)"))
@@ -209,7 +209,7 @@ import Testing
         #expect(said, "\(log.text)")
         #expect(faced.terminationStatus == 0, "\(log.text)")
         let store = try FaceStore(path: db, create: false)
-        #expect(try decisions(store).map(\.decision) == ["granted", "granted"], "\(log.text)")
+        #expect(try decisions(store).map(\.decision?.rawValue) == ["granted", "granted"], "\(log.text)")
         #expect(try store.verifyChain().firstBreak == nil)
     }
 
@@ -240,7 +240,7 @@ import Testing
         faced.waitUntilExit()
         #expect(faced.terminationStatus == 0, "\(log.text)")
         let store = try FaceStore(path: db, create: false)
-        let grant = try #require(try decisions(store).first { $0.decision == "granted" })
+        let grant = try #require(try decisions(store).first { $0.decision == .granted })
         #expect(grant.personName == "biden")
         // The refusal is in the replaced file: named in the grant's detail, not referred to by id.
         #expect(grant.refEventID == nil)
@@ -262,11 +262,11 @@ import Testing
         let store = try FaceStore(path: db, create: false)
         let events = try decisions(store)
         let refusal = try #require(events.first)
-        let grant = try #require(events.first { $0.decision == "granted" })
-        #expect(refusal.decision == "unknown" && refusal.trackID == grant.trackID, "\(events)")
+        let grant = try #require(events.first { $0.decision == .granted })
+        #expect(refusal.decision == .unknown && refusal.trackID == grant.trackID, "\(events)")
         #expect(grant.refEventID == refusal.id)
         // One event per outcome: the track was not logged unknown again before the grant.
-        #expect(events.prefix { $0.decision != "granted" }.filter { $0.trackID == grant.trackID }.count == 1, "\(events)")
+        #expect(events.prefix { $0.decision != .granted }.filter { $0.trackID == grant.trackID }.count == 1, "\(events)")
         let why = try Binaries.run("facectl", ["why", String(grant.id!), "--db", db])
         #expect(why.stdout.contains("Earlier on this track: logged unknown at ")
             && why.stdout.contains("(event \(refusal.id!))"), "\(why.stdout)")
@@ -293,7 +293,7 @@ import Testing
         faced.waitUntilExit()
         #expect(faced.terminationStatus == 0, "\(log.text)")
         let store = try FaceStore(path: db, create: false)
-        #expect(try decisions(store).contains { $0.decision == "granted" && $0.personName == "obama" })
+        #expect(try decisions(store).contains { $0.decision == .granted && $0.personName == "obama" })
         #expect(try store.verifyChain().firstBreak == nil)
     }
 
@@ -309,7 +309,7 @@ import Testing
         let store = try FaceStore(path: db, create: false)
         let grant = try #require(try decisions(store).first)
         let action = try #require(try store.events(EventFilter()).first { $0.kind == .action })
-        #expect(action.refEventID == grant.id && action.reason == "ok", "\(action.detail ?? "")")
+        #expect(action.refEventID == grant.id && action.reason == .action(.ok), "\(action.detail ?? "")")
         let ms = try #require(action.detail.flatMap { $0.split(separator: " ").dropFirst(3).first }.flatMap { Int($0) }, "\(action.detail ?? "")")
         #expect(action.detail?.hasPrefix("exit 0 in ") == true && ms < 1000, "\(action.detail ?? "")")
         #expect(action.detail?.hasSuffix("; output: opening") == true, "\(action.detail ?? "")")
@@ -328,7 +328,7 @@ import Testing
         let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", blocked])
         #expect(run.status == 0, "\(run.stderr)")
         let unknown = try #require(try decisions(FaceStore(path: db, create: false)).first)
-        #expect(unknown.decision == "unknown" && unknown.snapshotPath == nil)
+        #expect(unknown.decision == .unknown && unknown.snapshotPath == nil)
         #expect(unknown.detail?.contains("snapshot not saved: ") == true, "\(unknown.detail ?? "")")
         #expect(run.stderr.contains("snapshot for track"), "\(run.stderr)")
     }
@@ -398,7 +398,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         // -wal and -shm exist only while a connection is open.
         let store = try FaceStore(path: fresh, create: false)
-        #expect(try store.events(EventFilter()).contains { $0.decision == "unknown" })
+        #expect(try store.events(EventFilter()).contains { $0.decision == .unknown })
         func mode(_ path: String) -> mode_t? {
             var info = stat()
             return lstat(path, &info) == 0 ? info.st_mode & 0o777 : nil

@@ -24,15 +24,15 @@ import Testing
         for id in 1 ... 7 {
             var event = AuditEvent(kind: .decision, time: now, camera: "front")
             event.id = Int64(id)
-            event.decision = id == 7 ? "denied" : "granted"
-            event.reason = id == 7 ? "outside_schedule" : nil
+            event.decision = id == 7 ? .denied : .granted
+            event.reason = id == 7 ? .denial(.outsideSchedule) : nil
             event.personName = "alice"
             event.bestDistance = 0.3
             status.add(event)
         }
         var camera = AuditEvent(kind: .camera, time: now, camera: "front")
         camera.id = 8
-        camera.reason = "camera_lost"
+        camera.reason = .camera(.lost)
         status.add(camera)
         return status
     }

@@ -65,9 +65,9 @@ struct WalkupClipTests {
                                                "--exit-at-end", "--status-file", dir.file("status.json")])
         #expect(faced.status == 0, "\(faced.stderr)")
         let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
-        let why = decisions.map { "#\($0.id ?? 0) track \($0.trackID ?? 0) \($0.time) \($0.decision ?? "") \($0.personName ?? "") "
+        let why = decisions.map { "#\($0.id ?? 0) track \($0.trackID ?? 0) \($0.time) \($0.decision?.rawValue ?? "") \($0.personName ?? "") "
             + "\($0.bestDistance.map { String(format: "%.3f", $0) } ?? "-") \($0.detail ?? "")" }.joined(separator: "\n")
-        let granted = decisions.filter { $0.decision == "granted" }.compactMap(\.personName).sorted()
+        let granted = decisions.filter { $0.decision == .granted }.compactMap(\.personName).sorted()
         #expect(granted == Self.enrolled.map(\.name).sorted(), "each enrolled person once, nobody else:\n\(why)")
         #expect(abs(decisions.count - Self.distinctPeople) <= 1, "\(decisions.count) decisions for \(Self.distinctPeople) people:\n\(why)")
     }

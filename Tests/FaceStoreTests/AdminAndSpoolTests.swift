@@ -28,7 +28,7 @@ import Testing
         try store.remove(name: "bob", by: admin)
         let events = try store.events(EventFilter())
         #expect(events.allSatisfy { $0.kind == .admin && $0.detail?.hasPrefix("by alice (uid 1000): ") == true })
-        #expect(events.map(\.reason) == ["enroll", "set", "group", "sync", "remove"])
+        #expect(events.map(\.reason?.rawValue) == ["enroll", "set", "group", "sync", "remove"])
         #expect(events[0].personName == "bob" && events[0].detail!.contains("2 photos added (aa.jpg, bb.jpg), 2 in total"), "\(events[0].detail!)")
         #expect(events[1].detail!.contains("disabled; groups staff"))
         #expect(events[2].detail!.contains("group staff: schedules mon-fri 07:00-19:00"))
@@ -55,7 +55,7 @@ import Testing
 
     func camera(_ detail: String) -> AuditEvent {
         var event = AuditEvent(kind: .camera, time: Date(), camera: "door")
-        event.reason = "camera_lost"
+        event.reason = .camera(.lost)
         event.detail = detail
         return event
     }
@@ -63,7 +63,7 @@ import Testing
     @Test func theSpoolReplaysInOrderResolvesReferencesAndIsNeverDoubled() throws {
         let spool = EventSpool(galleryPath: store.path)
         var grant = AuditEvent(kind: .decision, time: Date(), camera: "door")
-        grant.decision = "granted"
+        grant.decision = .granted
         let grantEntry = SpooledEvent(event: grant)
         try spool.append(grantEntry)
         try spool.append(SpooledEvent(refKey: grantEntry.key, event: AuditEvent(kind: .action, time: Date(), camera: "door")))

@@ -13,11 +13,11 @@ import Testing
         store = try FaceStore(path: dir.file("faced.db"))
     }
 
-    func decision(_ name: String?, _ decision: String, reason: String? = nil, track: Int64) -> AuditEvent {
+    func decision(_ name: String?, _ decision: AuditEvent.Decision, reason: DenialReason? = nil, track: Int64) -> AuditEvent {
         var e = AuditEvent(kind: .decision, time: Date(timeIntervalSince1970: 1_795_000_000 + Double(track)), camera: "door")
         e.trackID = track
         e.decision = decision
-        e.reason = reason
+        e.reason = reason.map(AuditEvent.Reason.denial)
         e.personName = name
         e.bestDistance = 0.31234567
         e.evidence = "[0.3,0.31,0.32]"
@@ -25,9 +25,9 @@ import Testing
     }
 
     func fillThree() throws {
-        try store.append(decision("obama", "granted", track: 1))
-        try store.append(decision(nil, "unknown", reason: "unknown", track: 2))
-        try store.append(decision("biden", "denied", reason: "outside_schedule", track: 3))
+        try store.append(decision("obama", .granted, track: 1))
+        try store.append(decision(nil, .unknown, reason: .unknown, track: 2))
+        try store.append(decision("biden", .denied, reason: .outsideSchedule, track: 3))
     }
 
     @Test func appendedEventsFormAChain() throws {
@@ -75,8 +75,8 @@ import Testing
     }
 
     @Test func valuesCannotForgeFieldBoundaries() {
-        var a = decision("x\nreason=\"cooldown\"", "denied", track: 1)
-        var b = decision("x", "denied", reason: "cooldown", track: 1)
+        var a = decision("x\nreason=\"cooldown\"", .denied, track: 1)
+        var b = decision("x", .denied, reason: .cooldown, track: 1)
         a.id = 1
         b.id = 1
         #expect(a.canonicalText != b.canonicalText)

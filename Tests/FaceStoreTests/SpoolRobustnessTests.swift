@@ -13,7 +13,7 @@ import Testing
 
     func camera(_ detail: String) -> AuditEvent {
         var event = AuditEvent(kind: .camera, time: Date(), camera: "door")
-        event.reason = "camera_lost"
+        event.reason = .camera(.lost)
         event.detail = detail
         return event
     }
