@@ -25,6 +25,9 @@ public struct DaemonOptions: Sendable, Equatable {
     public var cooldown: Double?
     public var patience: Double?
     public var rejoin: Double?
+    public var evidenceMinFace: Int?
+    public var evidenceMinSharpness: Double?
+    public var evidenceMaxYaw: Double?
     public var timezone: String?
     public var snapshots: String?
     public var snapshotGranted: Bool?
@@ -149,6 +152,9 @@ public struct ConfigKey: Sendable {
         .number("policy.cooldown", "--cooldown", \.cooldown, "seconds before the same person is granted again", range: 0 ... 86400, integer: false),
         .number("policy.patience", "--patience", \.patience, "seconds a visitor may stay undecided before being logged as refused", range: 0.1 ... 600, integer: false),
         .number("policy.rejoin", "--rejoin", \.rejoin, "seconds a face out of sight keeps its track", range: 0 ... 60, integer: false),
+        .number("policy.evidence_min_face", "--evidence-min-face", \.evidenceMinFace, "narrowest face that counts as evidence, px", range: 0 ... 2000, integer: true),
+        .number("policy.evidence_min_sharpness", "--evidence-min-sharpness", \.evidenceMinSharpness, "least sharpness of a face that counts as evidence", range: 0 ... 10_000, integer: false),
+        .number("policy.evidence_max_yaw", "--evidence-max-yaw", \.evidenceMaxYaw, "largest head turn of a face that counts as evidence, degrees", range: 0 ... 90, integer: false),
         .string("policy.timezone", "--timezone", \.timezone, "IANA time zone for schedules", valid: { text in
             TimeZone(identifier: text) == nil ? "must be an IANA time zone such as \"Europe/Berlin\", got \"\(text)\"" : nil
         }),
@@ -297,6 +303,9 @@ extension DaemonOptions {
         o.format = o.format ?? "auto"; o.camera = o.camera ?? "door"; o.minFace = o.minFace ?? 80; o.detector = o.detector ?? "hog"
         o.level = o.level ?? "standard"; o.evidence = o.evidence ?? "3/5"; o.cooldown = o.cooldown ?? 10
         o.patience = o.patience ?? 3; o.rejoin = o.rejoin ?? 2
+        let quality = EvidenceQuality()
+        o.evidenceMinFace = o.evidenceMinFace ?? quality.minFace; o.evidenceMinSharpness = o.evidenceMinSharpness ?? quality.minSharpness
+        o.evidenceMaxYaw = o.evidenceMaxYaw ?? quality.maxYaw
         o.timezone = o.timezone ?? TimeZone.current.identifier; o.snapshotGranted = o.snapshotGranted ?? false
         o.snapshotRetentionDays = o.snapshotRetentionDays ?? 30; o.actionTimeout = o.actionTimeout ?? 5
         o.statsInterval = o.statsInterval ?? 300
@@ -325,7 +334,8 @@ extension DaemonOptions {
         let policy = Policy(level: o.level.flatMap(SecurityLevel.named) ?? .standard,
                             evidence: o.evidence.flatMap(EvidenceRule.init(parsing:)) ?? EvidenceRule(),
                             cooldown: o.cooldown!, timeZone: o.timezone.flatMap(TimeZone.init(identifier:)) ?? .current,
-                            patience: o.patience!, rejoin: o.rejoin!)
+                            patience: o.patience!, rejoin: o.rejoin!,
+                            quality: EvidenceQuality(minFace: o.evidenceMinFace!, minSharpness: o.evidenceMinSharpness!, maxYaw: o.evidenceMaxYaw!))
         let door = action.map { DoorAction(argv: [$0] + (actionArgs ?? []), timeout: .milliseconds(Int64(o.actionTimeout! * 1000))) }
         let settings = PipelineSettings(camera: o.camera!, minFace: o.minFace!, detector: o.detector.flatMap(FaceDetector.init) ?? .hog,
                                         policy: policy, snapshotDirectory: snapshots, snapshotGranted: o.snapshotGranted!,

@@ -106,6 +106,15 @@ struct Faced: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a face out of sight keeps its track, so one who looks away or is hidden stays one visit (default 2). [policy.rejoin]", valueName: "seconds"))
     var rejoin: Double?
 
+    @Option(help: ArgumentHelp("A frame counts as evidence only if its face is at least this wide, in the camera's pixels (default 60). [policy.evidence_min_face]", valueName: "px"))
+    var evidenceMinFace: Int?
+
+    @Option(help: ArgumentHelp("... and at least this sharp: variance of the Laplacian of the aligned face (default 8). [policy.evidence_min_sharpness]", valueName: "value"))
+    var evidenceMinSharpness: Double?
+
+    @Option(help: ArgumentHelp("... and turned by at most this many degrees (default 45). [policy.evidence_max_yaw]", valueName: "degrees"))
+    var evidenceMaxYaw: Double?
+
     @Option(help: ArgumentHelp("Time zone for schedules, IANA name (default the system's). [policy.timezone]", valueName: "zone"))
     var timezone: String?
 
@@ -148,7 +157,7 @@ struct Faced: AsyncParsableCommand {
         var o = DaemonOptions()
         o.source = source; o.fps = fps; o.size = size; o.format = format; o.exposure = exposure; o.gain = gain
         o.powerLine = powerLine; o.camera = camera; o.db = db; o.models = models; o.minFace = minFace; o.detector = detector
-        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.patience = patience; o.rejoin = rejoin; o.timezone = timezone; o.snapshots = snapshots
+        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.patience = patience; o.rejoin = rejoin; o.evidenceMinFace = evidenceMinFace; o.evidenceMinSharpness = evidenceMinSharpness; o.evidenceMaxYaw = evidenceMaxYaw; o.timezone = timezone; o.snapshots = snapshots
         o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
         o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
         o.loop = loop ? true : nil; o.mediaTime = mediaTime ? true : nil; o.statusFile = statusFile
