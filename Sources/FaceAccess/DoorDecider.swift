@@ -44,9 +44,10 @@ public struct EvidenceQuality: Sendable, Hashable {
 
     public func issues(width: Int, sharpness: Double?, yaw: Double?) -> [FrameIssue] {
         var issues = [FrameIssue]()
+        // Written so that a value that is not a number fails: a door fails closed.
         if width < minFace { issues.append(.small) }
-        if let sharpness, sharpness < minSharpness { issues.append(.blurred) }
-        if let yaw, abs(yaw) > maxYaw { issues.append(.turned) }
+        if let sharpness, !(sharpness >= minSharpness) { issues.append(.blurred) }
+        if let yaw, !(abs(yaw) <= maxYaw) { issues.append(.turned) }
         return issues
     }
 }
@@ -213,12 +214,35 @@ public struct DoorDecider: Sendable {
         evidence.frames.filter(\.counts).map(\.observation)
     }
 
-    /// Recognised by its frames and by its best frames' average, within `person`'s level.
-    private func confirmed(_ summary: EvidenceSummary, _ average: MatchResult?) -> Bool {
+    /// Frames that name one person must look like one face: no two further apart than this. A
+    /// track that passed from one person to a look-alike (the tracker allows 0.65) cannot lend
+    /// the first one's frames to the second.
+    static let consistent: Float = 0.5
+
+    /// Recognised by its frames, which agree with one another, and by its best frames' average,
+    /// within `person`'s level under `policy`.
+    private func confirmed(_ summary: EvidenceSummary, _ average: MatchResult?, _ evidence: TrackEvidence, under policy: Policy) -> Bool {
         guard case let .recognised(id) = summary.finding else { return false }
         let level = rights[id]?.level.map { policy.level.stricter($0) } ?? policy.level
-        guard let average, let best = average.best, best.personID == id else { return false }
-        return level.verdict(for: average) == .match
+        guard let average, let best = average.best, best.personID == id, level.verdict(for: average) == .match else { return false }
+        let naming = counted(evidence).suffix(policy.evidence.window).filter { $0.result.best?.personID == id }.compactMap(\.embedding)
+        for i in naming.indices {
+            for j in naming.indices where j > i {
+                guard FaceTracker.distance(naming[i], naming[j]) <= Self.consistent else { return false }
+            }
+        }
+        return true
+    }
+
+    /// The bar a track must pass: the door's, or after a refusal the door's and strict's together.
+    /// A track in view gets a chance at every frame; once refused, only clearer evidence than a
+    /// first look may turn it into a grant (a look-alike staying at the door does not get in by
+    /// waiting for lucky frames).
+    private func bar(for evidence: TrackEvidence) -> Policy {
+        guard evidence.refusal != nil else { return policy }
+        var stricter = policy
+        stricter.level = policy.level.stricter(.strict)
+        return stricter
     }
 
     private mutating func weigh(_ id: Int64, at time: Date) -> TrackOutcome? {
@@ -226,9 +250,10 @@ public struct DoorDecider: Sendable {
         // Only "nobody we know" can turn into a grant; a denial for cooldown, schedule, validity
         // or a disabled person stands for the whole visit.
         if let refusal = evidence.refusal, ![.unknown, .ambiguous].contains(refusal.decision.reason) { return nil }
-        var summary = policy.summarise(counted(evidence), levelOf: { self.rights[$0]?.level })
+        let bar = bar(for: evidence)
+        var summary = bar.summarise(counted(evidence), levelOf: { self.rights[$0]?.level })
         let average = average(of: evidence)
-        if !confirmed(summary, average), case .recognised = summary.finding { summary.finding = .undecided }
+        if case .recognised = summary.finding, !confirmed(summary, average, evidence, under: bar) { summary.finding = .undecided }
         if let decision = decide(summary, at: time), case .granted = decision {
             return outcome(id, decision, summary, average, at: time, atEnd: false)
         }
@@ -244,7 +269,7 @@ public struct DoorDecider: Sendable {
         guard evidence.frames.count >= policy.evidence.required else { return nil }
         let frames = counted(evidence)
         var summary = policy.summarise(frames, levelOf: { self.rights[$0]?.level })
-        if case .recognised = summary.finding, !confirmed(summary, average) { summary.finding = .undecided }
+        if case .recognised = summary.finding, !confirmed(summary, average, evidence, under: policy) { summary.finding = .undecided }
         if summary.finding == .undecided {
             let ambiguous = frames.filter { $0.verdict == .ambiguous }.count
             summary.finding = !frames.isEmpty && ambiguous * 2 > frames.count ? .ambiguous : .unknown
@@ -262,7 +287,9 @@ public struct DoorDecider: Sendable {
         defer { tracks[track.id] = nil }
         guard let evidence = tracks[track.id], !evidence.granted, evidence.refusal == nil else { return nil }
         let average = average(of: evidence)
-        guard let (final, summary) = finalDecision(evidence, average, at: time) else { return nil }
+        // Weighed as of the last frame the face was seen in: a cooldown or schedule that ends
+        // after the person left does not change what they were.
+        guard let (final, summary) = finalDecision(evidence, average, at: min(time, track.lastSeen)) else { return nil }
         var decision = final
         if case .granted = decision { decision = .denied(personID: nil, reason: .unknown) }
         return outcome(track.id, decision, summary, average, at: time, atEnd: true)

@@ -153,8 +153,8 @@ public struct ConfigKey: Sendable {
         .number("policy.patience", "--patience", \.patience, "seconds a visitor may stay undecided before being logged as refused", range: 0.1 ... 600, integer: false),
         .number("policy.rejoin", "--rejoin", \.rejoin, "seconds a face out of sight keeps its track", range: 0 ... 60, integer: false),
         .number("policy.evidence_min_face", "--evidence-min-face", \.evidenceMinFace, "narrowest face that counts as evidence, px", range: 0 ... 2000, integer: true),
-        .number("policy.evidence_min_sharpness", "--evidence-min-sharpness", \.evidenceMinSharpness, "least sharpness of a face that counts as evidence", range: 0 ... 10_000, integer: false),
-        .number("policy.evidence_max_yaw", "--evidence-max-yaw", \.evidenceMaxYaw, "largest head turn of a face that counts as evidence, degrees", range: 0 ... 90, integer: false),
+        .number("policy.evidence_min_sharpness", "--evidence-min-sharpness", \.evidenceMinSharpness, "least sharpness of a face that counts as evidence", range: 0 ... 200, integer: false),
+        .number("policy.evidence_max_yaw", "--evidence-max-yaw", \.evidenceMaxYaw, "largest head turn of a face that counts as evidence, degrees", range: 10 ... 90, integer: false),
         .string("policy.timezone", "--timezone", \.timezone, "IANA time zone for schedules", valid: { text in
             TimeZone(identifier: text) == nil ? "must be an IANA time zone such as \"Europe/Berlin\", got \"\(text)\"" : nil
         }),

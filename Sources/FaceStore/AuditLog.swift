@@ -26,9 +26,20 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var camera: String
     public var trackID: Int64?
     /// Decision rows only.
-    public var decision: Decision?
+    public var decision: Decision? {
+        get { decisionWord.flatMap(Decision.init(rawValue:)) }
+        set { decisionWord = newValue?.rawValue }
+    }
     /// Decision rows other than grants, and action, admin and camera rows.
-    public var reason: Reason?
+    public var reason: Reason? {
+        get { reasonWord.flatMap(Reason.init(rawValue:)) }
+        set { reasonWord = newValue?.rawValue }
+    }
+    /// The words as stored. A word this build does not know (an edited row, a newer build's)
+    /// leaves the typed value nil but the row readable: one such row must not hide the log or
+    /// stop the daemon. `verifyChain` names it.
+    public private(set) var decisionWord: String?
+    public private(set) var reasonWord: String?
     /// The person as they were at the time; the person may since have been renamed or removed.
     public var personID: Int64?
     public var personName: String?
@@ -52,7 +63,7 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var hash: String = ""
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, time, camera, trackID = "track_id", decision, reason, personID = "person_id"
+        case id, kind, time, camera, trackID = "track_id", decisionWord = "decision", reasonWord = "reason", personID = "person_id"
         case personName = "person_name", bestDistance = "best_distance", runnerUpName = "runner_up_name"
         case runnerUpDistance = "runner_up_distance", margin, framesUsed = "frames_used", evidence
         case latencyMs = "latency_ms", snapshotPath = "snapshot_path", refEventID = "ref_event_id", detail
@@ -92,7 +103,7 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
         }
         let fields: [(String, String?)] = [
             ("id", id.map(String.init)), ("kind", s(kind.rawValue)), ("time", s(time)), ("camera", s(camera)),
-            ("track_id", trackID.map(String.init)), ("decision", s(decision?.rawValue)), ("reason", s(reason?.rawValue)),
+            ("track_id", trackID.map(String.init)), ("decision", s(decisionWord)), ("reason", s(reasonWord)),
             ("person_id", personID.map(String.init)), ("person_name", s(personName)),
             ("best_distance", bestDistance.map { "\($0)" }), ("runner_up_name", s(runnerUpName)),
             ("runner_up_distance", runnerUpDistance.map { "\($0)" }), ("margin", margin.map { "\($0)" }),
@@ -214,7 +225,8 @@ extension FaceStore {
             var prev = AuditEvent.genesisHash, checked = 0, expectedID: Int64 = 1
             while let raw = try rows.next() {
                 let id: Int64 = raw["id"]
-                guard let row = try? AuditEvent(row: raw) else {
+                guard let row = try? AuditEvent(row: raw), (row.decisionWord == nil) == (row.decision == nil),
+                      (row.reasonWord == nil) == (row.reason == nil) else {
                     return (checked, ChainBreak(eventID: id, problem: "it holds \(Self.unreadable(raw)), which faced never writes (edited after it was written)"))
                 }
                 if id != expectedID {

@@ -124,12 +124,18 @@ public struct FaceTracker: Sendable {
         let dx = Double(face.box.midX - expected.midX), dy = Double(face.box.midY - expected.midY)
         let near = (dx * dx + dy * dy).squareRoot() / size
         guard overlap >= iouThreshold || (near <= 1 && ratio > 0.66 && ratio < 1.5) else { return nil }
-        if let a = track.appearance, let e = face.embedding, Self.distance(a, e) > otherPerson { return nil }
+        // Not "> otherPerson": a distance that is not a number is not the same person either.
+        if let a = track.appearance, let e = face.embedding, !(Self.distance(a, e) <= otherPerson) { return nil }
         return overlap + max(0, 1 - near)
     }
 
     /// Assigns a track id to each face of a new frame (same order) and returns the tracks that ended.
     public mutating func update(faces: [TrackedFace], at time: Date) -> (ids: [Int64], ended: [Track]) {
+        // Frames that stopped coming (a stalled stream) age tracks too: one not seen for a second
+        // longer than its rejoin time ends whatever the frame count says.
+        let stale = rejoinWithin + 1
+        lost += tracks.filter { time.timeIntervalSince($0.lastSeen) > stale }
+        tracks.removeAll { time.timeIntervalSince($0.lastSeen) > stale }
         var pairs = [(score: Double, track: Int, face: Int)]()
         for (t, track) in tracks.enumerated() {
             for (f, face) in faces.enumerated() {
@@ -146,22 +152,30 @@ public struct FaceTracker: Sendable {
         for t in tracks.indices where !trackTaken.contains(t) { tracks[t].missed += 1 }
         lost += tracks.filter { $0.missed > maxMissed }
         tracks.removeAll { $0.missed > maxMissed }
-        // A face no live track took may be a lost track's person coming back.
-        for f in faces.indices where ids[f] == nil {
-            guard let embedding = faces[f].embedding else { continue }
-            let candidates = lost.indices.compactMap { l -> (Int, Float)? in
-                guard let a = lost[l].appearance else { return nil }
-                let d = Self.distance(a, embedding)
-                return d <= samePerson ? (l, d) : nil
-            }
-            guard let (l, _) = candidates.min(by: { $0.1 < $1.1 }) else { continue }
-            var track = lost.remove(at: l)
-            track.see(faces[f], at: time)
-            tracks.append(track)
-            ids[f] = track.id
-        }
+        // Lost tracks out of sight for longer than the rejoin time end first: only the others may
+        // be taken back.
         let ended = lost.filter { time.timeIntervalSince($0.lastSeen) >= rejoinWithin }
         lost.removeAll { time.timeIntervalSince($0.lastSeen) >= rejoinWithin }
+        // A face no live track took may be a lost track's person coming back: the closest pairs first.
+        var returns = [(distance: Float, lost: Int, face: Int)]()
+        for f in faces.indices where ids[f] == nil {
+            guard let embedding = faces[f].embedding else { continue }
+            for l in lost.indices {
+                guard let a = lost[l].appearance else { continue }
+                let d = Self.distance(a, embedding)
+                if d <= samePerson { returns.append((d, l, f)) }
+            }
+        }
+        returns.sort { $0.distance < $1.distance }
+        var lostTaken = Set<Int>()
+        for r in returns where !lostTaken.contains(r.lost) && ids[r.face] == nil {
+            lostTaken.insert(r.lost)
+            var track = lost[r.lost]
+            track.see(faces[r.face], at: time)
+            tracks.append(track)
+            ids[r.face] = track.id
+        }
+        lost = lost.indices.filter { !lostTaken.contains($0) }.map { lost[$0] }
         for f in faces.indices where ids[f] == nil {
             var track = Track(id: nextID, box: faces[f].box, firstSeen: time, lastSeen: time)
             if let embedding = faces[f].embedding { track.remember(embedding) }
