@@ -1,7 +1,7 @@
 import FaceAccess
 import ArgumentParser
 import FaceStore
-import FacePipeline
+import FacedModel
 import Foundation
 
 struct Log: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import FacePipeline
+import FacedModel
 import Foundation
 
 struct Status: ParsableCommand {
