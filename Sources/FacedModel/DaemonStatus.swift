@@ -84,6 +84,13 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     }
 
     public static let defaultPath = "/run/faced/status.json"
+    /// Names the status file for its readers when no path is given.
+    public static let pathVariable = "FACED_STATUS"
+
+    /// The status file a reader reads: the path given, else $FACED_STATUS, else the default.
+    public static func readPath(_ given: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        given ?? environment[pathVariable] ?? defaultPath
+    }
     public static let recentDecisions = 5
 
     /// Where faced publishes: systemd's $RUNTIME_DIRECTORY, else /run/faced when it exists

@@ -201,6 +201,12 @@ import Testing
         #expect([DaemonLiveness.running, .stopped, .gone, .notResponding(seconds: 11)].map(DaemonStatus.exitCode) == [0, 3, 3, 4])
     }
 
+    @Test func aReaderFindsTheFileByOptionThenVariableThenDefault() {
+        #expect(DaemonStatus.readPath("/tmp/a.json", environment: ["FACED_STATUS": "/tmp/b.json"]) == "/tmp/a.json")
+        #expect(DaemonStatus.readPath(nil, environment: ["FACED_STATUS": "/tmp/b.json"]) == "/tmp/b.json")
+        #expect(DaemonStatus.readPath(nil, environment: [:]) == "/run/faced/status.json")
+    }
+
     @Test func theReportSaysWhatAnAdministratorAsks() {
         let now = Date()
         let text = sample(now: now).report(.running, now: now)
