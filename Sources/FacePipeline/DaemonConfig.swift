@@ -2,6 +2,7 @@ import FaceAccess
 import FaceCapture
 import FaceStore
 import FaceVision
+import FacedModel
 import Foundation
 import TOMLKit
 

@@ -3,6 +3,7 @@ import FaceAccess
 import FacePipeline
 import FaceStore
 import FaceVision
+import FacedModel
 import Foundation
 
 struct Soak: AsyncParsableCommand {

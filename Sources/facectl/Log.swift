@@ -1,7 +1,7 @@
 import FaceAccess
 import ArgumentParser
 import FaceStore
-import FacePipeline
+import FacedModel
 import Foundation
 
 struct Log: ParsableCommand {
@@ -106,7 +106,7 @@ struct LogVerify: ParsableCommand {
         if let broken {
             throw CommandFailure("audit log is broken at \(broken) (\(checked) events before it are intact)")
         }
-        let statusPath = statusFile ?? ProcessInfo.processInfo.environment["FACED_STATUS"] ?? DaemonStatus.defaultPath
+        let statusPath = DaemonStatus.readPath(statusFile)
         let chainRoot = try gallery.chainRoot()
         let witnesses = ChainWitnesses.journal(database: gallery.path, chainRoot: chainRoot)
             + ChainWitnesses.statusFile(statusPath, database: gallery.path, chainRoot: chainRoot)

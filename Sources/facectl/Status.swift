@@ -1,5 +1,5 @@
 import ArgumentParser
-import FacePipeline
+import FacedModel
 import Foundation
 
 struct Status: ParsableCommand {
@@ -25,7 +25,7 @@ struct Status: ParsableCommand {
     var statusFile: String?
 
     func run() throws {
-        let path = statusFile ?? ProcessInfo.processInfo.environment["FACED_STATUS"] ?? DaemonStatus.defaultPath
+        let path = DaemonStatus.readPath(statusFile)
         guard FileManager.default.fileExists(atPath: path) else {
             if json { print(#"{"state": "not running", "status_file": null}"#) }
             else { print("faced: not running (no status file at \(path); faced writes it while it runs under systemd, or with --status-file)") }

@@ -4,6 +4,7 @@ import FaceCapture
 import FacePipeline
 import FaceStore
 import FaceVision
+import FacedModel
 import Foundation
 import Logging
 import ServiceLifecycle

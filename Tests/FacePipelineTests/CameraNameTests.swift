@@ -1,6 +1,7 @@
 import FacePipeline
 import FaceStore
 import FaceTestSupport
+import FacedModel
 import Foundation
 import Testing
 

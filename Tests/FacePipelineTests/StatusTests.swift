@@ -1,6 +1,7 @@
 import FacePipeline
 import FaceStore
 import FaceTestSupport
+import FacedModel
 import Foundation
 import Testing
 
@@ -36,6 +37,107 @@ import Testing
         status.add(camera)
         return status
     }
+
+    /// A status file as faced writes it: facectl reads every field back, and writing what it read
+    /// gives the same bytes. Its format is shared by a faced and a facectl of different builds.
+    @Test func aWrittenStatusFileKeepsItsFormat() throws {
+        let dir = try TempDirectory()
+        let path = try dir.write("status.json", Array(Self.written.utf8))
+        let status = try DaemonStatus.read(from: path)
+        #expect(status.pid == 4242 && status.state == "running" && status.sourceState == "streaming")
+        #expect(status.database == "/var/lib/faced/faced.db" && status.chainRoot == String(repeating: "a", count: 64))
+        #expect(status.chainHead == ChainHead(id: 9, hash: String(repeating: "b", count: 64)) && status.recentHeads.count == 2)
+        #expect(status.lastDecisions.map(\.id) == [7, 6, 5, 4, 3] && status.lastDecisions[0].reason == .denial(.outsideSchedule))
+        #expect(abs(status.lastFrame!.timeIntervalSince1970 - (1_800_000_000 - 0.201)) < 0.0005)
+        #expect(status.spooledEvents == 1 && status.badFrames == 2 && status.fps == 14.96)
+        try status.write(to: dir.file("again.json"))
+        let again = String(decoding: FileManager.default.contents(atPath: dir.file("again.json")) ?? Data(), as: UTF8.self)
+        #expect(again == Self.written)
+    }
+
+    /// Written by faced at 1_800_000_000 (sample(now:) with a database, a spool, bad frames and a chain).
+    static let written = #"""
+        {
+          "bad_frames" : 2,
+          "camera" : "front",
+          "camera_errors" : 1,
+          "chain_head" : {
+            "hash" : "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            "id" : 9
+          },
+          "chain_root" : "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          "config" : "\/etc\/faced\/faced.toml",
+          "dark_frames" : 0,
+          "database" : "\/var\/lib\/faced\/faced.db",
+          "fps" : 14.96,
+          "frames" : 1000,
+          "gallery_generation" : 17,
+          "gallery_people" : 3,
+          "gallery_templates" : 9,
+          "last_bad_frame" : "not a JPEG",
+          "last_camera_error" : "disconnected: No such device",
+          "last_camera_error_time" : "2027-01-15T07:50:00.000Z",
+          "last_decisions" : [
+            {
+              "decision" : "denied",
+              "distance" : 0.3,
+              "id" : 7,
+              "person" : "alice",
+              "reason" : "outside_schedule",
+              "time" : "2027-01-15T08:00:00.000Z"
+            },
+            {
+              "decision" : "granted",
+              "distance" : 0.3,
+              "id" : 6,
+              "person" : "alice",
+              "time" : "2027-01-15T08:00:00.000Z"
+            },
+            {
+              "decision" : "granted",
+              "distance" : 0.3,
+              "id" : 5,
+              "person" : "alice",
+              "time" : "2027-01-15T08:00:00.000Z"
+            },
+            {
+              "decision" : "granted",
+              "distance" : 0.3,
+              "id" : 4,
+              "person" : "alice",
+              "time" : "2027-01-15T08:00:00.000Z"
+            },
+            {
+              "decision" : "granted",
+              "distance" : 0.3,
+              "id" : 3,
+              "person" : "alice",
+              "time" : "2027-01-15T08:00:00.000Z"
+            }
+          ],
+          "last_frame" : "2027-01-15T07:59:59.799Z",
+          "level" : "strict",
+          "pid" : 4242,
+          "recent_heads" : [
+            {
+              "hash" : "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+              "id" : 1
+            },
+            {
+              "hash" : "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+              "id" : 9
+            }
+          ],
+          "source" : "v4l2:\/dev\/video0",
+          "source_state" : "streaming",
+          "spool_reason" : "database is locked",
+          "spooled_events" : 1,
+          "started" : "2027-01-15T06:57:55.000Z",
+          "state" : "running",
+          "stream" : "MJPG 1280x720 at 30 fps",
+          "updated" : "2027-01-15T07:59:59.600Z"
+        }
+        """# + "\n"
 
     @Test func theFileIsReplacedWholeAndReadBack() throws {
         let dir = try TempDirectory()
@@ -97,6 +199,12 @@ import Testing
         #expect(DaemonLiveness.isFaced(getpid()) == false, "the test runner is not faced")
         #expect(DaemonLiveness.isFaced(0) == false)
         #expect([DaemonLiveness.running, .stopped, .gone, .notResponding(seconds: 11)].map(DaemonStatus.exitCode) == [0, 3, 3, 4])
+    }
+
+    @Test func aReaderFindsTheFileByOptionThenVariableThenDefault() {
+        #expect(DaemonStatus.readPath("/tmp/a.json", environment: ["FACED_STATUS": "/tmp/b.json"]) == "/tmp/a.json")
+        #expect(DaemonStatus.readPath(nil, environment: ["FACED_STATUS": "/tmp/b.json"]) == "/tmp/b.json")
+        #expect(DaemonStatus.readPath(nil, environment: [:]) == "/run/faced/status.json")
     }
 
     @Test func theReportSaysWhatAnAdministratorAsks() {

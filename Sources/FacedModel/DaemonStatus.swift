@@ -84,6 +84,13 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     }
 
     public static let defaultPath = "/run/faced/status.json"
+    /// Names the status file for its readers when no path is given.
+    public static let pathVariable = "FACED_STATUS"
+
+    /// The status file a reader reads: the path given, else $FACED_STATUS, else the default.
+    public static func readPath(_ given: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        given ?? environment[pathVariable] ?? defaultPath
+    }
     public static let recentDecisions = 5
 
     /// Where faced publishes: systemd's $RUNTIME_DIRECTORY, else /run/faced when it exists
@@ -167,32 +174,6 @@ public struct StatusFileError: Error, CustomStringConvertible {
     public let path: String
     public let message: String
     public var description: String { "status file \(path): \(message)" }
-}
-
-/// The daemon's status, posted to from the pipeline's task, the capture thread and the signal
-/// tasks, and read by the task that publishes it.
-public final class StatusBoard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var status: DaemonStatus
-    /// (time, frames processed) a few seconds back, for the rate.
-    private var samples = [(time: Date, frames: Int)]()
-
-    public init(_ status: DaemonStatus) { self.status = status }
-
-    public func update(_ change: (inout DaemonStatus) -> Void) { lock.withLock { change(&status) } }
-
-    /// The status as of now, with the rate over the last five seconds or so.
-    public func current(at now: Date = Date()) -> DaemonStatus {
-        lock.withLock {
-            samples.append((now, status.frames))
-            samples.removeAll { now.timeIntervalSince($0.time) > 5.5 }
-            if let first = samples.first, now.timeIntervalSince(first.time) >= 0.5 {
-                status.fps = Double(status.frames - first.frames) / now.timeIntervalSince(first.time)
-            }
-            status.updated = now
-            return status
-        }
-    }
 }
 
 /// How `facectl status` reads a status file: is faced there, stopped, gone, or stuck?
