@@ -88,7 +88,7 @@ import Testing
         let replay = try dir.write("visits.mjpeg", bytes)
         // Unpaced, so every frame is processed whatever the machine's load: each visit has its 8
         // frames and each gap its 8 empty ones, enough to end the track (5 missed frames).
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0"])
+        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0"])
         let err = Pipe()
         faced.standardError = err
         try faced.run()

@@ -45,9 +45,11 @@ import Testing
     }
 
     /// faced looping over `replay` with no cooldown, its log collected.
+    /// faced over a replay that starts again at its end: each pass is a new walk-up (no rejoin
+    /// time, so the few empty frames between passes end the track however fast faced runs).
     func loopingFaced(_ replay: String) throws -> (Process, OutputCollector) {
         let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0"])
+        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0"])
         faced.standardError = log.pipe
         try faced.run()
         return (faced, log)
@@ -144,7 +146,7 @@ import Testing
         let action = try dir.write("open.sh", Array("#!/bin/sh\necho \"$FACED_PERSON\" >> \(opened)\n".utf8))
         chmod(action, 0o755)
         let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--db", db, "--cooldown", "0", "--action", action])
+        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0", "--action", action])
         faced.standardError = log.pipe
         try faced.run()
         defer { if faced.isRunning { faced.terminate(); faced.waitUntilExit() } }
