@@ -124,9 +124,17 @@ public struct FaceTracker: Sendable {
         let dx = Double(face.box.midX - expected.midX), dy = Double(face.box.midY - expected.midY)
         let near = (dx * dx + dy * dy).squareRoot() / size
         guard overlap >= iouThreshold || (near <= 1 && ratio > 0.66 && ratio < 1.5) else { return nil }
-        // Not "> otherPerson": a distance that is not a number is not the same person either.
-        if let a = track.appearance, let e = face.embedding, !(Self.distance(a, e) <= otherPerson) { return nil }
-        return overlap + max(0, 1 - near)
+        var likeness = 0.0
+        if let a = track.appearance, let e = face.embedding {
+            let d = Self.distance(a, e)
+            // Not "> otherPerson": a distance that is not a number is not the same person either.
+            if !(d <= otherPerson) { return nil }
+            // Two tracks on one spot (a new one started on a face unlike the old one's): the face
+            // goes to the one it looks like, every frame, so the other is lost instead of both
+            // living on, taking turns.
+            likeness = 2 * Double(1 - d / otherPerson)
+        }
+        return overlap + max(0, 1 - near) + likeness
     }
 
     /// Assigns a track id to each face of a new frame (same order) and returns the tracks that ended.

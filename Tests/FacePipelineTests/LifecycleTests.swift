@@ -143,6 +143,7 @@ import Testing
                 name = "\#(name)"
                 [policy]
                 cooldown = 0
+                rejoin = 0
                 """# + "\n").write(toFile: dir.file("faced.toml"), atomically: true, encoding: .utf8)
         }
         try write(name: "front")

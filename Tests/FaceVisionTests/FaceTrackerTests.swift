@@ -124,3 +124,31 @@ import Testing
         #expect(last == start)
     }
 }
+
+/// One face, two tracks on its spot (the first started on a poor embedding): the face goes to
+/// the track it looks like on every frame, so the other one is lost rather than both living on.
+@Suite struct DuplicateTrackTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func vector(_ seed: Float) -> [Float] { (0 ..< 128).map { sin(Float($0) * seed) / 8 } }
+
+    @Test func aSecondTrackOnOneFaceTakesItAndTheFirstIsLost() {
+        var tracker = FaceTracker(rejoinWithin: 2)
+        let box = PixelRect(x: 300, y: 200, width: 200, height: 200)
+        // Two embeddings 0.9 apart, and one between them: 0.585 from the first, 0.315 from the second.
+        let poor = Self.vector(1), other = Self.vector(1.7)
+        let away = zip(other, poor).map { $0 - $1 }
+        let norm = FaceTracker.distance(other, poor)
+        let good = zip(poor, away).map { $0 + 0.9 * $1 / norm }
+        let later = zip(poor, away).map { $0 + 0.585 * $1 / norm }
+        let first = tracker.update(faces: [TrackedFace(box: box, embedding: poor)], at: t0).ids[0]
+        #expect(FaceTracker.distance(poor, good) > tracker.otherPerson, "the set-up needs the first embedding unlike the second")
+        #expect(FaceTracker.distance(later, poor) <= tracker.otherPerson && FaceTracker.distance(later, good) < FaceTracker.distance(later, poor))
+        let second = tracker.update(faces: [TrackedFace(box: box, embedding: good)], at: t0 + 0.1).ids[0]
+        #expect(second != first)
+        var owners = Set<Int64>()
+        for i in 2 ..< 20 { owners.formUnion(tracker.update(faces: [TrackedFace(box: box, embedding: later)], at: t0 + Double(i) / 10).ids) }
+        #expect(owners == [second], "the face went to \(owners)")
+        #expect(!tracker.tracks.contains { $0.id == first }, "the first track is no longer live")
+    }
+}
