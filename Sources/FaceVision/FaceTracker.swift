@@ -139,10 +139,11 @@ public struct FaceTracker: Sendable {
 
     /// Assigns a track id to each face of a new frame (same order) and returns the tracks that ended.
     public mutating func update(faces: [TrackedFace], at time: Date) -> (ids: [Int64], ended: [Track]) {
-        // Frames that stopped coming (a stalled stream) age tracks too: one not seen for 5 s
-        // longer than its rejoin time ends whatever the frame count says. Not less: a slow
-        // machine's frames may come a second apart, and a visitor must stay one track.
-        let stale = rejoinWithin + 5
+        // Frames that stopped coming (a stalled stream, a camera away) age tracks too: one not
+        // seen for a minute past its rejoin time ends whatever the frame count says. Not less:
+        // a slow machine's frames may come many seconds apart (10 s each under emulation), and
+        // a visitor must stay one track.
+        let stale = rejoinWithin + 60
         lost += tracks.filter { time.timeIntervalSince($0.lastSeen) > stale }
         tracks.removeAll { time.timeIntervalSince($0.lastSeen) > stale }
         var pairs = [(score: Double, track: Int, face: Int)]()
