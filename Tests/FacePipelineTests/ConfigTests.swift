@@ -79,6 +79,20 @@ import Testing
         #expect(error("[door]\naction = \"open-door\"\n")?.message == "must be an absolute path, got \"open-door\"")
     }
 
+    @Test func evidenceLimitsAreCheckedAndReachThePolicy() throws {
+        #expect(error("[policy]\nevidence_max_yaw = 0\n")?.description == "faced.toml:2: policy.evidence_max_yaw: must be between 10.0 and 90.0, got 0.0")
+        #expect(error("[policy]\nevidence_min_sharpness = 500\n")?.key == "policy.evidence_min_sharpness")
+        #expect(error("[policy]\nevidence_min_face = 72.5\n")?.message == "must be an integer, got floating-point number")
+        #expect(error("[policy]\npatience = 0\n")?.key == "policy.patience")
+        var flags = DaemonOptions()
+        flags.evidenceMaxYaw = 5
+        #expect(throws: OptionError(message: "--evidence-max-yaw must be between 10.0 and 90.0, got 5.0")) { try flags.checkFlags() }
+        var options = try parse("[camera]\nsource = \"mjpeg:/x.mjpeg\"\n[policy]\nevidence_min_face = 72\nevidence_max_yaw = 20\nrejoin = 0\n")
+        options.source = "mjpeg:/x.mjpeg"
+        let policy = try options.resolve().settings.policy
+        #expect(policy.quality == EvidenceQuality(minFace: 72, minSharpness: 8, maxYaw: 20) && policy.rejoin == 0 && policy.patience == 3)
+    }
+
     @Test func aSyntaxErrorGivesItsLine() {
         let e = error("[camera]\nsource = \"v4l2:/dev/video0\n")
         #expect(e?.line == 2 && e?.key == nil)
