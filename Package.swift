@@ -45,6 +45,7 @@ let package = Package(
         // Pixel loops run on every frame: optimised in debug and test builds too, or a test
         // that streams a camera inside the emulated VM spends seconds per frame on them.
         .target(name: "Locking"),
+        .target(name: "Terminal"),
         .target(name: "FaceVision", dependencies: ["Locking", "CDlibFace", "CTurboJPEG", "CPNG"], swiftSettings: optimised),
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .target(name: "FaceCapture", dependencies: ["FaceVision", "CV4L2"], swiftSettings: optimised),
@@ -67,7 +68,7 @@ let package = Package(
         ]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .executableTarget(name: "facectl", dependencies: [
-            "FaceVision", "FaceStore", "FaceAccess", "FaceCapture", "FacedModel",
+            "FaceVision", "FaceStore", "FaceAccess", "FaceCapture", "FacedModel", "Terminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "faced", dependencies: [
@@ -90,7 +91,7 @@ let package = Package(
         ]),
         .testTarget(name: "FaceStoreTests", dependencies: ["Locking", "FaceStore", "FaceTestSupport"]),
         .testTarget(name: "FaceAccessTests", dependencies: ["FaceAccess", "FaceVision", "FaceStore", "FaceTestSupport"]),
-        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceVision", "FaceAccess", "FaceTestSupport"]),
+        .testTarget(name: "facectlTests", dependencies: ["facectl", "FaceStore", "FaceVision", "FaceAccess", "FaceTestSupport", "Terminal"]),
     ],
     cxxLanguageStandard: .cxx17
 )
