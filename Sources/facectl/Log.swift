@@ -3,6 +3,7 @@ import ArgumentParser
 import FaceStore
 import FacedModel
 import Foundation
+import Terminal
 
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,6 +49,8 @@ struct LogList: ParsableCommand {
     var csv = false
     @Flag(help: "Keep printing new events as they arrive, like tail -f (text or --csv).")
     var follow = false
+    @Flag(help: "Print plainly, not through $PAGER (less) when the output is longer than the terminal.")
+    var noPager = false
 
     @OptionGroup var store: StoreOptions
 
@@ -64,10 +67,9 @@ struct LogList: ParsableCommand {
         var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person.map(Names.normalized),
                                  decision: decision, reason: reason, camera: camera, limit: limit)
         let events = try gallery.events(filter)
-        if json { return try printJSON(events.map(EventView.init)) }
+        guard follow else { return Pager.show(try listing(events), allowed: !noPager) }
         if csv { print(EventView.csvHeader) }
         for e in events { print(csv ? EventView(e).csvRow : EventView(e).line) }
-        guard follow else { return }
         filter.limit = nil
         let newest = try gallery.events(EventFilter(limit: 1)).last?.id ?? 0
         var last = events.last?.id ?? newest

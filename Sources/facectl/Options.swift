@@ -124,11 +124,14 @@ extension SecurityLevel: ExpressibleByArgument {
 }
 
 /// Pretty JSON with sorted keys and ISO 8601 dates, one document on stdout.
-func printJSON(_ value: some Encodable) throws {
+func printJSON(_ value: some Encodable) throws { print(try jsonText(value)) }
+
+/// The same document as text, for the pager.
+func jsonText(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
 func fixed(_ value: Float, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
