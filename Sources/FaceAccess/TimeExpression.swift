@@ -76,7 +76,7 @@ private struct Reading {
         }
         var rest = words[...]
         let day = try day(&rest)
-        if rest.isEmpty, let day { return try TimeSpan(start: instant(wall: day.number * 86400), end: instant(wall: (day.number + 1) * 86400)) }
+        if rest.isEmpty, let day { return TimeSpan(start: instant(wall: day.number * 86400), end: instant(wall: (day.number + 1) * 86400)) }
         let time = try timeOfDay(rest, after: day?.words)
         if let offset = time.offset {
             guard let day, day.isISO else { throw fail("a zone goes only with an ISO date (2026-11-24T20:00:00+01:00)") }
@@ -248,7 +248,7 @@ private struct Reading {
             second = Double(whole) + (decimal(("0" + s.dropFirst(2))[...]) ?? 0)
         }
         let shown = words.joined(separator: " ")
-        if let meridiem {
+        if meridiem != nil {
             guard (1...12).contains(hour) else { throw fail("\(TimeExpressionError.shown(shown)): hour must be 1-12 with am or pm") }
         } else {
             guard (0...23).contains(hour) else { throw fail("\(TimeExpressionError.shown(shown)): hour must be 0-23") }
