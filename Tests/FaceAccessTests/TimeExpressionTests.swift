@@ -120,6 +120,9 @@ import Testing
         // Sunday ends the ISO week.
         Case("this week", newYork, "2026-03-08T12:00:00-04:00", .period("2026-03-02T00:00:00-05:00", "2026-03-09T00:00:00-04:00")),
 
+        // São Paulo's clocks went from 00:00 to 01:00 on 2018-11-04: that day begins at 01:00 and lasts 23 h.
+        Case("2018-11-04", "America/Sao_Paulo", tuesday, .period("2018-11-04T01:00:00-02:00", "2018-11-05T00:00:00-02:00")),
+
         // Errors: each names what is wrong.
         Case("", berlin, tuesday, .error("empty")),
         Case(" \t ", berlin, tuesday, .error("empty")),
@@ -216,6 +219,13 @@ import Testing
         #expect(line.count < 400)
         let tab = #expect(throws: TimeExpressionError.self) { try TimeExpression.resolve("yesterday\u{7}\tfoo", now: Date(), zone: .gmt) }
         #expect(tab?.description.unicodeScalars.allSatisfy { $0.value >= 0x20 } == true)
+    }
+
+    @Test func spanDescribesItselfInUTC() throws {
+        let zone = try #require(TimeZone(identifier: Self.berlin))
+        let now = try Self.date(Self.tuesday)
+        #expect(try TimeExpression.resolve("20:00", now: now, zone: zone).description == "2026-11-24T19:00:00Z")
+        #expect(try TimeExpression.resolve("yesterday", now: now, zone: zone).description == "2026-11-22T23:00:00Z..<2026-11-23T23:00:00Z")
     }
 
     /// Texts made of the characters the grammar cares about, 20 000 of them: each reads or throws, none crashes,
