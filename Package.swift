@@ -81,6 +81,7 @@ let package = Package(
         .executableTarget(name: "facebench", dependencies: [
             "FaceVision", "FaceStore", "FaceAccess", "FacedModel", "FacePipeline", "FaceCapture",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "FaceTestSupport", dependencies: ["FaceVision", "FaceStore"], path: "Tests/Support"),
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision", "FaceTestSupport"]),

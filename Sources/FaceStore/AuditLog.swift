@@ -81,7 +81,7 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
 
     public static let genesisHash = String(repeating: "0", count: 64)
 
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
     }
 
@@ -187,6 +187,11 @@ extension FaceStore {
     @discardableResult
     public func append(_ event: AuditEvent) throws -> AuditEvent {
         try writer.write { db in try Self.appendRow(event, db) }
+    }
+
+    /// Appends events in order in one transaction (an import, a generated log for a benchmark).
+    public func append(contentsOf events: [AuditEvent]) throws {
+        try writer.write { db in for event in events { _ = try Self.appendRow(event, db) } }
     }
 
     /// Links `event` to the chain's last row inside the caller's transaction. Control

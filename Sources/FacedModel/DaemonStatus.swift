@@ -204,7 +204,8 @@ public enum DaemonLiveness: Equatable, Sendable {
 
 extension DaemonStatus {
     /// `facectl status` as text.
-    public func report(_ liveness: DaemonLiveness, now: Date = Date()) -> String {
+    /// Decision times are shown in `display`'s zone, named in the heading over them.
+    public func report(_ liveness: DaemonLiveness, now: Date = Date(), display: TimeDisplay = TimeDisplay(zone: .gmt)) -> String {
         func ago(_ date: Date) -> String { Self.duration(now.timeIntervalSince(date)) + " ago" }
         var lines = [String]()
         switch liveness {
@@ -233,9 +234,9 @@ extension DaemonStatus {
         if lastDecisions.isEmpty {
             lines.append("decisions: none yet")
         } else {
-            lines.append("last decisions:")
+            lines.append("last decisions (\(display.header)):")
             for d in lastDecisions {
-                var line = "  #\(d.id)  \(d.time)  \(d.decision)"
+                var line = "  #\(d.id)  \(display.string(stored: d.time))  \(d.decision)"
                 if let reason = d.reason, reason.rawValue != d.decision.rawValue { line += " (\(reason))" }
                 if let person = d.person { line += "  \(person)" }
                 if let distance = d.distance { line += String(format: "  %.3f", distance) }

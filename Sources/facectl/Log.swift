@@ -8,7 +8,7 @@ import Terminal
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read and verify the audit log of door decisions.",
-        subcommands: [LogList.self, LogVerify.self],
+        subcommands: [LogList.self, LogSummary.self, LogVerify.self],
         defaultSubcommand: LogList.self
     )
 }
@@ -18,19 +18,21 @@ struct LogList: ParsableCommand {
         commandName: "list",
         abstract: "Print audit events (the default for `facectl log`).",
         discussion: """
-            Times are ISO 8601 (2026-11-24T20:00:00Z, 2026-11-24) or relative to now (30m, 2h, 3d, 1w).
+            \(RangeOptions.discussion)
+
+            Text shows local times, the zone named in the first line; --json and --csv keep ISO 8601 UTC \
+            times. Long text goes through $PAGER (default less -FRX) on a terminal; --no-pager prints it all.
 
             Examples:
-              facectl log --since 1d --decision granted
+              facectl log --decision granted --since "yesterday 20:00" --until today
+              facectl log --decision unknown --since "last week" --hours 20:00-06:00
+              facectl log --camera lab --decision granted --on sunday
               facectl log --person alice --json
               facectl log --since 2026-11-24T20:00:00+01:00 --until 2026-11-25 --csv > entries.csv
               facectl log --follow
             """)
 
-    @Option(help: ArgumentHelp("Events at or after this time.", valueName: "time"))
-    var since: String?
-    @Option(help: ArgumentHelp("Events before this time.", valueName: "time"))
-    var until: String?
+    @OptionGroup var range: RangeOptions
     @Option(help: "Only this person (name at the time of the event).")
     var person: String?
     @Option(help: "granted, denied or unknown.")
@@ -52,34 +54,45 @@ struct LogList: ParsableCommand {
     @Flag(help: "Print plainly, not through $PAGER (less) when the output is longer than the terminal.")
     var noPager = false
 
+    @OptionGroup var zone: ZoneOptions
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
         if json && follow { throw ValidationError("--follow prints lines; use it without --json") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        _ = try since.map { try parseTime($0) }
-        _ = try until.map { try parseTime($0) }
     }
 
     func run() throws {
+        let zone = try zone.zone
+        let (since, until) = try range.range(now: Date(), zone: zone)
+        let window = try range.window()
         let gallery = try store.openForReading()
-        var filter = EventFilter(since: try since.map { try parseTime($0) }, until: try until.map { try parseTime($0) }, person: person.map(Names.normalized),
-                                 decision: decision, reason: reason, camera: camera, limit: limit)
-        let events = try gallery.events(filter)
-        guard follow else { return Pager.show(try listing(events), allowed: !noPager) }
-        if csv { print(EventView.csvHeader) }
-        for e in events { print(csv ? EventView(e).csvRow : EventView(e).line) }
+        var filter = EventFilter(since: since, until: until, person: person.map(Names.normalized),
+                                 decision: decision, reason: reason, camera: camera, limit: window == nil ? limit : nil)
+        func shown(_ events: [AuditEvent]) -> [AuditEvent] {
+            guard let window else { return events }
+            return events.filter { e in EventTime.parse(e.time).map { window.contains($0, in: zone) } ?? false }
+        }
+        var events = shown(try gallery.events(filter))
+        if let limit, window != nil { events = Array(events.suffix(limit)) }
+        if json { return Pager.show(try jsonText(events.map(EventView.init)) + "\n", allowed: !noPager) }
+        let display = TimeDisplay(zone: zone, reference: events.first.flatMap { EventTime.parse($0.time) } ?? Date())
+        var lines = [String]()
+        if csv { lines.append(EventView.csvHeader) } else if !events.isEmpty || follow { lines.append(display.header) }
+        for e in events { lines.append(csv ? EventView(e).csvRow : EventView(e).line(display)) }
+        guard follow else { return Pager.show(lines.map { $0 + "\n" }.joined(), allowed: !noPager) }
+        for line in lines { print(line) }
+        fflush(nil)
         filter.limit = nil
         let newest = try gallery.events(EventFilter(limit: 1)).last?.id ?? 0
         var last = events.last?.id ?? newest
         while true {
             Thread.sleep(forTimeInterval: 0.5)
             filter.afterID = last
-            for e in try gallery.events(filter) {
-                print(csv ? EventView(e).csvRow : EventView(e).line)
-                last = e.id!
-            }
+            let arrived = try gallery.events(filter)
+            for e in shown(arrived) { print(csv ? EventView(e).csvRow : EventView(e).line(display)) }
+            last = arrived.last?.id ?? last
             fflush(nil)
         }
     }
@@ -129,16 +142,6 @@ struct LogVerify: ParsableCommand {
     }
 }
 
-/// "2h", "3d", "30m", "1w" before now, or an ISO 8601 date or date-time.
-func parseTime(_ text: String, now: Date = Date()) throws -> Date {
-    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-    if let unit = text.last, let seconds = units[unit], let n = Double(text.dropLast()), n >= 0 {
-        return now.addingTimeInterval(-n * seconds)
-    }
-    if let date = absoluteTime(text) { return date }
-    throw ValidationError("cannot read time '\(text)'; use ISO 8601 (2026-11-24T20:00:00Z or 2026-11-24) or 30m, 2h, 3d, 1w")
-}
-
 func absoluteTime(_ text: String) -> Date? { AccessTime.parse(text) }
 
 // A bad value names the option and the values it takes, like any other option's.
@@ -146,6 +149,15 @@ extension AuditEvent.Decision: ExpressibleByArgument {}
 extension AuditEvent.Reason: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// One CSV cell: quoted where it must be, and never read as a formula.
+func csvField(_ text: String?) -> String {
+    guard var s = text else { return "" }
+    // A spreadsheet would run a cell starting with these as a formula (OWASP CSV injection).
+    if let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { s = "'" + s }
+    // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+    return s.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
 }
 
 /// An audit event as facectl shows it.
@@ -181,8 +193,9 @@ struct EventView: Encodable {
         closest = e.closestName; frames = e.frameEvidence
     }
 
-    var line: String {
-        var parts = ["#\(id)", time, camera.isEmpty ? "-" : camera]
+    /// One line of text, the time as `display` shows it.
+    func line(_ display: TimeDisplay) -> String {
+        var parts = ["#\(id)", display.string(stored: time), camera.isEmpty ? "-" : camera]
         switch kind {
         case "decision":
             parts.append((decision ?? "?") + (reason.map { $0 != decision ? " (\($0))" : "" } ?? ""))
@@ -205,13 +218,7 @@ struct EventView: Encodable {
     static let csvHeader = "id,kind,time,camera,track_id,decision,reason,person,distance,runner_up,runner_up_distance,margin,frames_used,latency_ms,snapshot,ref_event_id,detail"
 
     var csvRow: String {
-        func q(_ s: String?) -> String {
-            guard var s else { return "" }
-            // A spreadsheet would run a cell starting with these as a formula (OWASP CSV injection).
-            if let first = s.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { s = "'" + s }
-            // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
-            return s.unicodeScalars.contains(where: { ",\"\n\r".unicodeScalars.contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        let q = csvField
         func n(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "" }
         return [String(id), kind, time, q(camera), trackID.map(String.init) ?? "", q(decision), q(reason), q(person), n(distance),
                 q(runnerUp), n(runnerUpDistance), n(margin), framesUsed.map(String.init) ?? "", n(latencyMs), q(snapshot),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FaceStore
 import FacedModel
 import Foundation
 
@@ -24,6 +25,8 @@ struct Status: ParsableCommand {
     @Option(help: ArgumentHelp("The status file faced writes.", valueName: "path"))
     var statusFile: String?
 
+    @OptionGroup var zone: ZoneOptions
+
     func run() throws {
         let path = DaemonStatus.readPath(statusFile)
         guard FileManager.default.fileExists(atPath: path) else {
@@ -37,7 +40,7 @@ struct Status: ParsableCommand {
         if json {
             print(String(decoding: try status.summaryJSON(liveness, now: now), as: UTF8.self))
         } else {
-            print(status.report(liveness, now: now))
+            print(status.report(liveness, now: now, display: TimeDisplay(zone: try zone.zone, reference: now)))
         }
         let code = DaemonStatus.exitCode(liveness)
         if code != 0 { throw ExitCode(code) }

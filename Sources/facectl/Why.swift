@@ -10,9 +10,11 @@ struct Why: ParsableCommand {
     @Argument(help: "The event id (see `facectl log`).")
     var eventID: Int64
 
+    @OptionGroup var zone: ZoneOptions
     @OptionGroup var store: StoreOptions
 
     func run() throws {
+        let zone = try zone.zone
         let gallery = try store.openForReading()
         guard let event = try gallery.event(id: eventID) else {
             throw CommandFailure("no event \(eventID) in the audit log (see `facectl log`)")
@@ -20,7 +22,8 @@ struct Why: ParsableCommand {
         let follow = try gallery.events(EventFilter(afterID: eventID)).filter { $0.kind == .action && $0.refEventID == eventID }
         // A decision that refers to another is a grant after the track's refusal: that one.
         let earlier = event.kind == .decision ? try event.refEventID.flatMap { try gallery.event(id: $0) } : nil
-        print(Explanation(event: event, actions: follow, earlier: earlier).text)
+        let at = EventTime.parse(event.time) ?? Date()
+        print(Explanation(event: event, actions: follow, earlier: earlier, display: TimeDisplay(zone: zone, reference: at)).text)
     }
 }
 
@@ -31,9 +34,11 @@ struct Explanation {
     let actions: [AuditEvent]
     /// The event `refEventID` names, for a decision row.
     var earlier: AuditEvent?
+    /// Times in the reader's zone, named once in the first line.
+    var display = TimeDisplay(zone: .gmt)
 
     var text: String {
-        var lines = ["Event \(event.id!) at \(event.time), camera \(event.camera):"]
+        var lines = ["Event \(event.id!) at \(display.string(stored: event.time)) \(display.zoneName), camera \(event.camera):"]
         switch event.kind {
         case .action:
             lines.append("The door action for event \(event.refEventID.map(String.init) ?? "?") (\(event.personName ?? "?")) ran: \(event.detail ?? "no details").")
@@ -90,7 +95,7 @@ struct Explanation {
             if let earlier {
                 let logged = (earlier.decision?.rawValue ?? earlier.kind.rawValue)
                     + (earlier.reason.map { $0.rawValue != earlier.decision?.rawValue ? " (\($0.rawValue))" : "" } ?? "")
-                lines.append("Earlier on this track: logged \(logged) at \(earlier.time) (event \(ref)). The evidence that followed let them in.")
+                lines.append("Earlier on this track: logged \(logged) at \(display.string(stored: earlier.time)) (event \(ref)). The evidence that followed let them in.")
             } else {
                 lines.append("Earlier on this track: event \(ref), which the log no longer holds.")
             }

@@ -209,7 +209,8 @@ import Testing
 
     @Test func theReportSaysWhatAnAdministratorAsks() {
         let now = Date()
-        let text = sample(now: now).report(.running, now: now)
+        let berlin = TimeDisplay(zone: TimeZone(identifier: "Europe/Berlin")!, reference: now)
+        let text = sample(now: now).report(.running, now: now, display: berlin)
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0] == "faced: running (pid 4242, up 1 h 2 min)")
         #expect(lines[1] == "source:    v4l2:/dev/video0 (streaming, MJPG 1280x720 at 30 fps)")
@@ -217,8 +218,10 @@ import Testing
         #expect(lines[3] == "camera:    \"front\", 1 error since start; last: disconnected: No such device (10 min ago)")
         #expect(lines[4] == "gallery:   3 people, 9 templates, generation 17")
         #expect(lines[5] == "policy:    level strict; config /etc/faced/faced.toml")
-        #expect(lines[6] == "last decisions:" && lines.count == 12)
-        #expect(lines[7].hasPrefix("  #7  ") && lines[7].hasSuffix("  denied (outside_schedule)  alice  0.300"))
+        #expect(lines[6] == "last decisions (\(berlin.header)):" && lines.count == 12)
+        // The decision's time on a Berlin wall clock, to the second.
+        #expect(lines[7] == "  #7  \(berlin.string(stored: AuditEvent.format(now)))  denied (outside_schedule)  alice  0.300", "\(lines[7])")
+        #expect(berlin.header.hasPrefix("times in Europe/Berlin (UTC+0"))
         let hung = sample(now: now).report(.notResponding(seconds: 42), now: now)
         #expect(hung.hasPrefix("faced: NOT RESPONDING (pid 4242 is alive, but its status was last updated 42 s ago)"))
     }

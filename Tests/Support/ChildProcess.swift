@@ -32,9 +32,10 @@ public enum Binaries {
         return process
     }
 
-    /// Runs `name` to completion and captures its output.
-    public static func run(_ name: String, _ arguments: [String]) throws -> ChildRun {
+    /// Runs `name` to completion and captures its output; `environment` is laid over the inherited one.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildRun {
         let process = process(name, arguments)
+        process.environment?.merge(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
