@@ -10,6 +10,7 @@ struct List: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup var zone: ZoneOptions
     @OptionGroup var store: StoreOptions
 
     struct Entry: Encodable {
@@ -28,10 +29,11 @@ struct List: ParsableCommand {
         }
         if json { return try printJSON(entries) }
         if entries.isEmpty { return print("no one is enrolled") }
+        let display = TimeDisplay(zone: try zone.zone)
         var rows = [["NAME", "DISPLAY NAME", "TEMPLATES", "ENABLED", "ENROLLED"]]
         for e in entries {
             rows.append([Names.escaped(e.name), Names.escaped(e.displayName), "\(e.templates)", e.enabled ? "yes" : "no",
-                         e.createdAt.formatted(.iso8601.year().month().day())])
+                         display.day(e.createdAt)])
         }
         print(columns(rows))
     }

@@ -52,6 +52,7 @@ struct Set_: ParsableCommand {
                                valueName: "level"))
     var level: String?
 
+    @OptionGroup var zone: ZoneOptions
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
@@ -100,7 +101,7 @@ struct Set_: ParsableCommand {
             schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try parseSchedule($0).description }),
             securityLevel: level.map { $0 == "none" ? String?.none : $0.lowercased() })
         let person = try gallery.update(name: name, update)
-        print(try AccessView(person: person, store: gallery).text)
+        print(try AccessView(person: person, store: gallery, display: TimeDisplay(zone: try zone.zone)).text)
     }
 }
 
@@ -161,15 +162,15 @@ func parseSchedule(_ spec: String) throws -> Schedule {
 struct AccessView {
     let text: String
 
-    init(person: Person, store: FaceStore) throws {
+    init(person: Person, store: FaceStore, display: TimeDisplay) throws {
         let access = try store.access(ofPersonID: person.id!)
-        func day(_ d: Date?) -> String { d?.formatted(.iso8601) ?? "-" }
+        func day(_ d: Date?) -> String { d.map(display.string) ?? "-" }
         var lines = [
             "name:       \(person.name)",
             "display:    \(person.displayName)",
             "enabled:    \(person.enabled ? "yes" : "no")",
             "level:      \(person.securityLevel.map { "\($0) (the stricter of this and the door's)" } ?? "the door's")",
-            "valid:      from \(day(person.validFrom)) until \(day(person.validUntil))",
+            "valid:      from \(day(person.validFrom)) until \(day(person.validUntil)) (\(display.header))",
             "groups:     \(access.groups.isEmpty ? "none" : access.groups.joined(separator: ", "))",
             "schedules:  \(access.ownSchedules.isEmpty ? "none of their own" : access.ownSchedules.joined(separator: "; "))",
         ]

@@ -31,6 +31,7 @@ struct Show: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory holding the dlib model files.", valueName: "dir"))
     var models: String?
 
+    @OptionGroup var zone: ZoneOptions
     @OptionGroup var store: StoreOptions
 
     struct Box: Encodable { var x, y, width, height: Int }
@@ -79,9 +80,10 @@ struct Show: ParsableCommand {
                               templates: templates)
         if let contactSheet { try writeSheet(to: contactSheet, templates: try gallery.templates(ofPersonID: person.id!)) }
         if json { return try printJSON(details) }
-        print(try AccessView(person: person, store: gallery).text)
+        let display = TimeDisplay(zone: try zone.zone)
+        print(try AccessView(person: person, store: gallery, display: display).text)
         print("""
-            enrolled:   \(details.createdAt.formatted(.iso8601))
+            enrolled:   \(display.string(details.createdAt))
             templates:  \(templates.count)
             """)
         var rows = [["ID", "SOURCE", "SHA256", "FACE", "SCORE", "SHARPNESS", "BRIGHTNESS", "CONTRAST", "YAW°", "ROLL°"]]

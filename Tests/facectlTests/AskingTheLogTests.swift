@@ -231,6 +231,18 @@ import Testing
         #expect(csv.dropFirst().first?.hasPrefix("1,decision,2026-11-30T00:41:58.920Z,door,,granted,,alice,0.3100") == true)
     }
 
+    @Test func showListAndSetGiveDatesInTheReadersZone() throws {
+        #expect(try facectl(["enroll", "obama", Fixtures.photo("obama.jpg")]).status == 0)
+        let set = try facectl(["set", "obama", "--valid-until", "2027-06-30"])
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(set.stdout.contains("valid:      from - until 2027-06-30 00:00:00 +02:00 (times in Europe/Berlin (UTC+01:00))"), "\(set.stdout)")
+        let show = try facectl(["show", "obama", "--utc"])
+        #expect(show.stdout.contains("until 2027-06-29 22:00:00 (times in UTC)"), "\(show.stdout)")
+        let today = TimeDisplay(zone: Self.berlin).day(Date())
+        let list = try facectl(["list"])
+        #expect(list.stdout.contains(today) || list.stdout.contains(TimeDisplay(zone: Self.berlin).day(Date().addingTimeInterval(-60))), "\(list.stdout)")
+    }
+
     @Test func theZoneComesFromTheOptionThenTZThenTheConfig() throws {
         try FaceStore(path: db, create: true).append(AuditEvent(kind: .camera, time: try Date("2026-07-01T12:00:00Z", strategy: .iso8601), camera: "door"))
         let config = dir.file("faced.toml")
