@@ -18,7 +18,8 @@ struct Facectl: ParsableCommand {
               facectl set alice --groups staff --valid-until 2027-06-30
               facectl group staff --schedule "mon-fri 07:00-19:00"
               facectl identify door.jpg --level strict
-              facectl log --decision granted --since 1d
+              facectl log --decision granted --since "yesterday 20:00" --until today
+              facectl log summary --person alice --on "this week"
               facectl log verify
               facectl why 42
               facectl sync Enrollment/access.toml --dry-run
