@@ -1,11 +1,11 @@
 import Foundation
 
 public enum AccessTime {
-    /// An ISO 8601 date-time, or a date meaning local midnight.
-    public static func parse(_ text: String) -> Date? {
+    /// An ISO 8601 date-time, or a date meaning midnight in `zone`.
+    public static func parse(_ text: String, zone: TimeZone = .current) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .current).year().month().day())
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: zone).year().month().day())
     }
 }
 

@@ -31,7 +31,7 @@ public struct TimeExpressionError: Error, Equatable, CustomStringConvertible {
     }
 
     /// Text as it fits in a one-line message: control characters blanked, long text cut.
-    static func shown(_ text: some StringProtocol) -> String {
+    public static func shown(_ text: some StringProtocol) -> String {
         let flat = String(text.prefix(60).map { c in c.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F } ? c : " " })
         return text.count > 60 ? flat + "…" : flat
     }

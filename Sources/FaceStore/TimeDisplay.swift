@@ -13,7 +13,10 @@ public struct TimeDisplay: Sendable {
         headerOffset = zone.secondsFromGMT(for: reference)
     }
 
-    public var isUTC: Bool { zone.identifier == "GMT" || zone.identifier == "UTC" }
+    public var isUTC: Bool { Self.utcNames.contains(zone.identifier) }
+
+    static let utcNames: Set = ["GMT", "UTC", "UCT", "Universal", "Zulu", "Greenwich", "GMT0", "Etc/UTC", "Etc/GMT", "Etc/UCT",
+                                "Etc/Universal", "Etc/Zulu", "Etc/Greenwich", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0"]
 
     /// "times in Europe/Berlin (UTC+01:00)", "times in UTC".
     public var header: String { "times in " + zoneName }
@@ -77,14 +80,24 @@ public enum EventTime {
             return v
         }
         guard let y = n(0 ..< 4), let mo = n(5 ..< 7), let d = n(8 ..< 10), let h = n(11 ..< 13), let mi = n(14 ..< 16), let s = n(17 ..< 19),
-              (1 ... 12).contains(mo), (1 ... 31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+              (1 ... 12).contains(mo), (1 ... daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         var fraction = 0.0
         if u.count > 20 {
-            guard u[19] == 46, u.count > 21, let f = n(20 ..< u.count - 1) else { return nil }
-            fraction = Double(f) / pow(10, Double(u.count - 21))
+            // Nine digits are a nanosecond; more are read as digits but not counted.
+            guard u[19] == 46, u.count > 21, u[20 ..< u.count - 1].allSatisfy({ (48 ... 57).contains($0) }),
+                  let f = n(20 ..< min(u.count - 1, 29)) else { return nil }
+            fraction = Double(f) / pow(10, Double(min(u.count - 21, 9)))
         }
         let days = days(fromCivil: y, mo, d)
         return Date(timeIntervalSince1970: Double(days * 86400 + h * 3600 + mi * 60 + s) + fraction)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -8,8 +8,9 @@ import Foundation
 /// Long output through a pager, like git and journalctl.
 public enum Pager {
     /// Writes `text` to stdout, through the pager when `allowed` and stdout is a terminal whose
-    /// height the text (wrapped at the terminal's width) exceeds; else plainly. Never loses the text:
-    /// when the pager cannot start (not installed, $PAGER names a missing program) the text is printed plainly.
+    /// height the text (wrapped at the terminal's width) exceeds; else plainly. When the pager cannot
+    /// start (not installed, $PAGER names a missing program) the text is printed plainly; a pager that
+    /// quits before the end (q in less) drops the rest, as with git.
     public static func show(_ text: String, allowed: Bool) {
         // Swift's print buffers in C's stdout; what is in it goes before the pager's output.
         fflush(nil)
@@ -24,6 +25,12 @@ public enum Pager {
             print(text, terminator: "")
             return
         }
+    }
+
+    /// Whether `show` could page at all: allowed, stdout a terminal, a pager configured. Callers
+    /// that would otherwise join a large output into one text print it line by line instead.
+    public static func mayPage(allowed: Bool) -> Bool {
+        allowed && isatty(STDOUT_FILENO) == 1 && command(environment: ProcessInfo.processInfo.environment) != nil
     }
 
     /// The shell command to page with, or nil for none: $PAGER if set (empty or "cat" → nil), else "less -FRX". Pure.

@@ -76,12 +76,12 @@ struct LogList: ParsableCommand {
         }
         var events = shown(try gallery.events(filter))
         if let limit, window != nil { events = Array(events.suffix(limit)) }
-        if json { return Pager.show(try jsonText(events.map(EventView.init)) + "\n", allowed: !noPager) }
+        if json { return show([try jsonText(events.map(EventView.init))], pager: !noPager) }
         let display = TimeDisplay(zone: zone, reference: events.first.flatMap { EventTime.parse($0.time) } ?? Date())
         var lines = [String]()
         if csv { lines.append(EventView.csvHeader) } else if !events.isEmpty || follow { lines.append(display.header) }
         for e in events { lines.append(csv ? EventView(e).csvRow : EventView(e).line(display)) }
-        guard follow else { return Pager.show(lines.map { $0 + "\n" }.joined(), allowed: !noPager) }
+        guard follow else { return show(lines, pager: !noPager) }
         for line in lines { print(line) }
         fflush(nil)
         filter.limit = nil
@@ -142,13 +142,17 @@ struct LogVerify: ParsableCommand {
     }
 }
 
-func absoluteTime(_ text: String) -> Date? { AccessTime.parse(text) }
-
 // A bad value names the option and the values it takes, like any other option's.
 extension AuditEvent.Decision: ExpressibleByArgument {}
 extension AuditEvent.Reason: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Lines to stdout, through the pager where it may page; else one by one, never joined into one
+/// text (a year of a busy door's log as CSV).
+func show(_ lines: [String], pager: Bool) {
+    if Pager.mayPage(allowed: pager) { Pager.show(lines.map { $0 + "\n" }.joined(), allowed: true) } else { for line in lines { print(line) } }
 }
 
 /// One CSV cell: quoted where it must be, and never read as a formula.

@@ -49,8 +49,7 @@ struct LogSummary: ParsableCommand {
         let summary = try gallery.summary(filter, zone: zone, include: window.map { w in { w.contains($0, in: zone) } })
         let display = TimeDisplay(zone: zone, reference: summary.first ?? since ?? Date())
         let report = SummaryReport(summary: summary, display: display, since: since, until: until)
-        let text = json ? try jsonText(report.document) + "\n" : (csv ? report.csvLines : report.textLines).map { $0 + "\n" }.joined()
-        Pager.show(text, allowed: !noPager)
+        show(json ? [try jsonText(report.document)] : csv ? report.csvLines : report.textLines, pager: !noPager)
     }
 }
 
@@ -115,6 +114,20 @@ struct SummaryReport {
             var lastGrant: String?
             var grants: Int
             var denials: Int
+
+            // A day without a grant says so: null, not an absent key.
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(day, forKey: .day)
+                try c.encode(weekday, forKey: .weekday)
+                try c.encode(person, forKey: .person)
+                try c.encode(firstGrant, forKey: .firstGrant)
+                try c.encode(lastGrant, forKey: .lastGrant)
+                try c.encode(grants, forKey: .grants)
+                try c.encode(denials, forKey: .denials)
+            }
+
+            enum CodingKeys: String, CodingKey { case day, weekday, person, firstGrant, lastGrant, grants, denials }
         }
         struct Refusal: Encodable {
             var decision: String
@@ -130,7 +143,7 @@ struct SummaryReport {
     }
 
     var document: Document {
-        Document(timeZone: display.zone.identifier, since: since.map(display.iso), until: until.map(display.iso), decisions: summary.decisions,
+        Document(timeZone: display.isUTC ? "UTC" : display.zone.identifier, since: since.map(display.iso), until: until.map(display.iso), decisions: summary.decisions,
                  days: summary.personDays.map { d in
                      .init(day: d.day, weekday: weekday(d), person: d.person, firstGrant: d.firstGrant.map(display.iso),
                            lastGrant: d.lastGrant.map(display.iso), grants: d.grants, denials: d.denials)

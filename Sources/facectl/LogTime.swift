@@ -14,16 +14,20 @@ struct ZoneOptions: ParsableArguments {
 
     func validate() throws {
         if utc && timeZone != nil { throw ValidationError("choose one of --utc and --time-zone") }
-        if let timeZone, !utc { _ = try resolveZone(timeZone) }
+        if let timeZone, ReaderTimeZone.named(timeZone) == nil { throw ValidationError(UnknownTimeZone(name: timeZone).description) }
     }
 
+    /// The zone to use; a $TZ passed over is said once on stderr.
     var zone: TimeZone {
-        get throws { utc ? .gmt : try resolveZone(timeZone) }
-    }
-
-    private func resolveZone(_ option: String?) throws -> TimeZone {
-        do { return try ReaderTimeZone.resolve(option: option, environment: ProcessInfo.processInfo.environment) } catch {
-            throw ValidationError(error.description)
+        get throws {
+            if utc { return .gmt }
+            do {
+                let resolved = try ReaderTimeZone.resolve(option: timeZone, environment: ProcessInfo.processInfo.environment)
+                if let note = resolved.note { printError(note) }
+                return resolved.zone
+            } catch {
+                throw CommandFailure(error.description)
+            }
         }
     }
 }
@@ -67,7 +71,8 @@ struct RangeOptions: ParsableArguments {
         var until = try read(until, "--until")?.start
         if let day = try read(on, "--on") {
             guard !day.isMoment else {
-                throw CommandFailure("--on takes a day or a week (today, yesterday, sunday, 2026-11-24, last week), not a moment: '\(on!)'; use --since and --until for times")
+                throw CommandFailure("--on takes a day or a week (today, yesterday, sunday, 2026-11-24, last week), not a moment: "
+                                     + "'\(TimeExpressionError.shown(on!))'; use --since and --until for times")
             }
             since = max(since ?? day.start, day.start)
             until = min(until ?? day.end, day.end)
@@ -83,7 +88,7 @@ struct RangeOptions: ParsableArguments {
 
     private func window(_ text: String) throws -> Schedule {
         do { return try Schedule(parsing: "daily " + text) } catch {
-            throw ValidationError("--hours must be a daily window HH:MM-HH:MM such as 20:00-06:00, got '\(text)'")
+            throw ValidationError("--hours must be a daily window HH:MM-HH:MM such as 20:00-06:00, got '\(TimeExpressionError.shown(text))'")
         }
     }
 }

@@ -61,8 +61,8 @@ struct Set_: ParsableCommand {
         if let level, level != "none", SecurityLevel.named(level) == nil {
             throw ValidationError("--level must be relaxed, standard, strict or none, got '\(level)'")
         }
-        _ = try date(validFrom, "--valid-from")
-        _ = try date(validUntil, "--valid-until")
+        _ = try date(validFrom, "--valid-from", zone: .gmt)
+        _ = try date(validUntil, "--valid-until", zone: .gmt)
         if let groups {
             for g in groupNames(groups) {
                 if let problem = Names.nameProblem(g) {
@@ -79,11 +79,12 @@ struct Set_: ParsableCommand {
         }
     }
 
-    func date(_ text: String?, _ flag: String) throws -> Date?? {
+    /// A date means its midnight in the reader's zone (see --time-zone).
+    func date(_ text: String?, _ flag: String, zone: TimeZone) throws -> Date?? {
         guard let text else { return nil }
         if text == "none" { return .some(nil) }
-        guard let date = absoluteTime(text) else {
-            throw ValidationError("\(flag): cannot read '\(text)'; use 2026-12-01, 2026-12-01T08:00:00+01:00 or none")
+        guard let date = AccessTime.parse(text, zone: zone) else {
+            throw ValidationError("\(flag): cannot read '\(Names.escaped(text))'; use 2026-12-01, 2026-12-01T08:00:00+01:00 or none")
         }
         return .some(date)
     }
@@ -93,15 +94,16 @@ struct Set_: ParsableCommand {
     }
 
     func run() throws {
+        let zone = try zone.zone
         let gallery = try store.open(create: false)
         let update = PersonUpdate(
             displayName: displayName, enabled: access.map { $0 == .enable },
-            validFrom: try date(validFrom, "--valid-from"), validUntil: try date(validUntil, "--valid-until"),
+            validFrom: try date(validFrom, "--valid-from", zone: zone), validUntil: try date(validUntil, "--valid-until", zone: zone),
             groups: groups.map(groupNames),
             schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try parseSchedule($0).description }),
             securityLevel: level.map { $0 == "none" ? String?.none : $0.lowercased() })
         let person = try gallery.update(name: name, update)
-        print(try AccessView(person: person, store: gallery, display: TimeDisplay(zone: try zone.zone)).text)
+        print(try AccessView(person: person, store: gallery, display: TimeDisplay(zone: zone)).text)
     }
 }
 
@@ -170,7 +172,7 @@ struct AccessView {
             "display:    \(person.displayName)",
             "enabled:    \(person.enabled ? "yes" : "no")",
             "level:      \(person.securityLevel.map { "\($0) (the stricter of this and the door's)" } ?? "the door's")",
-            "valid:      from \(day(person.validFrom)) until \(day(person.validUntil)) (\(display.header))",
+            "valid:      from \(day(person.validFrom)) until \(day(person.validUntil)); \(display.header)",
             "groups:     \(access.groups.isEmpty ? "none" : access.groups.joined(separator: ", "))",
             "schedules:  \(access.ownSchedules.isEmpty ? "none of their own" : access.ownSchedules.joined(separator: "; "))",
         ]

@@ -235,9 +235,13 @@ import Testing
         #expect(try facectl(["enroll", "obama", Fixtures.photo("obama.jpg")]).status == 0)
         let set = try facectl(["set", "obama", "--valid-until", "2027-06-30"])
         #expect(set.status == 0, "\(set.stderr)")
-        #expect(set.stdout.contains("valid:      from - until 2027-06-30 00:00:00 +02:00 (times in Europe/Berlin (UTC+01:00))"), "\(set.stdout)")
+        #expect(set.stdout.contains("valid:      from - until 2027-06-30 00:00:00 +02:00; times in Europe/Berlin (UTC+01:00)"), "\(set.stdout)")
         let show = try facectl(["show", "obama", "--utc"])
-        #expect(show.stdout.contains("until 2027-06-29 22:00:00 (times in UTC)"), "\(show.stdout)")
+        #expect(show.stdout.contains("until 2027-06-29 22:00:00; times in UTC"), "\(show.stdout)")
+        // --time-zone reads the date as well as showing it: midnight in Kathmandu, whatever $TZ says.
+        let kathmandu = try facectl(["set", "obama", "--valid-from", "2026-12-01", "--time-zone", "Asia/Kathmandu"])
+        #expect(kathmandu.stdout.contains("valid:      from 2026-12-01 00:00:00 until 2027-06-30 03:45:00; times in Asia/Kathmandu (UTC+05:45)"),
+                "\(kathmandu.stdout)")
         let today = TimeDisplay(zone: Self.berlin).day(Date())
         let list = try facectl(["list"])
         #expect(list.stdout.contains(today) || list.stdout.contains(TimeDisplay(zone: Self.berlin).day(Date().addingTimeInterval(-60))), "\(list.stdout)")
