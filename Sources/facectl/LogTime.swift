@@ -71,8 +71,8 @@ struct RangeOptions: ParsableArguments {
         var until = try read(until, "--until")?.start
         if let day = try read(on, "--on") {
             guard !day.isMoment else {
-                throw CommandFailure("--on takes a day or a week (today, yesterday, sunday, 2026-11-24, last week), not a moment: "
-                                     + "'\(TimeExpressionError.shown(on!))'; use --since and --until for times")
+                throw CommandFailure("--on takes a day or a week (today, yesterday, sunday, 2026-11-24, last week); "
+                                     + "'\(TimeExpressionError.shown(on!))' names a moment (or a day \(zone.identifier) skipped); use --since and --until for times")
             }
             since = max(since ?? day.start, day.start)
             until = min(until ?? day.end, day.end)
