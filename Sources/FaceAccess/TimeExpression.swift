@@ -1,3 +1,4 @@
+import FaceStore
 import Foundation
 
 /// What a time expression names: a moment (start == end) or a period [start, end).
@@ -290,39 +291,6 @@ private struct Reading {
         // the gap's start as the wall time was.
         let before = zone.secondsFromGMT(for: readings.min()!)
         return Date(timeIntervalSince1970: wall - Double(before))
-    }
-}
-
-/// Proleptic Gregorian dates as days since 1970-01-01 (Howard Hinnant's civil algorithms):
-/// plain arithmetic, so no calendar or zone can shift a day.
-enum Civil {
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func date(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, doy - (153 * mp + 2) / 5 + 1)
-    }
-
-    static func daysIn(year: Int, month: Int) -> Int {
-        let (y, m) = month == 12 ? (year + 1, 1) : (year, month + 1)
-        return days(year: y, month: m, day: 1) - days(year: year, month: month, day: 1)
-    }
-
-    static func monthName(_ month: Int) -> String {
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"][month - 1]
     }
 }
 

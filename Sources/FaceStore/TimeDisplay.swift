@@ -62,7 +62,7 @@ public struct TimeDisplay: Sendable {
         let seconds = Int(floor(date.timeIntervalSince1970)) + offset
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let secondOfDay = seconds - days * 86400
-        let (y, m, d) = EventTime.civil(fromDays: days)
+        let (y, m, d) = Civil.date(days)
         return String(format: "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
     }
 }
@@ -80,7 +80,7 @@ public enum EventTime {
             return v
         }
         guard let y = n(0 ..< 4), let mo = n(5 ..< 7), let d = n(8 ..< 10), let h = n(11 ..< 13), let mi = n(14 ..< 16), let s = n(17 ..< 19),
-              (1 ... 12).contains(mo), (1 ... daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+              (1 ... 12).contains(mo), (1 ... Civil.daysIn(year: y, month: mo)).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         var fraction = 0.0
         if u.count > 20 {
             // Nine digits are a nanosecond; more are read as digits but not counted.
@@ -88,20 +88,15 @@ public enum EventTime {
                   let f = n(20 ..< min(u.count - 1, 29)) else { return nil }
             fraction = Double(f) / pow(10, Double(min(u.count - 21, 9)))
         }
-        let days = days(fromCivil: y, mo, d)
+        let days = Civil.days(year: y, month: mo, day: d)
         return Date(timeIntervalSince1970: Double(days * 86400 + h * 3600 + mi * 60 + s) + fraction)
     }
+}
 
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int {
+/// Proleptic Gregorian dates as days since 1970-01-01 (Howard Hinnant's civil algorithms):
+/// plain arithmetic, so no calendar or zone can shift a day.
+public enum Civil {
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -110,16 +105,24 @@ public enum EventTime {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays days: Int) -> (Int, Int, Int) {
+    public static func date(_ days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
         let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
         let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, doy - (153 * mp + 2) / 5 + 1)
+    }
+
+    public static func daysIn(year: Int, month: Int) -> Int {
+        let (y, m) = month == 12 ? (year + 1, 1) : (year, month + 1)
+        return days(year: y, month: m, day: 1) - days(year: year, month: month, day: 1)
+    }
+
+    public static func monthName(_ month: Int) -> String {
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"][month - 1]
     }
 }
 
