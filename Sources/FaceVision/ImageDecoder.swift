@@ -100,7 +100,7 @@ public struct ImageDecoder: Sendable {
         }
     }
 
-    private func checkBudget(_ width: Int, _ height: Int, _ limit: SizeLimit?) throws {
+    func checkBudget(_ width: Int, _ height: Int, _ limit: SizeLimit?) throws {
         if case let .exactly(w, h) = limit, width != w || height != h {
             throw ImageError.sizeMismatch(width: width, height: height, expectedWidth: w, expectedHeight: h)
         }
@@ -113,7 +113,7 @@ public struct ImageDecoder: Sendable {
 
     /// Refuses what libjpeg-turbo's 8-bit decoder would fail on or get wrong, and sizes outside
     /// the limit, from the frame header alone. Without a frame header TurboJPEG says what is wrong.
-    private func checkJPEGFrame(_ data: [UInt8], _ limit: SizeLimit?) throws {
+    func checkJPEGFrame(_ data: [UInt8], _ limit: SizeLimit?) throws {
         guard let frame = JPEGFrameHeader(data) else { return }
         switch frame.marker {
         case 0xC0, 0xC1, 0xC2: break  // baseline, extended and progressive Huffman
@@ -131,7 +131,7 @@ public struct ImageDecoder: Sendable {
         return try jpegHeader(data, handle)
     }
 
-    private func jpegHeader(_ data: [UInt8], _ handle: tjhandle) throws -> (width: Int, height: Int) {
+    func jpegHeader(_ data: [UInt8], _ handle: tjhandle) throws -> (width: Int, height: Int) {
         var w: Int32 = 0, h: Int32 = 0, subsamp: Int32 = 0, colorspace: Int32 = 0
         let rc = data.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsamp, &colorspace)
