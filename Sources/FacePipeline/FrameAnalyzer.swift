@@ -12,36 +12,43 @@ enum FrameAnalysis {
     case faces([Face], image: RGBImage?, scale: Double)
 }
 
-/// The looking stage: decode, gray, dark check, detect, describe. Owns the decoder, the engine
-/// calls and their timings; decides nothing.
+/// The looking stage. Every frame gets a cheap look: a thumbnail (a JPEG decoded at 1/8 scale,
+/// luma subsampled) through the motion gate, which also tells a dark frame. The detector then runs
+/// only where `DetectionPlanner` says (around followed faces, where something moved, the whole
+/// frame now and then), on the frame decoded at the scale the smallest face searched for needs.
+/// Owns the decoder, the gate, the engine calls and their timings; decides nothing.
 final class FrameAnalyzer {
     let engine: FaceEngine
     private(set) var minFace: Int
     private(set) var detector: FaceDetector
-    /// When the smallest wanted face is larger than the detector's window, JPEG frames are decoded
-    /// at a DCT scale that brings it down to the window: detection costs fall with the square.
-    private var decodeScale: JPEGScale
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
-    /// Time spent per stage over all frames: decode, gray, detect, convert (to RGB, for frames
-    /// with a face to describe), describe (landmarks and embeddings).
+    private var gate = MotionGate()
+    private(set) var planner: DetectionPlanner
+    /// Time spent per stage over all frames: look (thumbnail and motion gate), decode, gray,
+    /// detect, convert (to RGB, for frames with a face to describe), describe (landmarks and embeddings).
     private(set) var stageTime = [String: Duration]()
     private(set) var framesWithFaces = 0
     private(set) var facesSeen = 0
+    /// Frames on which the detector ran, and on which it scanned the whole frame.
+    private(set) var framesSearched = 0
+    private(set) var fullScans = 0
     /// The largest frame a replay may claim, in pixels; a camera's frames must have its negotiated size.
     var maxFramePixels = 8192 * 8192
+    /// Thumbnail pixels span this many frame pixels a side (YUYV, gray and decoded frames).
+    static let thumbnailStep = 8
 
-    init(engine: FaceEngine, minFace: Int, detector: FaceDetector) {
+    init(engine: FaceEngine, minFace: Int, detector: FaceDetector, fullScanEvery: TimeInterval = 2) {
         self.engine = engine
         self.minFace = minFace
         self.detector = detector
-        decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: minFace, detector: detector))
+        planner = DetectionPlanner(minFace: minFace, fullScanEvery: fullScanEvery)
     }
 
     func configure(minFace: Int, detector: FaceDetector) throws {
         if detector == .cnn && !engine.hasCNN { throw FaceEngineError.cnnNotLoaded }
         self.minFace = minFace
         self.detector = detector
-        decodeScale = JPEGScale.atLeast(FaceEngine.detectionScale(minFace: minFace, detector: detector))
+        planner.minFace = minFace
     }
 
     func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
@@ -50,29 +57,76 @@ final class FrameAnalyzer {
         return try body()
     }
 
-    /// Throws when the frame cannot be decoded or described.
-    func analyze(_ frame: Frame) throws -> FrameAnalysis {
-        var decoded = try timed("decode") {
-            try DecodedFrame(frame.payload, decoder: decoder, scale: decodeScale, limit: frame.sizeLimit ?? .pixels(maxFramePixels))
+    /// Throws when the frame cannot be decoded or described. `tracks`: where the faces followed
+    /// now should be, in camera pixels.
+    func analyze(_ frame: Frame, tracks: [PixelRect] = []) throws -> FrameAnalysis {
+        let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
+        var decoded: DecodedFrame?
+        let (thumbnail, step, size) = try timed("look") { () throws -> (GrayImage, Double, PixelRect) in
+            switch frame.payload {
+            case let .jpeg(bytes):
+                let (thumbnail, step) = try decoder.decodeThumbnail(bytes, limit: limit)
+                let (w, h) = try decoder.size(of: bytes)
+                return (thumbnail, step, PixelRect(x: 0, y: 0, width: w, height: h))
+            case let .yuyv(packed):
+                return (packed.lumaThumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), PixelRect(x: 0, y: 0, width: packed.width, height: packed.height))
+            case let .gray(gray):
+                return (gray.thumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), gray.bounds)
+            case .png, .rgb:
+                var whole = try DecodedFrame(frame.payload, decoder: decoder, scale: .full, limit: limit)
+                let gray = whole.gray
+                decoded = whole
+                return (gray.thumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), gray.bounds)
+            }
         }
-        let gray = timed("gray") { decoded.gray }
-        if gray.isDark() { return .dark }
-        // The minimum face in the pixels of the decoded picture (smaller when decoded at a reduced scale).
-        let reduced: Bool = if case .jpeg = frame.payload, decodeScale != .full { true } else { false }
-        let scale = reduced ? decodeScale.factor : 1
-        let wanted = reduced ? max(1, Int((Double(minFace) * scale).rounded())) : minFace
-        let detections = try timed("detect") {
-            detector == .hog
-                ? try engine.detect(gray, minFace: wanted)
-                : try engine.detect(decoded.rgb, gray: gray, minFace: wanted, detector: detector)
+        if thumbnail.isDark() {
+            // The light comes back to a scene the background no longer knows.
+            gate.reset()
+            return .dark
         }
+        let motion = timed("look") { gate.look(thumbnail) }
+        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks, at: frame.time)
+        guard !jobs.isEmpty else { return .faces([], image: nil, scale: 1) }
+        framesSearched += 1
+        if jobs.contains(where: { $0.reason == .fullScan }) { fullScans += 1 }
+
+        // Decoded once, at the scale the narrowest face searched for needs; never upsampled whole.
+        let window = detector == .hog ? FaceEngine.hogWindow : FaceEngine.cnnWindow
+        let needed = jobs.map { Double(window) / Double(max(1, $0.minFace)) }.max() ?? 1
+        let jpegScale: JPEGScale = if case .jpeg = frame.payload { JPEGScale.atLeast(min(1, needed)) } else { .full }
+        var picture = try decoded ?? timed("decode") { try DecodedFrame(frame.payload, decoder: decoder, scale: jpegScale, limit: limit) }
+        let gray = timed("gray") { picture.gray }
+        // Picture pixels per camera pixel.
+        let factor = Double(gray.width) / Double(max(1, size.width))
+        var found = [DetectedFace]()
+        try timed("detect") {
+            for job in jobs {
+                guard let region = job.region.scaled(by: factor).intersection(gray.bounds) else { continue }
+                let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
+                let boxes = detector == .hog
+                    ? try engine.detect(try gray.cropped(to: region), minFace: wanted)
+                    : try engine.detect(try picture.rgb.cropped(to: region), minFace: wanted, detector: detector)
+                found += boxes.map { DetectedFace(box: PixelRect(x: $0.box.x + region.x, y: $0.box.y + region.y, width: $0.box.width, height: $0.box.height),
+                                                  score: $0.score) }
+            }
+        }
+        let detections = Self.distinct(found)
         framesWithFaces += detections.isEmpty ? 0 : 1
         facesSeen += detections.count
-        if detections.isEmpty { return .faces([], image: nil, scale: 1 / scale) }
+        if detections.isEmpty { return .faces([], image: nil, scale: 1 / factor) }
         // Every face is described: its embedding tells the tracker who it is (a swap at the same
         // spot, a person coming back) as well as being evidence.
-        let image = timed("convert") { decoded.rgb }
+        let image = timed("convert") { picture.rgb }
         let faces = try timed("describe") { try engine.describe(detections, in: image, gray: gray) }
-        return .faces(faces, image: image, scale: 1 / scale)
+        return .faces(faces, image: image, scale: 1 / factor)
+    }
+
+    /// One detection per face where regions met: the surest of those that overlap.
+    static func distinct(_ found: [DetectedFace]) -> [DetectedFace] {
+        var kept = [DetectedFace]()
+        for face in found.sorted(by: { $0.score > $1.score }) where !kept.contains(where: { FaceTracker.iou($0.box, face.box) > 0.4 }) {
+            kept.append(face)
+        }
+        return kept
     }
 }

@@ -66,6 +66,10 @@ public final class Pipeline {
     public private(set) var framesProcessed = 0
     public var framesWithFaces: Int { analyzer.framesWithFaces }
     public var facesSeen: Int { analyzer.facesSeen }
+    /// Frames the detector ran on, and how many of those it scanned whole (the rest it searched
+    /// only around followed faces and where something moved; frames where nothing moved it skipped).
+    public var framesSearched: Int { analyzer.framesSearched }
+    public var fullScans: Int { analyzer.fullScans }
     /// Frames skipped as dark (IR emitter off, lens covered), and how many in a row up to now.
     public var darkFrames: Int { watch.darkFrames }
     public var darkRun: Int { watch.darkRun }
@@ -146,7 +150,7 @@ public final class Pipeline {
         reloadGalleryIfChanged()
         let analysis: FrameAnalysis
         do {
-            analysis = try analyzer.analyze(frame)
+            analysis = try analyzer.analyze(frame, tracks: decider.tracker.searchAreas(at: frame.time))
         } catch {
             return badFrame(frame, error)
         }
@@ -182,8 +186,9 @@ public final class Pipeline {
     private func decide(_ faces: [Face], image: RGBImage?, scale: Double = 1, at time: Date) -> [AuditEvent] {
         let start = ContinuousClock.now
         defer { decideTime += ContinuousClock.now - start }
+        // In camera pixels: the picture's scale changes with where the detector looked.
         let live = faces.map { face in
-            LiveFace(box: face.detection.box, embedding: face.embedding.values, sharpness: face.quality.sharpness,
+            LiveFace(box: face.detection.box.scaled(by: scale), embedding: face.embedding.values, sharpness: face.quality.sharpness,
                      yaw: face.pose.yaw, width: Int((Double(face.detection.box.width) * scale).rounded()))
         }
         let step = decider.step(live, at: time)

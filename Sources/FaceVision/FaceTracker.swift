@@ -102,6 +102,12 @@ public struct FaceTracker: Sendable {
         nextID = firstID
     }
 
+    /// Where faces of the tracks still followed should be at `time`: each live track's box moved
+    /// by its velocity, and each lost track's last box (it may come back near where it went).
+    public func searchAreas(at time: Date) -> [PixelRect] {
+        tracks.map { $0.predicted(at: time) } + lost.map(\.box)
+    }
+
     public static func iou(_ a: PixelRect, _ b: PixelRect) -> Double {
         guard let overlap = a.intersection(b) else { return 0 }
         let union = a.area + b.area - overlap.area

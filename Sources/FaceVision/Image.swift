@@ -33,6 +33,24 @@ public struct PixelRect: Sendable, Hashable, Codable, CustomStringConvertible {
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
+    /// The smallest rectangle holding both.
+    public func union(_ other: PixelRect) -> PixelRect {
+        let x0 = min(x, other.x), y0 = min(y, other.y)
+        return PixelRect(x: x0, y: y0, width: max(maxX, other.maxX) - x0, height: max(maxY, other.maxY) - y0)
+    }
+
+    /// Moved in by `dx` on the left and right and `dy` on the top and bottom; negative grows it.
+    public func insetBy(_ dx: Int, _ dy: Int) -> PixelRect {
+        PixelRect(x: x + dx, y: y + dy, width: width - 2 * dx, height: height - 2 * dy)
+    }
+
+    /// Each coordinate multiplied by `factor`, the box rounded outwards.
+    public func scaled(by factor: Double) -> PixelRect {
+        let x0 = Int((Double(x) * factor).rounded(.down)), y0 = Int((Double(y) * factor).rounded(.down))
+        let x1 = Int((Double(maxX) * factor).rounded(.up)), y1 = Int((Double(maxY) * factor).rounded(.up))
+        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
+
     /// X11 geometry: WIDTHxHEIGHT+X+Y, with '-' for an offset left of or above the image.
     public var description: String {
         func offset(_ v: Int) -> String { v < 0 ? "\(v)" : "+\(v)" }

@@ -1,0 +1,88 @@
+import FaceVision
+import Foundation
+
+/// One place to run the face detector in a frame: a region of the camera's picture, and the
+/// narrowest face to find there, both in camera pixels.
+struct DetectionJob: Equatable, Sendable {
+    enum Reason: String, Sendable { case fullScan = "full", track, motion }
+    var region: PixelRect
+    var minFace: Int
+    var reason: Reason
+}
+
+/// Decides where the detector runs, from what the cheap look saw: nowhere when nothing moved and
+/// no face is followed; around each followed face, at the scale its size needs; in the regions
+/// that moved, down to the smallest wanted face; the whole frame when most of it changed (a cut,
+/// the light), at the first frame, and at least every `fullScanEvery` seconds as a safety net, so
+/// that a face that appears without motion the gate sees is found within that time. Pure.
+struct DetectionPlanner: Sendable {
+    var minFace: Int
+    var fullScanEvery: TimeInterval
+    /// A followed face is searched for down to this share of its width (it may walk away).
+    static let trackShrink = 0.6
+    /// Most of the frame moved: scanning it whole costs no more than its parts.
+    static let wholeFrameMotion = 0.5
+    private(set) var lastFullScan: Date?
+
+    init(minFace: Int, fullScanEvery: TimeInterval = 2) {
+        self.minFace = minFace
+        self.fullScanEvery = fullScanEvery
+    }
+
+    /// `motion` is nil when no thumbnail was made (every frame is then scanned whole); `step` is
+    /// how many camera pixels a thumbnail pixel spans; `tracks` are where followed faces should be.
+    mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date) -> [DetectionJob] {
+        let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
+        let due = lastFullScan.map { time.timeIntervalSince($0) >= fullScanEvery || time < $0 } ?? true
+        guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else {
+            lastFullScan = time
+            return [full]
+        }
+        var jobs = [DetectionJob]()
+        for box in tracks {
+            let side = max(box.width, box.height)
+            // Room to move for a frame or two, and to grow as the person comes closer.
+            let grown = box.insetBy(-side * 3 / 4, -side * 3 / 4)
+            guard let region = grown.intersection(frame) else { continue }
+            let narrowest = max(minFace, Int((Double(box.width) * Self.trackShrink).rounded()))
+            jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track))
+        }
+        for moved in motion.regions {
+            let b = moved.box
+            let camera = PixelRect(x: Int((Double(b.x) * step).rounded(.down)), y: Int((Double(b.y) * step).rounded(.down)),
+                                   width: Int((Double(b.width) * step).rounded(.up)), height: Int((Double(b.height) * step).rounded(.up)))
+            // A head of which only a part moved: the region reaches a face's width around it.
+            guard let region = camera.insetBy(-minFace, -minFace).intersection(frame) else { continue }
+            jobs.append(DetectionJob(region: region, minFace: minFace, reason: .motion))
+        }
+        jobs = Self.merged(jobs)
+        // The parts cost more than the whole: scan the whole.
+        let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
+        if cost >= Double(frame.area) / Double(minFace * minFace) {
+            lastFullScan = time
+            return [full]
+        }
+        return jobs
+    }
+
+    /// Overlapping regions joined into one (the union box, the smaller of their narrowest faces),
+    /// until none overlap: no face is searched for twice.
+    static func merged(_ jobs: [DetectionJob]) -> [DetectionJob] {
+        var jobs = jobs
+        var joined = true
+        while joined {
+            joined = false
+            outer: for i in jobs.indices {
+                for j in jobs.indices where j > i && jobs[i].region.intersection(jobs[j].region) != nil {
+                    let a = jobs[i], b = jobs[j]
+                    jobs[i] = DetectionJob(region: a.region.union(b.region), minFace: min(a.minFace, b.minFace),
+                                           reason: a.reason == b.reason ? a.reason : .track)
+                    jobs.remove(at: j)
+                    joined = true
+                    break outer
+                }
+            }
+        }
+        return jobs
+    }
+}
