@@ -65,10 +65,11 @@ struct PipelineBench: AsyncParsableCommand {
         let pipeline = try Pipeline(engine: engine, store: store,
                                     settings: PipelineSettings(minFace: minFace, policy: Policy(cooldown: 0)))
         var events = [AuditEvent]()
+        let cpuBefore = CPUTime.process()
         let start = ContinuousClock.now
         try await Runner(pipeline: pipeline, source: try MJPEGFileSource(path: replayPath), latestWins: false) { events.append($0) }.run()
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - start).seconds
+        let cpu = CPUTime.process() - cpuBefore
 
         let latencies = events.compactMap(\.latencyMs).sorted()
         func pct(_ p: Double) -> String {
@@ -76,14 +77,16 @@ struct PipelineBench: AsyncParsableCommand {
         }
         let granted = events.filter { $0.decision == .granted }.count, unknown = events.filter { $0.decision == .unknown }.count
         print("replay: \(frameCount) frames of \(size)\(closeUp ? " (close-up)" : ""), \(faceFrames) with a face, min face \(minFace) px")
-        print(String(format: "processed: %.1f fps (%.2f s for %d frames)", Double(pipeline.framesProcessed) / seconds, seconds,
-                     pipeline.framesProcessed))
+        print(String(format: "processed: %.1f fps (%.2f s for %d frames); CPU %.2f s, %.1f frames per CPU-second, %.2f cores",
+                     Double(pipeline.framesProcessed) / seconds, seconds, pipeline.framesProcessed, cpu,
+                     Double(pipeline.framesProcessed) / max(cpu, 1e-9), cpu / seconds))
+        print("detector ran on \(pipeline.framesSearched) frames, \(pipeline.fullScans) of them full scans")
         print("decisions: \(granted) granted, \(unknown) unknown of \(visits * 2) visits; latency p50 \(pct(0.5)) ms, p95 \(pct(0.95)) ms")
         print("face frames detected: \(pipeline.framesWithFaces)/\(faceFrames)\n")
         var table = Table(header: ["stage", "ms per frame", "share"])
         let total = pipeline.stageTime.values.reduce(Duration.zero, +)
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-        for stage in ["decode", "gray", "detect", "describe", "decide"] {
+        for stage in ["look", "decode", "gray", "detect", "convert", "describe", "decide"] {
             let t = pipeline.stageTime[stage] ?? .zero
             table.add([stage, String(format: "%.2f", ms(t) / Double(pipeline.framesProcessed)),
                        String(format: "%.0f%%", ms(t) / max(ms(total), 1e-9) * 100)])
