@@ -22,7 +22,7 @@ final class FrameAnalyzer {
     private(set) var minFace: Int
     private(set) var detector: FaceDetector
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
-    private var gate = MotionGate()
+    private var gate: MotionGate
     private(set) var planner: DetectionPlanner
     /// Time spent per stage over all frames: look (thumbnail and motion gate), decode, gray,
     /// detect, convert (to RGB, for frames with a face to describe), describe (landmarks and embeddings).
@@ -37,8 +37,9 @@ final class FrameAnalyzer {
     /// Thumbnail pixels span this many frame pixels a side (YUYV, gray and decoded frames).
     static let thumbnailStep = 8
 
-    init(engine: FaceEngine, minFace: Int, detector: FaceDetector, fullScanEvery: TimeInterval = 2) {
+    init(engine: FaceEngine, minFace: Int, detector: FaceDetector, fullScanEvery: TimeInterval = 2, gate: MotionGate = MotionGate()) {
         self.engine = engine
+        self.gate = gate
         self.minFace = minFace
         self.detector = detector
         planner = DetectionPlanner(minFace: minFace, fullScanEvery: fullScanEvery)

@@ -1,0 +1,93 @@
+import FaceAccess
+import FaceCapture
+@testable import FacePipeline
+import FaceStore
+import FaceTestSupport
+import FaceVision
+import Foundation
+import Testing
+
+/// The cheap look at every frame and the detector only where it matters, through the real
+/// pipeline with the real models: a face is found however it appears.
+@Suite struct CheapLookTests {
+    let dir: TempDirectory
+    let pipeline: Pipeline
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static let fps = 30.0
+
+    init() throws {
+        dir = try TempDirectory()
+        pipeline = try Pipeline(engine: Fixtures.engine, store: FaceStore(path: dir.file("faced.db")),
+                                settings: PipelineSettings(camera: "door", policy: Policy(cooldown: 0)))
+    }
+
+    func feed(_ image: RGBImage, _ index: Int) throws {
+        // As a camera sends it: JPEG, so the thumbnail is the 1/8-scale decode.
+        let jpeg = try JPEGEncoder(quality: 85).encode(image)
+        pipeline.process(Frame(index: index, time: start.addingTimeInterval(Double(index) / Self.fps), payload: .jpeg(jpeg)))
+    }
+
+    /// `a` of `face` over `(1 - a)` of `empty`.
+    static func blend(_ empty: RGBImage, _ face: RGBImage, _ a: Double) throws -> RGBImage {
+        let weight = Int((a * 256).rounded())
+        var pixels = empty.pixels
+        pixels.withUnsafeMutableBufferPointer { out in
+            face.pixels.withUnsafeBufferPointer { f in
+                for i in 0 ..< out.count where out[i] != f[i] {
+                    out[i] = UInt8((Int(out[i]) * (256 - weight) + Int(f[i]) * weight + 128) >> 8)
+                }
+            }
+        }
+        return try RGBImage(width: empty.width, height: empty.height, pixels: pixels)
+    }
+
+    /// A cut between two still pictures: the face is found on the frame it appears in.
+    @Test func aFaceThatAppearsByACutIsFoundAtOnce() throws {
+        let builder = ReplayBuilder(width: 1280, height: 720)
+        let empty = try builder.frame(nil), face = try builder.frame(try Fixtures.image("obama3.jpg"))
+        for i in 0 ..< 45 { try feed(empty, i) }
+        #expect(pipeline.facesSeen == 0)
+        let searchedBefore = pipeline.framesSearched
+        // Nothing moved: after the first frame, only the safety net's full scan every 2 s.
+        #expect(searchedBefore == 1, "frames searched while nothing moved: \(searchedBefore)")
+        try feed(face, 45)
+        #expect(pipeline.facesSeen == 1, "found on the cut frame")
+        for i in 46 ..< 60 { try feed(face, i) }
+        #expect(pipeline.framesWithFaces == 15, "followed on every frame after: \(pipeline.framesWithFaces)")
+    }
+
+    /// A face that fades in slowly enough for the background model to take it in (no motion the
+    /// gate sees) is found by the safety net's full scan, within 2 s of being in full view. The gate
+    /// learns 4x as fast as faced's, so that 5 s of fade are slow enough for it.
+    @Test func aFaceThatAppearsWithoutMotionIsFoundByTheFullScanWithinTwoSeconds() throws {
+        let builder = ReplayBuilder(width: 1280, height: 720)
+        let empty = try builder.frame(nil), face = try builder.frame(try Fixtures.image("obama3.jpg"))
+        let analyzer = FrameAnalyzer(engine: Fixtures.engine, minFace: 80, detector: .hog, fullScanEvery: 2, gate: MotionGate(learningRate: 0.2))
+        let fade = 150
+        var found: (index: Int, fullScan: Bool)?
+        var index = 0
+        while found == nil, index < 15 + fade + 75 {
+            let a = min(1, max(0, Double(index - 15) / Double(fade)))
+            let scansBefore = analyzer.fullScans
+            let jpeg = try JPEGEncoder(quality: 85).encode(try Self.blend(empty, face, a))
+            let seen = try analyzer.analyze(Frame(index: index, time: start.addingTimeInterval(Double(index) / Self.fps), payload: .jpeg(jpeg)))
+            if case let .faces(faces, _, _) = seen, !faces.isEmpty { found = (index, analyzer.fullScans > scansBefore) }
+            index += 1
+        }
+        let first = try #require(found, "the face was never found")
+        #expect(first.fullScan, "found by a full scan, not by motion (frame \(first.index))")
+        #expect(Double(first.index - (15 + fade)) / Self.fps <= 2.0 + 1e-9, "found at frame \(first.index), in full view at \(15 + fade)")
+        // Only the safety net searched: the gate saw no motion the whole time.
+        #expect(analyzer.framesSearched == analyzer.fullScans, "\(analyzer.framesSearched) searched, \(analyzer.fullScans) full scans")
+    }
+
+    /// An empty scene looked at for 10 s: every frame looked at, the detector run only by the safety net.
+    @Test func anEmptySceneIsLookedAtEveryFrameAndSearchedOnlyEveryTwoSeconds() throws {
+        var scene = try VisitScene(name: "idle", width: 1280, height: 720, fps: Self.fps, seed: 3, frameCount: 300, appearances: [])
+        scene.noise = 3
+        for i in 0 ..< scene.frameCount { try feed(scene.render(frame: i), i) }
+        #expect(pipeline.framesProcessed == 300)
+        #expect(pipeline.fullScans == 5 && pipeline.framesSearched == 5, "searched \(pipeline.framesSearched), full \(pipeline.fullScans)")
+        #expect(pipeline.facesSeen == 0)
+    }
+}
