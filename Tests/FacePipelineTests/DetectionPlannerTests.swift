@@ -68,7 +68,7 @@ import Testing
                                tracks: [], at: t0 + 0.2)
         #expect(cut == [DetectionJob(region: Self.frame, minFace: 80, reason: .fullScan)])
         // Regions that together cost as much as the frame: the frame.
-        let many = (0 ..< 8).map { PixelRect(x: $0 * 20, y: 0, width: 8, height: 90) }
+        let many = (0 ..< 9).map { PixelRect(x: $0 * 19, y: 0, width: 8, height: 90) }
         #expect(planner.plan(frame: Self.frame, motion: still(many, moved: 0.4), step: 8, tracks: [], at: t0 + 0.3).first?.reason == .fullScan)
     }
 
