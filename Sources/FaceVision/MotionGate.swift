@@ -50,6 +50,9 @@ public struct MotionGate: Sendable {
     private var age = 0
     private var mean: [Float] = []
     private var deviation: [Float] = []
+    /// The last thumbnail: what changed since it moved now, whatever the background holds.
+    private var previous: [Float] = []
+    private var change: [Float] = []
     /// The frame's typical deviation: a running average of the lower quartile of the absolute residuals, scaled
     /// to a mean absolute deviation.
     private var frameDeviation: Float = 0
@@ -69,7 +72,7 @@ public struct MotionGate: Sendable {
     /// Forgets the background: the next thumbnail is a first one.
     public mutating func reset() {
         width = 0; height = 0; age = 0; frameDeviation = 0
-        mean = []; deviation = []; residual = []; moved = []; stack = []
+        mean = []; deviation = []; previous = []; change = []; residual = []; moved = []; stack = []
     }
 
     /// Frames during which the background is young: about as many as the running averages need
@@ -86,6 +89,7 @@ public struct MotionGate: Sendable {
         guard w == width, h == height, mean.count == count else {
             width = w; height = h
             residual = [Float](repeating: 0, count: count)
+            change = [Float](repeating: 0, count: count)
             moved = [UInt8](repeating: 0, count: count)
             stack = [Int32](repeating: 0, count: count)
             seed(thumbnail)
@@ -105,6 +109,7 @@ public struct MotionGate: Sendable {
     private mutating func seed(_ thumbnail: GrayImage) {
         age = 0
         mean = thumbnail.pixels.map { Float($0) }
+        previous = mean
         deviation = [Float](repeating: noiseFloor / max(sensitivity, 1e-6), count: thumbnail.pixels.count)
     }
 
@@ -121,6 +126,8 @@ public struct MotionGate: Sendable {
         let w = width, h = height, count = w * h
         // While the background is young, every pixel learns as a running average of the frames so
         // far, moved or not: the first frame's people and camera shake are not kept as background.
+        // (A person there at the start who leaves and comes back shows as a change from the last
+        // thumbnail, whatever the background learnt.)
         let warm = age < warmUpFrames
         let rate = warm ? max(learningRate, 1 / Float(age + 1)) : learningRate
         let slowRate = warm ? rate : rate / 10
@@ -145,6 +152,24 @@ public struct MotionGate: Sendable {
                                 let offset = Self.quantile(hist.baseAddress!, bins.baseAddress!, w, w / 2) - 256
                                 for x in row ..< row + w { res[x] -= offset }
                             }
+                            // The same against the last thumbnail: what appears where the background
+                            // still holds it (a person who left and comes back) moves now.
+                            previous.withUnsafeBufferPointer { p in
+                                change.withUnsafeMutableBufferPointer { ch in
+                                    for y in 0 ..< h {
+                                        let row = y * w
+                                        for x in 0 ..< w {
+                                            let d = Float(px[row + x]) - p[row + x]
+                                            ch[row + x] = d
+                                            let b = min(max(Int(d + 256), 0), 511)
+                                            bins[x] = Int32(b)
+                                            hist[b] &+= 1; hist[512 + b >> 4] &+= 1
+                                        }
+                                        let offset = Self.quantile(hist.baseAddress!, bins.baseAddress!, w, w / 2) - 256
+                                        for x in row ..< row + w { ch[x] = abs(ch[x] - offset) }
+                                    }
+                                }
+                            }
                             // The lower quartile of every 4th pixel's absolute residual, in quarter-luma
                             // bins, is 0.3186 σ of Gaussian noise, whose mean absolute deviation is
                             // 0.7979 σ. The quiet quarter: motion and jitter at edges barely move it.
@@ -168,20 +193,34 @@ public struct MotionGate: Sendable {
                 mean.withUnsafeMutableBufferPointer { m in
                     deviation.withUnsafeMutableBufferPointer { dev in
                         moved.withUnsafeMutableBufferPointer { mv in
+                          change.withUnsafeBufferPointer { ch in
                             for i in 0 ..< count {
                                 let r = abs(res[i])
-                                let isMoved = r > max(floor, sens * max(dev[i], frameDev))
-                                let a = isMoved ? slowRate : rate
+                                let threshold = max(floor, sens * max(dev[i], frameDev))
+                                // Two noisy samples differ by √2 times the noise of one.
+                                let changing = ch[i] > threshold * 1.5
+                                let isMoved = changing || r > threshold
+                                // What changes now learns slowly; what differs from the background
+                                // but holds still (the wall a person stood before, seen again) at
+                                // the full rate, so that a ghost of them fades within seconds.
+                                let a = changing ? slowRate : rate
                                 mv[i] = isMoved ? 1 : 0
                                 movedCount &+= isMoved ? 1 : 0
                                 m[i] += a * (Float(px[i]) - m[i])
-                                dev[i] += a * (r - dev[i])
+                                // A deviation learns noise, not motion: a residual counts up to the
+                                // noise floor, so that where people pass often the threshold stays
+                                // at most sensitivity x floor and a face still shows.
+                                // A young background does not learn motion as noise: a person
+                                // who leaves during it would leave a blind patch behind.
+                                if !(warm && isMoved) { dev[i] += a * (r - dev[i]) }
                             }
+                          }
                         }
                     }
                 }
             }
         }
+        previous = thumbnail.pixels.map { Float($0) }
         if age == 1 { frameDeviation = measured }
         else if movedCount * 2 <= count { frameDeviation += rate * (measured - frameDeviation) }
         return movedCount

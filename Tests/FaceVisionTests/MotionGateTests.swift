@@ -168,6 +168,22 @@ struct SplitMix {
         #expect(walk.held >= 57 && walk.strays.isEmpty, "after the cut the head was held in \(walk.held) of 60 frames; strays \(walk.strays.prefix(5))")
     }
 
+    /// Someone at the door when faced starts (the young background takes them in), who steps
+    /// away and comes back: the return is motion, not hidden by what the background learnt.
+    @Test func aPersonThereAtTheStartWhoLeavesAndComesBackIsSeenAgain() {
+        var gen = SceneGenerator(seed: 8)
+        var gate = MotionGate()
+        var rng = SplitMix(state: 9)
+        let box = PixelRect(x: 70, y: 30, width: 12, height: 15)
+        var withHead = gen.scene
+        for y in 0 ..< box.height { for x in 0 ..< box.width { withHead[(box.y + y) * SceneGenerator.width + box.x + x] += Float(-75 + rng.unit() * 30) } }
+        _ = run(&gate, 4) { _ in gen.frame(noise: 3, picture: withHead) }
+        let away = run(&gate, 7) { _ in gen.frame(noise: 3) }
+        #expect(away.first?.regions.contains { $0.box.intersection(box) != nil } == true, "leaving is motion")
+        let back = gate.look(gen.frame(noise: 3, picture: withHead))
+        #expect(back.regions.contains { $0.box.intersection(box) == box }, "the return is one region holding the head: \(back.regions)")
+    }
+
     @Test func sizeChangeAndResetStartAgain() throws {
         var gen = SceneGenerator(seed: 6)
         var gate = MotionGate()
@@ -241,10 +257,13 @@ struct MotionGateVideoTests {
             let covered = Double(report.regions.reduce(0) { $0 + $1.box.area }) / Double(thumb.width * thumb.height)
             coverage.append(covered)
             if !report.regions.isEmpty { withRegions += 1 }
-            if covered < 0.6 { modest += 1 }
+            // The hand-held clip shakes from its first frame: while the background is young (20
+            // frames) it does not learn the shake as noise, so that a person who leaves then
+            // leaves no blind patch, and those frames are searched whole. Counted after them.
+            if covered < 0.6, index > 20 { modest += 1 }
         }
         let n = frames.count - 1
         #expect(Double(withRegions) >= 0.9 * Double(n), "regions in \(withRegions) of \(n) frames")
-        #expect(Double(modest) >= 0.9 * Double(n), "regions covered under 60% in \(modest) of \(n) frames; coverage \(coverage)")
+        #expect(Double(modest) >= 0.9 * Double(n - 20), "regions covered under 60% in \(modest) of the \(n - 20) frames after the first 20; coverage \(coverage)")
     }
 }
