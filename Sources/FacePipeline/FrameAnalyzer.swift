@@ -102,7 +102,11 @@ final class FrameAnalyzer {
         var found = [DetectedFace]()
         try timed("detect") {
             for job in jobs {
-                guard let region = job.region.scaled(by: factor).intersection(gray.bounds) else { continue }
+                // On the 8-pixel grid of HOG's cells, as a full scan sees it: a face found in a
+                // region and in the whole frame gets the same box.
+                let scaled = job.region.scaled(by: factor)
+                let aligned = PixelRect(x: scaled.x & ~7, y: scaled.y & ~7, width: scaled.maxX - (scaled.x & ~7), height: scaled.maxY - (scaled.y & ~7))
+                guard let region = aligned.intersection(gray.bounds) else { continue }
                 let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
                 let boxes = detector == .hog
                     ? try engine.detect(try gray.cropped(to: region), minFace: wanted)

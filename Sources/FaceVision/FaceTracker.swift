@@ -33,8 +33,11 @@ public struct Track: Sendable, Hashable {
     }
 
     mutating func see(_ face: TrackedFace, at time: Date) {
-        let dt = time.timeIntervalSince(lastSeen)
-        if dt > 0, hits > 0 {
+        // Frames read faster than a camera sends them (a replay fed as fast as it is taken) are
+        // stamped milliseconds apart: a pixel of jitter in the box would make a velocity of
+        // hundreds of pixels a second, and the next prediction would miss the face.
+        let dt = max(time.timeIntervalSince(lastSeen), 1.0 / 30)
+        if time > lastSeen, hits > 0 {
             let (cx, cy) = (Double(face.box.midX - box.midX) / dt, Double(face.box.midY - box.midY) / dt)
             vx = 0.5 * vx + 0.5 * cx
             vy = 0.5 * vy + 0.5 * cy

@@ -55,8 +55,12 @@ import Testing
         events = feed(empty) + feed(empty)
         #expect(events.isEmpty)
         try replaceWithGalleryKnowingBiden()
-        // The track ends within maxMissed (5) more empty frames.
-        for _ in 0 ..< 8 { events += feed(empty) }
+        // The track ends within maxMissed (5) more empty frames, which come 0.1 s apart as from a
+        // camera: an empty frame costs faced only a look, and the new file must stand still 0.3 s.
+        for _ in 0 ..< 8 {
+            Thread.sleep(forTimeInterval: 0.1)
+            events += feed(empty)
+        }
         #expect(pipeline.galleryInUse.people == 2, "the replaced gallery was taken up")
         #expect(!events.contains { $0.decision == .granted },
                 "granted a visitor who was no longer at the door: \(events.map { "\($0.decision?.rawValue ?? "-") \($0.personName ?? "-") \($0.detail ?? "")" })")
