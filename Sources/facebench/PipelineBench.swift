@@ -11,9 +11,11 @@ struct PipelineBench: AsyncParsableCommand {
         commandName: "pipeline",
         abstract: "Run a replay through the whole daemon pipeline and report fps, decision latency and faces found.",
         discussion: """
-            The replay alternates empty frames with obama3 and biden (each --visits times), obama is \
-            enrolled from obama.jpg and obama2.jpg into a temporary gallery, and frames are fed as fast as \
-            the pipeline takes them.
+            The replay alternates --gap empty frames with obama3 and biden (each --visits times); obama is \
+            enrolled from obama.jpg and obama2.jpg into a temporary gallery. Frames are stamped at 30 fps \
+            (media time) and fed as fast as the pipeline takes them: fps is what it can sustain. With \
+            --paced they come at 30 fps on the wall clock, the latest winning, as from a camera: the \
+            latency is then what a visitor waits.
             """)
 
     @Option(help: "Directory with the dlib models.")
@@ -27,6 +29,12 @@ struct PipelineBench: AsyncParsableCommand {
 
     @Option(help: "How many times each person walks past.")
     var visits = 4
+
+    @Option(help: "Empty frames before, between and after visits (30 a second; a visitor back within the rejoin time, 2 s, is the same visit).")
+    var gap = 75
+
+    @Flag(help: "Feed frames at 30 fps on the wall clock, the latest winning, as a camera does.")
+    var paced = false
 
     @Option(help: ArgumentHelp("Smallest face to look for, in pixels.", valueName: "px"))
     var minFace = 80
@@ -46,8 +54,8 @@ struct PipelineBench: AsyncParsableCommand {
         }
         let obama = try load("obama3.jpg"), biden = try load("biden.jpg")
         var segments = [ReplayBuilder.Segment]()
-        for _ in 0 ..< visits { segments += [.empty(frames: 10), .photo(obama, frames: 15), .empty(frames: 10), .photo(biden, frames: 15)] }
-        segments.append(.empty(frames: 10))
+        for _ in 0 ..< visits { segments += [.empty(frames: gap), .photo(obama, frames: 15), .empty(frames: gap), .photo(biden, frames: 15)] }
+        segments.append(.empty(frames: gap))
         let faceFrames = visits * 30
         let (bytes, frameCount) = try ReplayBuilder(width: wh[0], height: wh[1]).build(segments)
 
@@ -67,7 +75,8 @@ struct PipelineBench: AsyncParsableCommand {
         var events = [AuditEvent]()
         let cpuBefore = CPUTime.process()
         let start = ContinuousClock.now
-        try await Runner(pipeline: pipeline, source: try MJPEGFileSource(path: replayPath), latestWins: false) { events.append($0) }.run()
+        let source = try MJPEGFileSource(path: replayPath, fps: 30, clock: paced ? .wall : .media)
+        try await Runner(pipeline: pipeline, source: source, latestWins: paced) { events.append($0) }.run()
         let seconds = (ContinuousClock.now - start).seconds
         let cpu = CPUTime.process() - cpuBefore
 
@@ -76,7 +85,8 @@ struct PipelineBench: AsyncParsableCommand {
             latencies.isEmpty ? "-" : String(format: "%.0f", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
         }
         let granted = events.filter { $0.decision == .granted }.count, unknown = events.filter { $0.decision == .unknown }.count
-        print("replay: \(frameCount) frames of \(size)\(closeUp ? " (close-up)" : ""), \(faceFrames) with a face, min face \(minFace) px")
+        print("replay: \(frameCount) frames of \(size)\(closeUp ? " (close-up)" : ""), \(faceFrames) with a face, min face \(minFace) px, "
+              + (paced ? "paced at 30 fps, latest wins" : "stamped at 30 fps, fed as fast as taken"))
         print(String(format: "processed: %.1f fps (%.2f s for %d frames); CPU %.2f s, %.1f frames per CPU-second, %.2f cores",
                      Double(pipeline.framesProcessed) / seconds, seconds, pipeline.framesProcessed, cpu,
                      Double(pipeline.framesProcessed) / max(cpu, 1e-9), cpu / seconds))
