@@ -18,8 +18,10 @@ struct DetectionJob: Equatable, Sendable {
 struct DetectionPlanner: Sendable {
     var minFace: Int
     var fullScanEvery: TimeInterval
-    /// A followed face is searched for down to this share of its width (it may walk away).
-    static let trackShrink = 0.6
+    /// A followed face is searched for down to this share of its width (it may walk away). Also
+    /// what keeps it described from at least twice the detector's window: the picture is decoded
+    /// at the scale the narrowest face searched for needs.
+    static let trackShrink = 0.5
     /// Most of the frame moved: scanning it whole costs no more than its parts.
     static let wholeFrameMotion = 0.5
     private(set) var lastFullScan: Date?
@@ -34,10 +36,7 @@ struct DetectionPlanner: Sendable {
     mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date) -> [DetectionJob] {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
         let due = lastFullScan.map { time.timeIntervalSince($0) >= fullScanEvery || time < $0 } ?? true
-        guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else {
-            lastFullScan = time
-            return [full]
-        }
+        guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else { return [full] }
         var jobs = [DetectionJob]()
         for box in tracks {
             let side = max(box.width, box.height)
@@ -55,25 +54,26 @@ struct DetectionPlanner: Sendable {
             guard let region = camera.insetBy(-minFace, -minFace).intersection(frame) else { continue }
             jobs.append(DetectionJob(region: region, minFace: minFace, reason: .motion))
         }
-        jobs = Self.merged(jobs)
+        jobs = Self.merged(jobs, within: minFace / 2)
         // The parts cost more than the whole: scan the whole.
         let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
-        if cost >= Double(frame.area) / Double(minFace * minFace) {
-            lastFullScan = time
-            return [full]
-        }
+        if cost >= Double(frame.area) / Double(minFace * minFace) { return [full] }
         return jobs
     }
 
-    /// Overlapping regions joined into one (the union box, the smaller of their narrowest faces),
-    /// until none overlap: no face is searched for twice.
-    static func merged(_ jobs: [DetectionJob]) -> [DetectionJob] {
+    /// A full scan planned for `time` ran: the safety net's clock starts again.
+    mutating func scanned(at time: Date) { lastFullScan = time }
+
+    /// Regions that overlap or lie within `within` pixels of each other joined into one (the union
+    /// box, the smaller of their narrowest faces), until none do: no face is searched for twice,
+    /// and none is cut in two at the seam of two regions.
+    static func merged(_ jobs: [DetectionJob], within: Int = 0) -> [DetectionJob] {
         var jobs = jobs
         var joined = true
         while joined {
             joined = false
             outer: for i in jobs.indices {
-                for j in jobs.indices where j > i && jobs[i].region.intersection(jobs[j].region) != nil {
+                for j in jobs.indices where j > i && jobs[i].region.insetBy(-within, -within).intersection(jobs[j].region) != nil {
                     let a = jobs[i], b = jobs[j]
                     jobs[i] = DetectionJob(region: a.region.union(b.region), minFace: min(a.minFace, b.minFace),
                                            reason: a.reason == b.reason ? a.reason : .track)

@@ -67,7 +67,10 @@ final class FrameAnalyzer {
             switch frame.payload {
             case let .jpeg(bytes):
                 let (thumbnail, step) = try decoder.decodeThumbnail(bytes, limit: limit)
-                let (w, h) = try decoder.size(of: bytes)
+                var (w, h) = try decoder.size(of: bytes)
+                // Upright, as the decoder turns the picture: an EXIF quarter turn swaps the sides,
+                // or every box would reach the tracker (and the evidence's size check) scaled wrong.
+                if decoder.appliesExifOrientation, let turn = ExifOrientation.read(fromJPEG: bytes), turn.rawValue >= 5 { swap(&w, &h) }
                 return (thumbnail, step, PixelRect(x: 0, y: 0, width: w, height: h))
             case let .yuyv(packed):
                 return (packed.lumaThumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), PixelRect(x: 0, y: 0, width: packed.width, height: packed.height))
@@ -102,12 +105,13 @@ final class FrameAnalyzer {
         var found = [DetectedFace]()
         try timed("detect") {
             for job in jobs {
+                let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
                 // On the 8-pixel grid of HOG's cells, as a full scan sees it: a face found in a
                 // region and in the whole frame gets the same box.
                 let scaled = job.region.scaled(by: factor)
                 let aligned = PixelRect(x: scaled.x & ~7, y: scaled.y & ~7, width: scaled.maxX - (scaled.x & ~7), height: scaled.maxY - (scaled.y & ~7))
-                guard let region = aligned.intersection(gray.bounds) else { continue }
-                let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
+                // A sliver (a followed face's area mostly past the edge) cannot hold a face.
+                guard let region = aligned.intersection(gray.bounds), region.width >= wanted, region.height >= wanted else { continue }
                 let boxes = detector == .hog
                     ? try engine.detect(try gray.cropped(to: region), minFace: wanted)
                     : try engine.detect(try picture.rgb.cropped(to: region), minFace: wanted, detector: detector)
@@ -115,6 +119,8 @@ final class FrameAnalyzer {
                                                   score: $0.score) }
             }
         }
+        // Only now is the safety net's scan done: a frame that failed before it does not count.
+        if jobs.contains(where: { $0.reason == .fullScan }) { planner.scanned(at: frame.time) }
         let detections = Self.distinct(found)
         framesWithFaces += detections.isEmpty ? 0 : 1
         facesSeen += detections.count

@@ -207,12 +207,11 @@ public struct MotionGate: Sendable {
                                 mv[i] = isMoved ? 1 : 0
                                 movedCount &+= isMoved ? 1 : 0
                                 m[i] += a * (Float(px[i]) - m[i])
-                                // A deviation learns noise, not motion: a residual counts up to the
-                                // noise floor, so that where people pass often the threshold stays
-                                // at most sensitivity x floor and a face still shows.
-                                // A young background does not learn motion as noise: a person
-                                // who leaves during it would leave a blind patch behind.
-                                if !(warm && isMoved) { dev[i] += a * (r - dev[i]) }
+                                // Motion is not noise: a moved pixel's deviation learns at most twice
+                                // the noise floor (jitter at an edge still quietens), never a person's
+                                // contrast, or where one stood a second one would not show; while the
+                                // background is young, not at all.
+                                if !isMoved { dev[i] += a * (r - dev[i]) } else if !warm { dev[i] += a * (min(r, 2 * floor) - dev[i]) }
                             }
                           }
                         }

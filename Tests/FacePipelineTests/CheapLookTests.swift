@@ -81,6 +81,33 @@ import Testing
         #expect(analyzer.framesSearched == analyzer.fullScans, "\(analyzer.framesSearched) searched, \(analyzer.fullScans) full scans")
     }
 
+    /// A JPEG whose EXIF tag turns it a quarter (a phone's photo in a frame folder) gives the boxes
+    /// and widths of the same picture stored upright: sides swapped before scaling, or every face
+    /// would reach the evidence check 1.78 times its size.
+    @Test func aQuarterTurnedJPEGGivesTheBoxesOfItsUprightPicture() throws {
+        let upright = try ReplayBuilder(width: 720, height: 1280).frame(try Fixtures.image("obama3.jpg"))
+        let stored = upright.oriented(.left)
+        #expect(stored.width == 1280 && stored.oriented(.right) == upright)
+        var tiff: [UInt8] = [0x49, 0x49, 0x2A, 0x00, 0x08, 0, 0, 0, 0x01, 0x00]
+        tiff += [0x12, 0x01, 0x03, 0x00, 0x01, 0, 0, 0, 0x06, 0x00, 0, 0]
+        tiff += [0, 0, 0, 0]
+        let payload: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0] + tiff
+        let app1: [UInt8] = [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 255)] + payload
+        let plain = try JPEGEncoder(quality: 90).encode(stored)
+        let turned = Array(plain.prefix(2)) + app1 + Array(plain.dropFirst(2))
+        func boxes(_ jpeg: [UInt8]) throws -> [PixelRect] {
+            let analyzer = FrameAnalyzer(engine: Fixtures.engine, minFace: 80, detector: .hog)
+            guard case let .faces(faces, _, scale) = try analyzer.analyze(Frame(index: 0, time: start, payload: .jpeg(jpeg))) else { return [] }
+            return faces.map { $0.detection.box.scaled(by: scale) }
+        }
+        let want = try boxes(try JPEGEncoder(quality: 90).encode(upright))
+        let got = try boxes(turned)
+        #expect(want.count == 1 && got.count == 1, "upright \(want), turned \(got)")
+        if let w = want.first, let g = got.first {
+            #expect(abs(w.width - g.width) <= 4 && abs(w.x - g.x) <= 4 && abs(w.y - g.y) <= 4, "upright \(w), turned \(g)")
+        }
+    }
+
     /// An empty scene looked at for 10 s: every frame looked at, the detector run only by the safety net.
     @Test func anEmptySceneIsLookedAtEveryFrameAndSearchedOnlyEveryTwoSeconds() throws {
         var scene = try VisitScene(name: "idle", width: 1280, height: 720, fps: Self.fps, seed: 3, frameCount: 300, appearances: [])

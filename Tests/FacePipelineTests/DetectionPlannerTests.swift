@@ -7,17 +7,23 @@ import Testing
     static let frame = PixelRect(x: 0, y: 0, width: 1280, height: 720)
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
+    /// Plans, and records a planned full scan as done, as the analyzer does once it ran.
+    func plan(_ planner: inout DetectionPlanner, motion: MotionReport?, tracks: [PixelRect] = [], at time: Date) -> [DetectionJob] {
+        let jobs = planner.plan(frame: Self.frame, motion: motion, step: 8, tracks: tracks, at: time)
+        if jobs.contains(where: { $0.reason == .fullScan }) { planner.scanned(at: time) }
+        return jobs
+    }
+
     func still(_ regions: [PixelRect] = [], moved: Double = 0) -> MotionReport {
         MotionReport(regions: regions.map { MotionRegion(box: $0, pixels: $0.area) }, movedFraction: moved, meanLuma: 120, isFirst: false)
     }
 
     @Test func theFirstFrameIsScannedWholeThenNothingIsSearchedWhereNothingMoved() {
         var planner = DetectionPlanner(minFace: 80)
-        let first = planner.plan(frame: Self.frame, motion: MotionReport(regions: [], movedFraction: 0, meanLuma: 120, isFirst: true),
-                                 step: 8, tracks: [], at: t0)
+        let first = plan(&planner, motion: MotionReport(regions: [], movedFraction: 0, meanLuma: 120, isFirst: true), at: t0)
         #expect(first == [DetectionJob(region: Self.frame, minFace: 80, reason: .fullScan)])
         for i in 1 ..< 60 {
-            #expect(planner.plan(frame: Self.frame, motion: still(), step: 8, tracks: [], at: t0 + Double(i) / 30).isEmpty)
+            #expect(plan(&planner, motion: still(), tracks: [], at: t0 + Double(i) / 30).isEmpty)
         }
     }
 
@@ -27,7 +33,7 @@ import Testing
         var fullScans = [Double]()
         for i in 0 ..< 300 {
             let time = Double(i) / 30
-            let jobs = planner.plan(frame: Self.frame, motion: still([PixelRect(x: 10, y: 10, width: 4, height: 4)]), step: 8,
+            let jobs = plan(&planner, motion: still([PixelRect(x: 10, y: 10, width: 4, height: 4)]),
                                     tracks: [PixelRect(x: 600, y: 300, width: 120, height: 120)], at: t0 + time)
             if jobs.contains(where: { $0.reason == .fullScan }) { fullScans.append(time) }
         }
@@ -36,46 +42,46 @@ import Testing
         #expect(fullScans.count == 5)
         // A clock that steps back does not hold the safety net off.
         var stepped = planner
-        #expect(stepped.plan(frame: Self.frame, motion: still(), step: 8, tracks: [], at: t0 - 100).first?.reason == .fullScan)
+        #expect(plan(&stepped, motion: still(), tracks: [], at: t0 - 100).first?.reason == .fullScan)
     }
 
     @Test func aFollowedFaceIsSearchedAroundItDownToTheSizeItMayShrinkTo() {
         var planner = DetectionPlanner(minFace: 80)
-        _ = planner.plan(frame: Self.frame, motion: nil, step: 8, tracks: [], at: t0)
+        _ = plan(&planner, motion: nil, tracks: [], at: t0)
         let face = PixelRect(x: 600, y: 300, width: 200, height: 200)
-        let jobs = planner.plan(frame: Self.frame, motion: still(), step: 8, tracks: [face], at: t0 + 0.1)
-        #expect(jobs == [DetectionJob(region: PixelRect(x: 450, y: 150, width: 500, height: 500), minFace: 120, reason: .track)])
+        let jobs = plan(&planner, motion: still(), tracks: [face], at: t0 + 0.1)
+        #expect(jobs == [DetectionJob(region: PixelRect(x: 450, y: 150, width: 500, height: 500), minFace: 100, reason: .track)])
         // Near the edge the region is clipped; a small face is searched down to the door's smallest.
-        let edge = planner.plan(frame: Self.frame, motion: still(), step: 8, tracks: [PixelRect(x: 1200, y: 0, width: 90, height: 90)], at: t0 + 0.2)
+        let edge = plan(&planner, motion: still(), tracks: [PixelRect(x: 1200, y: 0, width: 90, height: 90)], at: t0 + 0.2)
         #expect(edge == [DetectionJob(region: PixelRect(x: 1133, y: 0, width: 147, height: 157), minFace: 80, reason: .track)])
     }
 
     @Test func aMovedRegionIsSearchedWithAFacesWidthAroundIt() {
         var planner = DetectionPlanner(minFace: 80)
-        _ = planner.plan(frame: Self.frame, motion: nil, step: 8, tracks: [], at: t0)
-        let jobs = planner.plan(frame: Self.frame, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]), step: 8, tracks: [], at: t0 + 0.1)
+        _ = plan(&planner, motion: nil, tracks: [], at: t0)
+        let jobs = plan(&planner, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]), tracks: [], at: t0 + 0.1)
         #expect(jobs == [DetectionJob(region: PixelRect(x: 80, y: 0, width: 240, height: 256), minFace: 80, reason: .motion)])
     }
 
     @Test func overlappingRegionsAreJoinedAndMostOfTheFrameIsScannedWhole() {
         var planner = DetectionPlanner(minFace: 80)
-        _ = planner.plan(frame: Self.frame, motion: nil, step: 8, tracks: [], at: t0)
-        let two = planner.plan(frame: Self.frame, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]), step: 8,
+        _ = plan(&planner, motion: nil, tracks: [], at: t0)
+        let two = plan(&planner, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]),
                                tracks: [PixelRect(x: 200, y: 100, width: 100, height: 100)], at: t0 + 0.1)
         #expect(two.count == 1 && two[0].region == PixelRect(x: 80, y: 0, width: 295, height: 275) && two[0].minFace == 80)
         // A cut: most of the thumbnail changed.
-        let cut = planner.plan(frame: Self.frame, motion: still([PixelRect(x: 0, y: 0, width: 160, height: 90)], moved: 0.8), step: 8,
+        let cut = plan(&planner, motion: still([PixelRect(x: 0, y: 0, width: 160, height: 90)], moved: 0.8),
                                tracks: [], at: t0 + 0.2)
         #expect(cut == [DetectionJob(region: Self.frame, minFace: 80, reason: .fullScan)])
         // Regions that together cost as much as the frame: the frame.
         let many = (0 ..< 9).map { PixelRect(x: $0 * 19, y: 0, width: 8, height: 90) }
-        #expect(planner.plan(frame: Self.frame, motion: still(many, moved: 0.4), step: 8, tracks: [], at: t0 + 0.3).first?.reason == .fullScan)
+        #expect(plan(&planner, motion: still(many, moved: 0.4), tracks: [], at: t0 + 0.3).first?.reason == .fullScan)
     }
 
     @Test func withoutAThumbnailEveryFrameIsScannedWhole() {
         var planner = DetectionPlanner(minFace: 48)
         for i in 0 ..< 5 {
-            #expect(planner.plan(frame: Self.frame, motion: nil, step: 8, tracks: [], at: t0 + Double(i)) == [DetectionJob(region: Self.frame, minFace: 48, reason: .fullScan)])
+            #expect(plan(&planner, motion: nil, tracks: [], at: t0 + Double(i)) == [DetectionJob(region: Self.frame, minFace: 48, reason: .fullScan)])
         }
     }
 }

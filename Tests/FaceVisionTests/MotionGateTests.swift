@@ -184,6 +184,26 @@ struct SplitMix {
         #expect(back.regions.contains { $0.box.intersection(box) == box }, "the return is one region holding the head: \(back.regions)")
     }
 
+    /// Someone stands at the door for 3 s (the background takes them in), leaves, and someone
+    /// else steps into the same spot: the newcomer is a region on their first frame.
+    @Test func aSecondPersonWhereTheFirstStoodIsSeenAtOnce() {
+        var gen = SceneGenerator(seed: 12)
+        var gate = MotionGate()
+        var rng = SplitMix(state: 13)
+        let box = PixelRect(x: 60, y: 30, width: 12, height: 15)
+        func person(_ level: Double) -> [Float] {
+            var picture = gen.scene
+            for y in 0 ..< box.height { for x in 0 ..< box.width { picture[(box.y + y) * SceneGenerator.width + box.x + x] += Float(level + rng.unit() * 30) } }
+            return picture
+        }
+        let first = person(-75), second = person(-55)
+        _ = run(&gate, 30) { _ in gen.frame(noise: 3) }
+        _ = run(&gate, 90) { _ in gen.frame(noise: 3, picture: first) }
+        _ = run(&gate, 3) { _ in gen.frame(noise: 3) }
+        let arrival = gate.look(gen.frame(noise: 3, picture: second))
+        #expect(arrival.regions.contains { $0.box.intersection(box) == box }, "the newcomer: \(arrival.regions)")
+    }
+
     @Test func sizeChangeAndResetStartAgain() throws {
         var gen = SceneGenerator(seed: 6)
         var gate = MotionGate()
@@ -264,6 +284,10 @@ struct MotionGateVideoTests {
         }
         let n = frames.count - 1
         #expect(Double(withRegions) >= 0.9 * Double(n), "regions in \(withRegions) of \(n) frames")
-        #expect(Double(modest) >= 0.9 * Double(n - 20), "regions covered under 60% in \(modest) of the \(n - 20) frames after the first 20; coverage \(coverage)")
+        // 0.8, not 0.9: a moved pixel's deviation learns at most twice the noise floor, so that the
+        // spot where someone stood is not left blind to the next person (see
+        // aSecondPersonWhereTheFirstStoodIsSeenAtOnce); the hand-held clip's jittering edges then
+        // stay motion longer (70 of 84 frames under 60% measured, 81 with the deviation unbounded).
+        #expect(Double(modest) >= 0.8 * Double(n - 20), "regions covered under 60% in \(modest) of the \(n - 20) frames after the first 20; coverage \(coverage)")
     }
 }
