@@ -30,6 +30,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "How many times each person walks past.")
     var visits = 4
 
+    @Option(help: "Frames each visitor stays in view (15 is half a second; paced, a slow machine may see only a frame or two of it).")
+    var visitFrames = 15
+
     @Option(help: "Empty frames before, between and after visits (30 a second; a visitor back within the rejoin time, 2 s, is the same visit).")
     var gap = 75
 
@@ -54,9 +57,9 @@ struct PipelineBench: AsyncParsableCommand {
         }
         let obama = try load("obama3.jpg"), biden = try load("biden.jpg")
         var segments = [ReplayBuilder.Segment]()
-        for _ in 0 ..< visits { segments += [.empty(frames: gap), .photo(obama, frames: 15), .empty(frames: gap), .photo(biden, frames: 15)] }
+        for _ in 0 ..< visits { segments += [.empty(frames: gap), .photo(obama, frames: visitFrames), .empty(frames: gap), .photo(biden, frames: visitFrames)] }
         segments.append(.empty(frames: gap))
-        let faceFrames = visits * 30
+        let faceFrames = visits * 2 * visitFrames
         let (bytes, frameCount) = try ReplayBuilder(width: wh[0], height: wh[1]).build(segments)
 
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-\(UUID().uuidString)")
