@@ -89,6 +89,9 @@ public final class Pipeline {
     /// Frames that could not be decoded or described, and the last such failure.
     public var badFrames: Int { watch.badFrames }
     public private(set) var lastBadFrame: String?
+    /// Told of each frame looked at (neither dark nor failed): its index and the faces found in it,
+    /// in camera pixels; on the pipeline's thread. For benchmarks that score detection (facebench recall).
+    public var facesFound: ((_ frame: Int, _ boxes: [PixelRect]) -> Void)?
     /// The largest frame a replay may claim, in pixels; a camera's frames must have its negotiated size.
     public var maxFramePixels: Int {
         get { analyzer.maxFramePixels }
@@ -163,6 +166,7 @@ public final class Pipeline {
             if let change = watch.dark(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
         case let .faces(faces, image, scale):
             if let change = watch.light(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
+            facesFound?(frame.index, faces.map { $0.detection.box.scaled(by: scale) })
             events += decide(faces, image: image, scale: scale, at: frame.time)
         }
         return events
