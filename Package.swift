@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "FaceVisionTests", dependencies: ["FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FaceCaptureTests", dependencies: ["FaceCapture", "FaceVision", "FaceTestSupport"]),
         .testTarget(name: "FacePipelineTests", dependencies: [
-            "FacePipeline", "FacedModel", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl", "facebench",
+            "FacePipeline", "Locking", "FacedModel", "FaceCapture", "FaceAccess", "FaceStore", "FaceVision", "FaceTestSupport", "faced", "facectl", "facebench",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FaceStoreTests", dependencies: ["Locking", "FaceStore", "FaceTestSupport"]),

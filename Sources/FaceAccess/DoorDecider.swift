@@ -3,9 +3,10 @@ import FaceVision
 import Foundation
 
 /// A face of one frame as the decider takes it: where it is, who it looks like, how usable it is.
+/// Without an embedding (its track needed none at this frame) it is followed but is no evidence.
 public struct LiveFace: Sendable {
     public var box: PixelRect
-    public var embedding: [Float]
+    public var embedding: [Float]?
     /// Laplacian variance of the aligned chip (`FaceQuality.sharpness`); nil when not measured.
     public var sharpness: Double?
     /// Head turn in degrees (`FacePose.yaw`); nil when not measured.
@@ -13,7 +14,7 @@ public struct LiveFace: Sendable {
     /// The face's width in the camera's pixels (the box may be in those of a picture decoded smaller).
     public var width: Int
 
-    public init(box: PixelRect, embedding: [Float], sharpness: Double? = nil, yaw: Double? = nil, width: Int? = nil) {
+    public init(box: PixelRect, embedding: [Float]?, sharpness: Double? = nil, yaw: Double? = nil, width: Int? = nil) {
         self.box = box
         self.embedding = embedding
         self.sharpness = sharpness
@@ -111,6 +112,13 @@ public struct DoorDecider: Sendable {
         var best = [(score: Double, embedding: [Float])]()
         var granted = false
         var refusal: (decision: Decision, time: Date)?
+
+        /// Decided for the whole visit: nothing its frames show can change that.
+        var settled: Bool {
+            if granted { return true }
+            guard let reason = refusal?.decision.reason else { return false }
+            return ![.unknown, .ambiguous].contains(reason)
+        }
     }
 
     public init(policy: Policy, snapshot: GallerySnapshot, lastGrant: [Int64: Date] = [:], firstTrackID: Int64 = 1) {
@@ -169,11 +177,28 @@ public struct DoorDecider: Sendable {
             if tracks[id] == nil, let track = tracker.tracks.first(where: { $0.id == id }) {
                 tracks[id] = TrackEvidence(firstSeen: track.firstSeen)
             }
-            guard tracks[id]?.granted == false else { continue }
-            add(face, to: id, at: time)
+            guard tracks[id]?.granted == false, let embedding = face.embedding else { continue }
+            add(face, embedding, to: id, at: time)
             if let outcome = weigh(id, at: time) { outcomes.append(outcome) }
         }
         return Step(trackIDs: ids, outcomes: outcomes, ended: ended.map(\.id))
+    }
+
+    /// How often a settled track's face is embedded all the same: what notices, within this
+    /// time, another person stepping into its place (their face then starts a track of its own).
+    public static let settledRefresh: TimeInterval = 0.5
+
+    /// Where the faces of settled tracks should be at `time`: tracks granted, or denied for
+    /// good (cooldown, schedule, validity, a disabled person), whose face was embedded less than
+    /// `settledRefresh` ago. Their frames are no evidence, so a face found there needs no embedding.
+    /// Tracks still weighing evidence, and those refused as unknown or ambiguous (which may yet
+    /// be granted), are not among them.
+    public func settledAreas(at time: Date) -> [PixelRect] {
+        tracker.tracks.compactMap { track in
+            guard let evidence = tracks[track.id], evidence.settled, let embedded = track.lastEmbedded,
+                  time.timeIntervalSince(embedded) < Self.settledRefresh, time >= embedded else { return nil }
+            return track.predicted(at: time)
+        }
     }
 
     /// End of stream: every track ends and is decided if it was never logged.
@@ -186,17 +211,17 @@ public struct DoorDecider: Sendable {
         return Observation(result: result, verdict: policy.level.verdict(for: result), embedding: embedding)
     }
 
-    private mutating func add(_ face: LiveFace, to id: Int64, at time: Date) {
+    private mutating func add(_ face: LiveFace, _ embedding: [Float], to id: Int64, at time: Date) {
         let issues = policy.quality.issues(width: face.width, sharpness: face.sharpness, yaw: face.yaw)
         let frame = WeighedFrame(time: time, width: face.width, sharpness: face.sharpness, yaw: face.yaw, issues: issues,
-                                 observation: observe(face.embedding))
+                                 observation: observe(embedding))
         tracks[id]!.frames.append(frame)
         // Counted frames beyond the window no longer count; the others are kept only to be shown.
         let keep = 2 * policy.evidence.window
         if tracks[id]!.frames.count > keep { tracks[id]!.frames.removeFirst(tracks[id]!.frames.count - keep) }
         guard issues.isEmpty else { return }
         let score = Double(face.width) * cos(abs(face.yaw ?? 0) * .pi / 180) * min(1, (face.sharpness ?? 1) / max(1, 4 * policy.quality.minSharpness))
-        tracks[id]!.best.append((score, face.embedding))
+        tracks[id]!.best.append((score, embedding))
         tracks[id]!.best.sort { $0.score > $1.score }
         if tracks[id]!.best.count > Self.averagedFrames { tracks[id]!.best.removeLast() }
     }
@@ -249,7 +274,7 @@ public struct DoorDecider: Sendable {
         guard let evidence = tracks[id] else { return nil }
         // Only "nobody we know" can turn into a grant; a denial for cooldown, schedule, validity
         // or a disabled person stands for the whole visit.
-        if let refusal = evidence.refusal, ![.unknown, .ambiguous].contains(refusal.decision.reason) { return nil }
+        if evidence.refusal != nil, evidence.settled { return nil }
         let bar = bar(for: evidence)
         var summary = bar.summarise(counted(evidence), levelOf: { self.rights[$0]?.level })
         let average = average(of: evidence)

@@ -1,5 +1,6 @@
 import FaceCapture
 import FaceVision
+import Locking
 import Foundation
 
 /// What one frame shows.
@@ -12,55 +13,140 @@ enum FrameAnalysis {
     case faces([Face], image: RGBImage?, scale: Double)
 }
 
-/// The looking stage. Every frame gets a cheap look: a thumbnail (a JPEG decoded at 1/8 scale,
-/// luma subsampled) through the motion gate, which also tells a dark frame. The detector then runs
-/// only where `DetectionPlanner` says (around followed faces, where something moved, the whole
-/// frame now and then), on the frame decoded at the scale the smallest face searched for needs.
-/// Owns the decoder, the gate, the engine calls and their timings; decides nothing.
-final class FrameAnalyzer {
+/// What the look stage found in one frame, for the describe stage (which may run on another thread).
+struct LookedFrame {
+    enum Outcome {
+        /// The frame could not be decoded.
+        case failed(Error)
+        case dark
+        /// Faces found (maybe none), in the picture's pixels; the picture is decoded only when
+        /// the detector ran. `scale`: camera pixels per picture pixel.
+        case looked([DetectedFace], picture: DecodedFrame?, scale: Double)
+    }
+
+    var frame: Frame
+    /// Which frame of the run this is, counting every frame looked at from 0 (`Pipeline` counts).
+    var sequence: Int
+    var outcome: Outcome
+}
+
+/// A face of one frame after the describe stage: described (landmarks, embedding, quality), or
+/// only detected where its track needs no embedding now.
+enum SeenFace {
+    case described(Face)
+    case detected(DetectedFace)
+
+    var detection: DetectedFace {
+        switch self {
+        case let .described(face): face.detection
+        case let .detected(detection): detection
+        }
+    }
+}
+
+/// The looking and describing stages. Every frame gets a cheap look: a thumbnail (a JPEG decoded
+/// at 1/8 scale, luma subsampled) through the motion gate, which also tells a dark frame. The
+/// detector then runs only where `DetectionPlanner` says (around followed faces, where something
+/// moved, the whole frame now and then), on the frame decoded at the scale the smallest face
+/// searched for needs. `look` and `describe` may run on two threads, each with its own engine
+/// (dlib's calls on one engine are serialised); counters and timings are shared under a lock.
+/// Decides nothing.
+final class FrameAnalyzer: @unchecked Sendable {
+    /// The look stage's engine (detection) and the describe stage's (landmarks, embeddings).
     let engine: FaceEngine
-    private(set) var minFace: Int
-    private(set) var detector: FaceDetector
+    let describer: FaceEngine
+    private var minFace: Int
+    private var detector: FaceDetector
+    /// Settings a reload changed, taken up by the look stage before its next frame.
+    private let pendingSettings = Locked<(minFace: Int, detector: FaceDetector)?>(nil)
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
     private var gate: MotionGate
-    private(set) var planner: DetectionPlanner
-    /// Time spent per stage over all frames: look (thumbnail and motion gate), decode, gray,
-    /// detect, convert (to RGB, for frames with a face to describe), describe (landmarks and embeddings).
-    private(set) var stageTime = [String: Duration]()
-    private(set) var framesWithFaces = 0
-    private(set) var facesSeen = 0
-    /// Frames on which the detector ran, and on which it scanned the whole frame.
-    private(set) var framesSearched = 0
-    private(set) var fullScans = 0
+    private var planner: DetectionPlanner
+
+    struct Stats {
+        /// Time spent per stage: look (thumbnail and motion gate), decode, gray, detect, convert
+        /// (to RGB, for frames with a face to describe), describe (landmarks and embeddings).
+        var stageTime = [String: Duration]()
+        var framesWithFaces = 0
+        var facesSeen = 0
+        /// Frames on which the detector ran, and on which it scanned the whole frame.
+        var framesSearched = 0
+        var fullScans = 0
+        /// Faces described, and faces whose track needed no embedding at that frame.
+        var facesDescribed = 0
+        var facesNotDescribed = 0
+    }
+    private let statsLock = Locked(Stats())
+    var stats: Stats { statsLock.withLock { $0 } }
+    var stageTime: [String: Duration] { stats.stageTime }
+    var framesWithFaces: Int { stats.framesWithFaces }
+    var facesSeen: Int { stats.facesSeen }
+    var framesSearched: Int { stats.framesSearched }
+    var fullScans: Int { stats.fullScans }
+
     /// The largest frame a replay may claim, in pixels; a camera's frames must have its negotiated size.
+    /// Set before frames flow.
     var maxFramePixels = 8192 * 8192
     /// Thumbnail pixels span this many frame pixels a side (YUYV, gray and decoded frames).
     static let thumbnailStep = 8
 
-    init(engine: FaceEngine, minFace: Int, detector: FaceDetector, fullScanEvery: TimeInterval = 2, gate: MotionGate = MotionGate()) {
+    init(engine: FaceEngine, describer: FaceEngine? = nil, minFace: Int, detector: FaceDetector, fullScanEvery: TimeInterval = 2,
+         gate: MotionGate = MotionGate()) {
         self.engine = engine
+        self.describer = describer ?? engine
         self.gate = gate
         self.minFace = minFace
         self.detector = detector
         planner = DetectionPlanner(minFace: minFace, fullScanEvery: fullScanEvery)
     }
 
+    /// From any thread; the look stage takes it up before its next frame.
     func configure(minFace: Int, detector: FaceDetector) throws {
         if detector == .cnn && !engine.hasCNN { throw FaceEngineError.cnnNotLoaded }
-        self.minFace = minFace
-        self.detector = detector
-        planner.minFace = minFace
+        pendingSettings.withLock { $0 = (minFace, detector) }
     }
 
-    func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+    private func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
         let start = ContinuousClock.now
-        defer { stageTime[stage, default: .zero] += ContinuousClock.now - start }
+        defer {
+            let spent = ContinuousClock.now - start
+            statsLock.withLock { $0.stageTime[stage, default: .zero] += spent }
+        }
         return try body()
     }
 
+    /// Look, detect and describe every face found, on the calling thread (tests, tools).
     /// Throws when the frame cannot be decoded or described. `tracks`: where the faces followed
     /// now should be, in camera pixels.
     func analyze(_ frame: Frame, tracks: [PixelRect] = []) throws -> FrameAnalysis {
+        let looked = look(frame, tracks: tracks)
+        switch looked.outcome {
+        case let .failed(error): throw error
+        case .dark: return .dark
+        case let .looked(detections, picture, scale):
+            guard var picture, !detections.isEmpty else { return .faces([], image: nil, scale: scale) }
+            let (seen, image) = try describe(detections, in: &picture, skipping: [])
+            return .faces(seen.compactMap { if case let .described(face) = $0 { face } else { nil } }, image: image, scale: scale)
+        }
+    }
+
+    /// The look stage: thumbnail, gate, plan, decode and detect. Never throws: a frame that
+    /// cannot be decoded comes out as `.failed`. `tracks`: where the faces followed should be,
+    /// in camera pixels.
+    func look(_ frame: Frame, sequence: Int = 0, tracks: [PixelRect]) -> LookedFrame {
+        if let new = pendingSettings.withLock({ pending in defer { pending = nil }; return pending }) {
+            minFace = new.minFace
+            detector = new.detector
+            planner.minFace = new.minFace
+        }
+        do {
+            return LookedFrame(frame: frame, sequence: sequence, outcome: try detect(frame, tracks: tracks))
+        } catch {
+            return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
+        }
+    }
+
+    private func detect(_ frame: Frame, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
         let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
         var decoded: DecodedFrame?
         let (thumbnail, step, size) = try timed("look") { () throws -> (GrayImage, Double, PixelRect) in
@@ -90,9 +176,12 @@ final class FrameAnalyzer {
         }
         let motion = timed("look") { gate.look(thumbnail) }
         let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks, at: frame.time)
-        guard !jobs.isEmpty else { return .faces([], image: nil, scale: 1) }
-        framesSearched += 1
-        if jobs.contains(where: { $0.reason == .fullScan }) { fullScans += 1 }
+        guard !jobs.isEmpty else { return .looked([], picture: nil, scale: 1) }
+        let fullScan = jobs.contains { $0.reason == .fullScan }
+        statsLock.withLock {
+            $0.framesSearched += 1
+            if fullScan { $0.fullScans += 1 }
+        }
 
         // Decoded once, at the scale the narrowest face searched for needs; never upsampled whole.
         let window = detector == .hog ? FaceEngine.hogWindow : FaceEngine.cnnWindow
@@ -120,16 +209,29 @@ final class FrameAnalyzer {
             }
         }
         // Only now is the safety net's scan done: a frame that failed before it does not count.
-        if jobs.contains(where: { $0.reason == .fullScan }) { planner.scanned(at: frame.time) }
+        if fullScan { planner.scanned(at: frame.time) }
         let detections = Self.distinct(found)
-        framesWithFaces += detections.isEmpty ? 0 : 1
-        facesSeen += detections.count
-        if detections.isEmpty { return .faces([], image: nil, scale: 1 / factor) }
-        // Every face is described: its embedding tells the tracker who it is (a swap at the same
-        // spot, a person coming back) as well as being evidence.
+        statsLock.withLock {
+            $0.framesWithFaces += detections.isEmpty ? 0 : 1
+            $0.facesSeen += detections.count
+        }
+        return .looked(detections, picture: detections.isEmpty ? nil : picture, scale: 1 / factor)
+    }
+
+    /// The describe stage: landmarks and embedding of each detection but those at `skipping`
+    /// (indices: faces whose track needs no embedding at this frame), and the picture in RGB.
+    func describe(_ detections: [DetectedFace], in picture: inout DecodedFrame, skipping: Set<Int>) throws -> ([SeenFace], RGBImage) {
         let image = timed("convert") { picture.rgb }
-        let faces = try timed("describe") { try engine.describe(detections, in: image, gray: gray) }
-        return .faces(faces, image: image, scale: 1 / factor)
+        let wanted = detections.indices.filter { !skipping.contains($0) }
+        let gray = picture.gray
+        let described = try timed("describe") { try describer.describe(wanted.map { detections[$0] }, in: image, gray: gray) }
+        statsLock.withLock {
+            $0.facesDescribed += described.count
+            $0.facesNotDescribed += detections.count - described.count
+        }
+        var seen = detections.map(SeenFace.detected)
+        for (index, face) in zip(wanted, described) { seen[index] = .described(face) }
+        return (seen, image)
     }
 
     /// One detection per face where regions met: the surest of those that overlap.

@@ -77,10 +77,18 @@ public final class Pipeline {
     /// with a face to describe), describe (landmarks and embeddings), decide (match, policy, log).
     public var stageTime: [String: Duration] {
         var times = analyzer.stageTime
-        times["decide"] = decideTime
+        times["decide"] = decideTime.withLock { $0 }
         return times
     }
-    private var decideTime = Duration.zero
+    private let decideTime = Locked(Duration.zero)
+    /// Faces described, and faces found on a settled track's spot that needed no embedding.
+    public var facesDescribed: (described: Int, notDescribed: Int) {
+        let stats = analyzer.stats
+        return (stats.facesDescribed, stats.facesNotDescribed)
+    }
+    /// The tracker as `settle` left it after each frame, for `look` to plan with.
+    private let trackers = TrackerHandoff()
+    private var lookedFrames = 0
     /// Told of each door action's result once it is logged (on another thread).
     public var reportAction: @Sendable (AuditEvent) -> Void {
         get { recording.reportAction }
@@ -99,19 +107,22 @@ public final class Pipeline {
     }
 
     /// A pipeline over `store`, spooling beside it when it cannot be written.
-    public convenience init(engine: FaceEngine, store: FaceStore, settings: PipelineSettings,
+    public convenience init(engine: FaceEngine, describer: FaceEngine? = nil, store: FaceStore, settings: PipelineSettings,
                             logger: Logger = Logger(label: "faced", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         let gallery = GalleryHandle(store: store, logger: logger)
-        try self.init(engine: engine, recorder: EventRecorder(gallery: gallery, logger: logger), settings: settings, logger: logger)
+        try self.init(engine: engine, describer: describer, recorder: EventRecorder(gallery: gallery, logger: logger), settings: settings,
+                      logger: logger)
     }
 
-    public init(engine: FaceEngine, recorder: EventRecorder, settings: PipelineSettings,
+    /// `describer`: a second engine for the describe stage, so that it runs beside detection
+    /// when the stages have a thread each (`Runner`); without one they share `engine`.
+    public init(engine: FaceEngine, describer: FaceEngine? = nil, recorder: EventRecorder, settings: PipelineSettings,
                 logger: Logger = Logger(label: "faced", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.engine = engine
         gallery = recorder.gallery
         self.settings = settings
         self.logger = logger
-        analyzer = FrameAnalyzer(engine: engine, minFace: settings.minFace, detector: settings.detector)
+        analyzer = FrameAnalyzer(engine: engine, describer: describer, minFace: settings.minFace, detector: settings.detector)
         watch = CameraWatch(reportAfter: settings.darkReportAfter)
         guard let (store, epoch) = gallery.current() else {
             throw StoreError.cannotOpen(path: gallery.path, reason: gallery.problem ?? "no gallery")
@@ -149,28 +160,79 @@ public final class Pipeline {
     /// described is skipped and counted; tracks age as if it had shown nothing.
     @discardableResult
     public func process(_ frame: Frame) -> [AuditEvent] {
+        settle(look(frame))
+    }
+
+    /// The look stage: thumbnail, motion gate, detection where the planner says. Frames go through
+    /// `look` and then `settle` in the order they came; the two may run on two threads (one
+    /// thread each), `look` a frame or two ahead.
+    func look(_ frame: Frame) -> LookedFrame {
+        // Where followed faces should be, as of two frames back: what `settle` has surely done by
+        // now when the stages overlap, so one thread or two plan alike.
+        let sequence = lookedFrames
+        lookedFrames += 1
+        let tracker = trackers.tracker(after: sequence - 2)
+        return analyzer.look(frame, sequence: sequence, tracks: tracker?.searchAreas(at: frame.time) ?? [])
+    }
+
+    /// The settle stage: describe the faces found, decide, record.
+    func settle(_ looked: LookedFrame) -> [AuditEvent] {
+        defer { trackers.publish(decider.tracker, after: looked.sequence) }
         recording.tick()
         reloadGalleryIfChanged()
-        let analysis: FrameAnalysis
-        do {
-            analysis = try analyzer.analyze(frame, tracks: decider.tracker.searchAreas(at: frame.time))
-        } catch {
+        let frame = looked.frame
+        var seen: (faces: [SeenFace], image: RGBImage?, scale: Double)?
+        switch looked.outcome {
+        case let .failed(error):
             return badFrame(frame, error)
+        case .dark:
+            break
+        case let .looked(detections, picture, scale):
+            guard var picture, !detections.isEmpty else {
+                seen = ([], nil, scale)
+                break
+            }
+            do {
+                let skip = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: decider.tracker.searchAreas(at: frame.time),
+                                        settled: decider.settledAreas(at: frame.time))
+                let (faces, image) = try analyzer.describe(detections, in: &picture, skipping: skip)
+                seen = (faces, image, scale)
+            } catch {
+                return badFrame(frame, error)
+            }
         }
         framesProcessed += 1
         var events = [AuditEvent]()
         if let change = watch.decoded(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
-        switch analysis {
-        case .dark:
+        if let seen {
+            if let change = watch.light(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
+            facesFound?(frame.index, seen.faces.map { $0.detection.box.scaled(by: seen.scale) })
+            events += decide(seen.faces, image: seen.image, scale: seen.scale, at: frame.time)
+        } else {
             events += decide([], image: nil, at: frame.time)
             if let change = watch.dark(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
-        case let .faces(faces, image, scale):
-            if let change = watch.light(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
-            facesFound?(frame.index, faces.map { $0.detection.box.scaled(by: scale) })
-            events += decide(faces, image: image, scale: scale, at: frame.time)
         }
         return events
     }
+
+    /// The detections (camera pixels) that need no embedding: each the only face on a settled
+    /// track's spot, with no other followed face near it (two faces close together are described,
+    /// so that the tracker can tell them apart).
+    static func settled(_ boxes: [PixelRect], among areas: [PixelRect], settled: [PixelRect]) -> Set<Int> {
+        guard !settled.isEmpty else { return [] }
+        var skip = Set<Int>()
+        for (i, box) in boxes.enumerated() {
+            let onSettled = settled.filter { FaceTracker.iou($0, box) >= 0.5 }
+            guard onSettled.count == 1 else { continue }
+            let alone = boxes.indices.allSatisfy { $0 == i || FaceTracker.iou(boxes[$0], onSettled[0]) < 0.1 }
+            let othersNear = areas.filter { FaceTracker.iou($0, box) >= 0.1 }.count
+            if alone && othersNear == 1 { skip.insert(i) }
+        }
+        return skip
+    }
+
+    /// The settle stage will take no more frames: a look stage waiting for it goes on alone.
+    func stagesEnded() { trackers.close() }
 
     /// A frame that failed: counted, logged at most once a minute, and a camera event once every
     /// frame has failed for `darkReportAfter` seconds (a camera sending only garbage is as good as lost).
@@ -187,13 +249,19 @@ public final class Pipeline {
     }
 
     /// The faces of one frame through the decider, and its outcomes through the recorder.
-    private func decide(_ faces: [Face], image: RGBImage?, scale: Double = 1, at time: Date) -> [AuditEvent] {
+    private func decide(_ faces: [SeenFace], image: RGBImage?, scale: Double = 1, at time: Date) -> [AuditEvent] {
         let start = ContinuousClock.now
-        defer { decideTime += ContinuousClock.now - start }
+        defer { decideTime.withLock { $0 += ContinuousClock.now - start } }
         // In camera pixels: the picture's scale changes with where the detector looked.
-        let live = faces.map { face in
-            LiveFace(box: face.detection.box.scaled(by: scale), embedding: face.embedding.values, sharpness: face.quality.sharpness,
-                     yaw: face.pose.yaw, width: Int((Double(face.detection.box.width) * scale).rounded()))
+        let live = faces.map { seen in
+            let box = seen.detection.box
+            var face = LiveFace(box: box.scaled(by: scale), embedding: nil, width: Int((Double(box.width) * scale).rounded()))
+            if case let .described(described) = seen {
+                face.embedding = described.embedding.values
+                face.sharpness = described.quality.sharpness
+                face.yaw = described.pose.yaw
+            }
+            return face
         }
         let step = decider.step(live, at: time)
         var crops = [Int64: RGBImage]()
@@ -270,6 +338,40 @@ public final class Pipeline {
         } catch {
             logger.warning("gallery \(store.path) could not be read: \(error); deciding with the gallery in memory")
         }
+    }
+}
+
+/// The tracker after each settled frame, from the settle stage to the look stage. The look stage
+/// plans frame n with the tracker as of frame n - 2, waiting for it if need be: with the stages
+/// on two threads, settle is then at most one frame behind, and one thread or two plan alike.
+final class TrackerHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var kept = [(sequence: Int, tracker: FaceTracker)]()
+    private var closed = false
+
+    func publish(_ tracker: FaceTracker, after sequence: Int) {
+        condition.lock()
+        kept.append((sequence, tracker))
+        if kept.count > 3 { kept.removeFirst(kept.count - 3) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The tracker as settle left it after frame `wanted` (nil for none); waits until it is published.
+    func tracker(after wanted: Int) -> FaceTracker? {
+        guard wanted >= 0 else { return nil }
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed, (kept.last?.sequence ?? -1) < wanted { condition.wait() }
+        return kept.last { $0.sequence <= wanted }?.tracker
+    }
+
+    /// The settle stage stopped: nothing waits any more.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

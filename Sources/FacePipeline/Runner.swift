@@ -2,10 +2,13 @@ import FaceCapture
 import FaceStore
 import Foundation
 
-/// Feeds a source into a pipeline, which runs on a thread of its own: dlib and SQLite block,
-/// and must not hold one of the few threads of Swift's cooperative pool. Live or paced sources go
-/// through a one-frame slot, so a busy pipeline skips to the newest frame; an unpaced replay is
-/// processed frame by frame.
+/// Feeds a source into a pipeline, whose two stages run on threads of their own: dlib and SQLite
+/// block, and must not hold one of the few threads of Swift's cooperative pool. One thread looks
+/// (thumbnail, motion gate, detection), the other settles (describe, decide, record), a frame
+/// behind: on two cores, with the pipeline's second engine, detection and description overlap.
+/// Live or paced sources go through a one-frame slot, so a busy pipeline skips to the newest
+/// frame; an unpaced replay is processed frame by frame. Between the stages frames wait in order,
+/// one at most: a frame looked at is always settled.
 public struct Runner: @unchecked Sendable {
     public let pipeline: Pipeline
     public let source: any FrameSource
@@ -29,8 +32,8 @@ public struct Runner: @unchecked Sendable {
         self.report = report
     }
 
-    private func processed(_ frame: Frame, _ tally: inout PipelineProgress.Tally) {
-        for event in pipeline.process(frame) { report(event) }
+    private func settled(_ frame: LookedFrame, _ tally: inout PipelineProgress.Tally) {
+        for event in pipeline.settle(frame) { report(event) }
         afterFrame()
         guard let interval = progressInterval else { return }
         if let summary = tally.take(pipeline, every: interval) { progress(summary) }
@@ -50,24 +53,33 @@ public struct Runner: @unchecked Sendable {
             handoff.end(discardingPending: true)
             producer.cancel()
         }
-        // Unchecked: the runner and its pipeline move to the thread and are used there only,
-        // until it resumes the continuation.
+        // Unchecked: the runner and its pipeline move to the threads; `look` is called on one and
+        // `settle` on the other only, until the settle thread resumes the continuation.
         let runner = self
+        let looked = StageSlot<LookedFrame>()
+        let looker = Thread {
+            while let frame = handoff.take() { looked.put(runner.pipeline.look(frame)) }
+            looked.end()
+        }
+        looker.name = "faced-look"
+        looker.stackSize = 16 << 20
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
+            let settler = Thread {
                 var tally = PipelineProgress.Tally()
                 var last: Date?
-                while let frame = handoff.take() {
-                    runner.processed(frame, &tally)
-                    last = frame.time
+                while let frame = looked.take() {
+                    runner.settled(frame, &tally)
+                    last = frame.frame.time
                 }
+                runner.pipeline.stagesEnded()
                 let end = runner.mediaTime ? last ?? Date() : Date()
                 for event in runner.pipeline.finishTracks(at: end) { runner.report(event) }
                 done.resume()
             }
-            thread.name = "faced-pipeline"
-            thread.stackSize = 16 << 20
-            thread.start()
+            settler.name = "faced-settle"
+            settler.stackSize = 16 << 20
+            settler.start()
+            looker.start()
         }
         if stopper.isStopped {
             // Cancelled on purpose: its CancellationError is no failure.
@@ -144,6 +156,41 @@ final class FrameHandoff: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         waiting?.resume()
+    }
+}
+
+/// One item at a time from one thread to another, in order: `put` waits while the slot is full.
+final class StageSlot<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var item: Item?
+    private var ended = false
+
+    func put(_ new: Item) {
+        condition.lock()
+        defer { condition.unlock() }
+        while item != nil && !ended { condition.wait() }
+        guard !ended else { return }
+        item = new
+        condition.broadcast()
+    }
+
+    /// The next item, waiting for one; nil once ended and empty.
+    func take() -> Item? {
+        condition.lock()
+        defer { condition.unlock() }
+        while item == nil && !ended { condition.wait() }
+        let taken = item
+        item = nil
+        condition.broadcast()
+        return taken
+    }
+
+    /// No more items; the one waiting is still taken.
+    func end() {
+        condition.lock()
+        ended = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 

@@ -16,6 +16,8 @@ public struct Track: Sendable, Hashable {
     /// The mean of the track's recent embeddings: who this track is, as far as the tracker knows.
     public private(set) var appearance: [Float]?
     var recent = [[Float]]()
+    /// When the track last had a face with an embedding.
+    public internal(set) var lastEmbedded: Date?
 
     public init(id: Int64, box: PixelRect, firstSeen: Date, lastSeen: Date, hits: Int = 1, missed: Int = 0) {
         self.id = id
@@ -27,7 +29,7 @@ public struct Track: Sendable, Hashable {
     }
 
     /// Where the box should be at `time`, moving as it moved.
-    func predicted(at time: Date) -> PixelRect {
+    public func predicted(at time: Date) -> PixelRect {
         let dt = min(max(time.timeIntervalSince(lastSeen), 0), 1)
         return PixelRect(x: box.x + Int((vx * dt).rounded()), y: box.y + Int((vy * dt).rounded()), width: box.width, height: box.height)
     }
@@ -46,7 +48,10 @@ public struct Track: Sendable, Hashable {
         lastSeen = time
         hits += 1
         missed = 0
-        if let embedding = face.embedding { remember(embedding) }
+        if let embedding = face.embedding {
+            remember(embedding)
+            lastEmbedded = time
+        }
     }
 
     mutating func remember(_ embedding: [Float]) {
@@ -197,7 +202,10 @@ public struct FaceTracker: Sendable {
         lost = lost.indices.filter { !lostTaken.contains($0) }.map { lost[$0] }
         for f in faces.indices where ids[f] == nil {
             var track = Track(id: nextID, box: faces[f].box, firstSeen: time, lastSeen: time)
-            if let embedding = faces[f].embedding { track.remember(embedding) }
+            if let embedding = faces[f].embedding {
+                track.remember(embedding)
+                track.lastEmbedded = time
+            }
             nextID += 1
             tracks.append(track)
             ids[f] = track.id

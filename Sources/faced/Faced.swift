@@ -203,7 +203,12 @@ struct Faced: AsyncParsableCommand {
             SystemdNotifier.unblockSignals()
             let notifier = SystemdNotifier()
             let settings = setup.settings, camera = setup.camera
-            let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(setup.models)), loadCNN: settings.detector == .cnn)
+            let models = try FaceModels(directory: FaceModels.resolveDirectory(setup.models))
+            let engine = try FaceEngine(models: models, loadCNN: settings.detector == .cnn)
+            // The describe stage's own engine, so that it runs beside detection; each stage one
+            // BLAS thread, or the two would fight over the same two cores.
+            let describer = try FaceEngine(models: models)
+            FaceEngine.setBLASThreads(1)
             var initial = DaemonStatus(pid: getpid(), started: Date(), config: configPath, source: options.source ?? "?",
                                        camera: settings.camera, level: settings.policy.level.name)
             let board = StatusBoard(initial)
@@ -261,7 +266,7 @@ struct Faced: AsyncParsableCommand {
                     board.update { $0.add(recorded) }
                 }
             }
-            let pipeline = try Pipeline(engine: engine, recorder: recorder, settings: settings, logger: facedLogger)
+            let pipeline = try Pipeline(engine: engine, describer: describer, recorder: recorder, settings: settings, logger: facedLogger)
             pipeline.reportAction = { event in
                 report(event)
                 board.update { $0.add(event) }

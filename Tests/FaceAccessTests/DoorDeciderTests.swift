@@ -190,4 +190,67 @@ import Testing
         r.end()
         #expect(r.outcomes.isEmpty)
     }
+
+    // MARK: settled tracks need no embedding
+
+    /// A face with no embedding: where it is, nothing of who.
+    static func unseen(_ box: PixelRect = PixelRect(x: 300, y: 200, width: 120, height: 120)) -> LiveFace {
+        LiveFace(box: box, embedding: nil, sharpness: nil, yaw: nil)
+    }
+
+    @Test func aGrantedTrackIsSettledWhileItsLastEmbeddingIsYoungerThanHalfASecond() {
+        var r = run()
+        let box = PixelRect(x: 300, y: 200, width: 120, height: 120)
+        #expect(r.decider.settledAreas(at: start).isEmpty)
+        r.frames(5, [Self.face(Self.alice, at: 0.3)])
+        #expect(r.said == ["granted 1"])
+        // Her last embedded frame was at 0.4 s: her spot is settled until 0.9 s.
+        let areas = r.decider.settledAreas(at: start.addingTimeInterval(0.5))
+        #expect(areas.count == 1 && FaceTracker.iou(areas[0], box) > 0.9, "\(areas)")
+        r.frames(4, [Self.unseen()])
+        #expect(r.decider.settledAreas(at: start.addingTimeInterval(0.85)).count == 1)
+        #expect(r.decider.settledAreas(at: start.addingTimeInterval(0.9)).isEmpty, "half a second after her last embedding")
+        r.frames(1, [Self.face(Self.alice, at: 0.3)])
+        #expect(r.decider.settledAreas(at: start.addingTimeInterval(1.0)).count == 1, "embedded again at 0.9 s")
+        r.end()
+        #expect(r.said == ["granted 1"] && r.ids.count == 1)
+    }
+
+    @Test func framesWithoutAnEmbeddingAreNoEvidence() {
+        var r = run()
+        r.frames(40, [Self.unseen()])
+        r.end()
+        // Fewer than K frames of evidence: not even a refusal (a passer-by, a false detection).
+        #expect(r.outcomes.isEmpty, "\(r.said)")
+        #expect(r.decider.settledAreas(at: start.addingTimeInterval(r.time)).isEmpty)
+    }
+
+    @Test func aTrackRefusedAsUnknownStillWeighsEveryFrame() {
+        var r = run()
+        r.frames(35, [Self.face(Self.stranger, at: 0)])
+        #expect(r.said == ["unknown -"])
+        #expect(r.decider.settledAreas(at: start.addingTimeInterval(r.time)).isEmpty, "an unknown track may yet be granted")
+    }
+
+    @Test func aTrackDeniedForCooldownIsSettled() {
+        var decider = DoorDecider(policy: Policy(cooldown: 60), snapshot: Self.snapshot, lastGrant: [1: start])
+        var said = [Decision]()
+        for i in 0 ..< 35 { said += decider.step([Self.face(Self.alice, at: 0.3)], at: start.addingTimeInterval(1 + Double(i) / 10)).outcomes.map(\.decision) }
+        #expect(said == [.denied(personID: 1, reason: .cooldown)])
+        #expect(decider.settledAreas(at: start.addingTimeInterval(4.45)).count == 1)
+    }
+
+    /// Another person steps into a granted visitor's place while the pipeline skips embeddings
+    /// there: followed as the old track until the next embedding, then a track and a decision of
+    /// their own.
+    @Test func someoneSteppingIntoASettledSpotIsDecidedOnTheirOwnFrames() {
+        var r = run()
+        r.frames(5, [Self.face(Self.alice, at: 0.3)])
+        r.frames(4, [Self.unseen()])
+        #expect(r.ids.count == 1)
+        r.frames(10, [Self.face(Self.bob, at: 0.3)])
+        r.end()
+        #expect(r.said == ["granted 1", "granted 2"], "\(r.said)")
+        #expect(r.ids.count == 2)
+    }
 }
