@@ -12,7 +12,7 @@ struct Facebench: AsyncParsableCommand {
               .build/release/facebench calibrate --faces-dev ../shared/faces-dev
               .build/release/facebench visits --faces-dev ../shared/faces-dev
             """,
-        subcommands: [Speed.self, PipelineBench.self, Idle.self, AnchorReplay.self, Recall.self, LogBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
+        subcommands: [Speed.self, PipelineBench.self, Idle.self, Walkup.self, AnchorReplay.self, Recall.self, LogBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
         defaultSubcommand: Speed.self
     )
 }
