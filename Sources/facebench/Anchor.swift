@@ -166,10 +166,7 @@ struct Recall: AsyncParsableCommand {
         do { truth = try JSONDecoder().decode(ReplayTruth.self, from: data) } catch {
             throw ValidationError("\(truthPath): not a replay truth (\(error)); make it again with facebench anchor-replay")
         }
-        let paths = try FaceModels(directory: FaceModels.resolveDirectory(models))
-        // As faced runs: a second engine for the describe stage, one BLAS thread each.
-        let engine = try FaceEngine(models: paths), describer = try FaceEngine(models: paths)
-        FaceEngine.setBLASThreads(1)
+        let (engine, describer) = try FaceEngine.pipelinePair(models: models)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-recall-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }

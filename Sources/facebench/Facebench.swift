@@ -1,4 +1,5 @@
 import ArgumentParser
+import FaceVision
 
 @main
 struct Facebench: AsyncParsableCommand {
@@ -15,4 +16,14 @@ struct Facebench: AsyncParsableCommand {
         subcommands: [Speed.self, PipelineBench.self, Idle.self, Walkup.self, AnchorReplay.self, Recall.self, LogBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
         defaultSubcommand: Speed.self
     )
+}
+
+extension FaceEngine {
+    /// Engines as faced runs them: one for looking, one for the describe stage, one BLAS thread each.
+    static func pipelinePair(models: String?) throws -> (FaceEngine, FaceEngine) {
+        let paths = try FaceModels(directory: FaceModels.resolveDirectory(models))
+        let pair = (try FaceEngine(models: paths), try FaceEngine(models: paths))
+        FaceEngine.setBLASThreads(1)
+        return pair
+    }
 }

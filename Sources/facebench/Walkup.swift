@@ -53,7 +53,7 @@ struct Walkup: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: clip, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ValidationError("\(clip): no such file; give the walk-up clip with --clip PATH")
         }
-        let engine = try FaceEngine(models: FaceModels(directory: FaceModels.resolveDirectory(models)))
+        let (engine, describer) = try FaceEngine.pipelinePair(models: models)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-walkup-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -75,8 +75,8 @@ struct Walkup: AsyncParsableCommand {
         }
         _ = store.close()
 
-        let unpaced = try await run(paced: false, gallery: gallery, engine: engine, work: work)
-        let paced = try await run(paced: true, gallery: gallery, engine: engine, work: work)
+        let unpaced = try await run(paced: false, gallery: gallery, engine: engine, describer: describer, work: work)
+        let paced = try await run(paced: true, gallery: gallery, engine: engine, describer: describer, work: work)
         let report = Report(clip: clip, minFace: minFace, fps: fps, enrolled: Self.enrolled.map(\.name), unpaced: unpaced, paced: paced)
         if json {
             let encoder = JSONEncoder()
@@ -104,12 +104,12 @@ struct Walkup: AsyncParsableCommand {
     }
 
     /// One run of the clip through a fresh pipeline over a copy of the gallery.
-    func run(paced: Bool, gallery: String, engine: FaceEngine, work: String) async throws -> RunReport {
+    func run(paced: Bool, gallery: String, engine: FaceEngine, describer: FaceEngine, work: String) async throws -> RunReport {
         let db = "\(work)/\(paced ? "paced" : "unpaced").db"
         try FileManager.default.copyItem(atPath: gallery, toPath: db)
         let store = try FaceStore(path: db)
         defer { _ = store.close() }
-        let pipeline = try Pipeline(engine: engine, store: store, settings: PipelineSettings(minFace: minFace))
+        let pipeline = try Pipeline(engine: engine, describer: describer, store: store, settings: PipelineSettings(minFace: minFace))
         let source = RecordingSource(try MJPEGFileSource(path: clip, fps: fps, clock: paced ? .wall : .media))
         let sentLog = source.log
         var received = [(event: AuditEvent, at: Double)]()
