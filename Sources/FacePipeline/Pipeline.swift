@@ -193,7 +193,7 @@ public final class Pipeline {
                 break
             }
             do {
-                let skip = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: decider.tracker.searchAreas(at: frame.time),
+                let skip = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: decider.tracker.claimedAreas(at: frame.time),
                                         settled: decider.settledAreas(at: frame.time))
                 let (faces, image) = try analyzer.describe(detections, in: &picture, skipping: skip)
                 seen = (faces, image, scale)

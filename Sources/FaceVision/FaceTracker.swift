@@ -110,10 +110,16 @@ public struct FaceTracker: Sendable {
         nextID = firstID
     }
 
-    /// Where faces of the tracks still followed should be at `time`: each live track's box moved
-    /// by its velocity, and each lost track's last box (it may come back near where it went).
+    /// Where faces of the tracks followed now should be at `time`: each live track's box moved by
+    /// its velocity. Not the lost tracks': a face that comes back moves, and is searched for
+    /// where the motion gate saw it (or by the safety net's full scan).
     public func searchAreas(at time: Date) -> [PixelRect] {
-        tracks.map { $0.predicted(at: time) } + lost.map(\.box)
+        tracks.map { $0.predicted(at: time) }
+    }
+
+    /// The live tracks' areas and the lost tracks' last boxes: every face the tracker may give a frame's face to.
+    public func claimedAreas(at time: Date) -> [PixelRect] {
+        searchAreas(at: time) + lost.map(\.box)
     }
 
     public static func iou(_ a: PixelRect, _ b: PixelRect) -> Double {
