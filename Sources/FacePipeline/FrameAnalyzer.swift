@@ -75,6 +75,8 @@ final class FrameAnalyzer: @unchecked Sendable {
         /// Faces described, and faces whose track needed no embedding at that frame.
         var facesDescribed = 0
         var facesNotDescribed = 0
+        /// Detector runs per reason, the picture pixels they searched and their time.
+        var jobs = [DetectionJob.Reason: (runs: Int, pixels: Int, time: Duration)]()
     }
     private let statsLock = Locked(Stats())
     var stats: Stats { statsLock.withLock { $0 } }
@@ -192,20 +194,28 @@ final class FrameAnalyzer: @unchecked Sendable {
         // Picture pixels per camera pixel.
         let factor = Double(gray.width) / Double(max(1, size.width))
         var found = [DetectedFace]()
-        try timed("detect") {
-            for job in jobs {
+        for job in jobs {
+            let started = ContinuousClock.now
+            try timed("detect") {
                 let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
                 // On the 8-pixel grid of HOG's cells, as a full scan sees it: a face found in a
                 // region and in the whole frame gets the same box.
                 let scaled = job.region.scaled(by: factor)
                 let aligned = PixelRect(x: scaled.x & ~7, y: scaled.y & ~7, width: scaled.maxX - (scaled.x & ~7), height: scaled.maxY - (scaled.y & ~7))
                 // A sliver (a followed face's area mostly past the edge) cannot hold a face.
-                guard let region = aligned.intersection(gray.bounds), region.width >= wanted, region.height >= wanted else { continue }
+                guard let region = aligned.intersection(gray.bounds), region.width >= wanted, region.height >= wanted else { return }
                 let boxes = detector == .hog
                     ? try engine.detect(try gray.cropped(to: region), minFace: wanted)
                     : try engine.detect(try picture.rgb.cropped(to: region), minFace: wanted, detector: detector)
                 found += boxes.map { DetectedFace(box: PixelRect(x: $0.box.x + region.x, y: $0.box.y + region.y, width: $0.box.width, height: $0.box.height),
                                                   score: $0.score) }
+                // Per reason too, for facebench: where the detector's time goes.
+                let spent = ContinuousClock.now - started
+                statsLock.withLock {
+                    $0.jobs[job.reason, default: (0, 0, .zero)].runs += 1
+                    $0.jobs[job.reason, default: (0, 0, .zero)].pixels += region.area
+                    $0.jobs[job.reason, default: (0, 0, .zero)].time += spent
+                }
             }
         }
         // Only now is the safety net's scan done: a frame that failed before it does not count.

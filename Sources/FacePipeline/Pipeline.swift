@@ -86,6 +86,10 @@ public final class Pipeline {
         let stats = analyzer.stats
         return (stats.facesDescribed, stats.facesNotDescribed)
     }
+    /// Detector runs per reason (full, track, motion): how many, the picture pixels they searched, and their time.
+    public var detectorRuns: [String: (runs: Int, pixels: Int, time: Duration)] {
+        Dictionary(uniqueKeysWithValues: analyzer.stats.jobs.map { ($0.key.rawValue, $0.value) })
+    }
     /// The tracker as `settle` left it after each frame, for `look` to plan with.
     private let trackers = TrackerHandoff()
     private var lookedFrames = 0

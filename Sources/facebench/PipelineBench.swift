@@ -156,6 +156,10 @@ struct PipelineBench: AsyncParsableCommand {
                        String(format: "%.0f%%", ms(t) / max(ms(total), 1e-9) * 100)])
         }
         print(table.render())
+        for (reason, run) in pipeline.detectorRuns.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "detector, %@: %d runs, %.2f ms and %.0f kpixels each", reason, run.runs,
+                         ms(run.time) / Double(max(1, run.runs)), Double(run.pixels) / Double(max(1, run.runs)) / 1000))
+        }
     }
 
     /// Frames looked at and whether a face was found in each; filled on the pipeline's thread, read after the run.
