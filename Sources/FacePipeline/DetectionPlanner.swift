@@ -8,6 +8,16 @@ struct DetectionJob: Equatable, Sendable {
     var region: PixelRect
     var minFace: Int
     var reason: Reason
+    /// The narrowest face the decoded picture must show at the detector's window size (or more):
+    /// for a followed face, less than the detector needs, so that it is described from enough pixels.
+    var pictureFace: Int
+
+    init(region: PixelRect, minFace: Int, reason: Reason, pictureFace: Int? = nil) {
+        self.region = region
+        self.minFace = minFace
+        self.reason = reason
+        self.pictureFace = min(minFace, pictureFace ?? minFace)
+    }
 }
 
 /// Decides where the detector runs, from what the cheap look saw: nowhere when nothing moved and
@@ -18,10 +28,12 @@ struct DetectionJob: Equatable, Sendable {
 struct DetectionPlanner: Sendable {
     var minFace: Int
     var fullScanEvery: TimeInterval
-    /// A followed face is searched for down to this share of its width (it may walk away). Also
-    /// what keeps it described from at least twice the detector's window: the picture is decoded
-    /// at the scale the narrowest face searched for needs.
-    static let trackShrink = 0.5
+    /// A followed face is searched for down to this share of its width: in the two or three frames
+    /// the tracker's estimate may be old, nobody walks away that fast.
+    static let trackShrink = 0.7
+    /// The picture is decoded so that a followed face this share of its width would fill the
+    /// detector's window: it is described from at least twice the window's pixels.
+    static let describeShrink = 0.5
     /// Most of the frame moved: scanning it whole costs no more than its parts.
     static let wholeFrameMotion = 0.5
     private(set) var lastFullScan: Date?
@@ -31,20 +43,30 @@ struct DetectionPlanner: Sendable {
         self.fullScanEvery = fullScanEvery
     }
 
+    /// The safety net's full scan is due at `time` (first frame, clock stepped back, or its interval passed).
+    func fullScanDue(at time: Date) -> Bool {
+        lastFullScan.map { time.timeIntervalSince($0) >= fullScanEvery || time < $0 } ?? true
+    }
+
     /// `motion` is nil when no thumbnail was made (every frame is then scanned whole); `step` is
     /// how many camera pixels a thumbnail pixel spans; `tracks` are where followed faces should be.
-    mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date) -> [DetectionJob] {
+    /// `changedSinceScan`: false when the picture is the one the last full scan saw (noise and
+    /// overall brightness aside): scanning it again would find what that scan found, so the safety
+    /// net waits for a change.
+    mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date,
+                       changedSinceScan: Bool = true) -> [DetectionJob] {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
-        let due = lastFullScan.map { time.timeIntervalSince($0) >= fullScanEvery || time < $0 } ?? true
+        let due = lastFullScan == nil || (fullScanDue(at: time) && changedSinceScan)
         guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else { return [full] }
         var jobs = [DetectionJob]()
         for box in tracks {
             let side = max(box.width, box.height)
-            // Room to move for a frame or two, and to grow as the person comes closer.
-            let grown = box.insetBy(-side * 3 / 4, -side * 3 / 4)
+            // Room to move for a few frames, and to grow as the person comes closer.
+            let grown = box.insetBy(-side / 2, -side / 2)
             guard let region = grown.intersection(frame) else { continue }
             let narrowest = max(minFace, Int((Double(box.width) * Self.trackShrink).rounded()))
-            jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track))
+            let described = max(minFace, Int((Double(box.width) * Self.describeShrink).rounded()))
+            jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
         for moved in motion.regions {
             let b = moved.box
@@ -76,7 +98,7 @@ struct DetectionPlanner: Sendable {
                 for j in jobs.indices where j > i && jobs[i].region.insetBy(-within, -within).intersection(jobs[j].region) != nil {
                     let a = jobs[i], b = jobs[j]
                     jobs[i] = DetectionJob(region: a.region.union(b.region), minFace: min(a.minFace, b.minFace),
-                                           reason: a.reason == b.reason ? a.reason : .track)
+                                           reason: a.reason == b.reason ? a.reason : .track, pictureFace: min(a.pictureFace, b.pictureFace))
                     jobs.remove(at: j)
                     joined = true
                     break outer

@@ -62,6 +62,8 @@ final class FrameAnalyzer: @unchecked Sendable {
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
     private var gate: MotionGate
     private var planner: DetectionPlanner
+    /// The thumbnail of the last full scan: the safety net scans again only a picture that changed.
+    private var scanned: GrayImage?
 
     struct Stats {
         /// Time spent per stage: look (thumbnail and motion gate), decode, gray, detect, convert
@@ -174,10 +176,16 @@ final class FrameAnalyzer: @unchecked Sendable {
         if thumbnail.isDark() {
             // The light comes back to a scene the background no longer knows.
             gate.reset()
+            scanned = nil
             return .dark
         }
-        let motion = timed("look") { gate.look(thumbnail) }
-        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks, at: frame.time)
+        let (motion, changed) = timed("look") { () -> (MotionReport, Bool) in
+            let motion = gate.look(thumbnail)
+            guard planner.fullScanDue(at: frame.time), let scanned, scanned.width == thumbnail.width, scanned.height == thumbnail.height
+            else { return (motion, true) }
+            return (motion, Self.changedPixels(thumbnail, scanned, threshold: Self.changeThreshold) >= Self.changedEnough)
+        }
+        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks, at: frame.time, changedSinceScan: changed)
         guard !jobs.isEmpty else { return .looked([], picture: nil, scale: 1) }
         let fullScan = jobs.contains { $0.reason == .fullScan }
         statsLock.withLock {
@@ -187,7 +195,7 @@ final class FrameAnalyzer: @unchecked Sendable {
 
         // Decoded once, at the scale the narrowest face searched for needs; never upsampled whole.
         let window = detector == .hog ? FaceEngine.hogWindow : FaceEngine.cnnWindow
-        let needed = jobs.map { Double(window) / Double(max(1, $0.minFace)) }.max() ?? 1
+        let needed = jobs.map { Double(window) / Double(max(1, $0.pictureFace)) }.max() ?? 1
         let jpegScale: JPEGScale = if case .jpeg = frame.payload { JPEGScale.atLeast(min(1, needed)) } else { .full }
         var picture = try decoded ?? timed("decode") { try DecodedFrame(frame.payload, decoder: decoder, scale: jpegScale, limit: limit) }
         let gray = timed("gray") { picture.gray }
@@ -219,7 +227,10 @@ final class FrameAnalyzer: @unchecked Sendable {
             }
         }
         // Only now is the safety net's scan done: a frame that failed before it does not count.
-        if fullScan { planner.scanned(at: frame.time) }
+        if fullScan {
+            planner.scanned(at: frame.time)
+            scanned = thumbnail
+        }
         let detections = Self.distinct(found)
         statsLock.withLock {
             $0.framesWithFaces += detections.isEmpty ? 0 : 1
@@ -242,6 +253,40 @@ final class FrameAnalyzer: @unchecked Sendable {
         var seen = detections.map(SeenFace.detected)
         for (index, face) in zip(wanted, described) { seen[index] = .described(face) }
         return (seen, image)
+    }
+
+    /// A thumbnail pixel this much brighter or darker than at the last full scan, beyond the change
+    /// of the whole picture's brightness, has changed: twice the gate's noise floor (a thumbnail
+    /// pixel averages 64 of the camera's, whose noise mostly cancels).
+    static let changeThreshold = 16
+    /// This many changed thumbnail pixels (a patch of about 32x32 camera pixels; a face of 80 px
+    /// covers 100) make a picture worth scanning again.
+    static let changedEnough = 16
+
+    /// Pixels of `a` that differ from `b` by more than `threshold`, once the change of the
+    /// picture's tone curve is taken out (gain, gamma, the light of the whole scene): each pixel is
+    /// compared with the median change of the pixels that were as bright as it in `b` (16 bands).
+    static func changedPixels(_ a: GrayImage, _ b: GrayImage, threshold: Int) -> Int {
+        let bands = 16
+        var histogram = [Int](repeating: 0, count: bands * 511)
+        a.pixels.withUnsafeBufferPointer { pa in
+            b.pixels.withUnsafeBufferPointer { pb in
+                for i in 0 ..< min(pa.count, pb.count) { histogram[Int(pb[i]) / 16 * 511 + Int(pa[i]) - Int(pb[i]) + 255] += 1 }
+            }
+        }
+        var changed = 0
+        for band in 0 ..< bands {
+            let counts = histogram[band * 511 ..< (band + 1) * 511]
+            let total = counts.reduce(0, +)
+            guard total > 0 else { continue }
+            var seen = 0, median = 0
+            for (bin, n) in zip(0..., counts) {
+                seen += n
+                if seen * 2 > total { median = bin - 255; break }
+            }
+            for (bin, n) in zip(0..., counts) where n > 0 && abs(bin - 255 - median) > threshold { changed += n }
+        }
+        return changed
     }
 
     /// One detection per face where regions met: the surest of those that overlap.

@@ -108,13 +108,39 @@ import Testing
         }
     }
 
-    /// An empty scene looked at for 10 s: every frame looked at, the detector run only by the safety net.
-    @Test func anEmptySceneIsLookedAtEveryFrameAndSearchedOnlyEveryTwoSeconds() throws {
+    /// An empty scene with sensor noise looked at for 10 s: every frame looked at, the detector run
+    /// once: the picture never changed from the one the first full scan saw.
+    @Test func anEmptySceneIsLookedAtEveryFrameAndScannedOnceWhileItDoesNotChange() throws {
         var scene = try VisitScene(name: "idle", width: 1280, height: 720, fps: Self.fps, seed: 3, frameCount: 300, appearances: [])
         scene.noise = 3
         for i in 0 ..< scene.frameCount { try feed(scene.render(frame: i), i) }
         #expect(pipeline.framesProcessed == 300)
-        #expect(pipeline.fullScans == 5 && pipeline.framesSearched == 5, "searched \(pipeline.framesSearched), full \(pipeline.fullScans)")
+        #expect(pipeline.fullScans == 1 && pipeline.framesSearched == 1, "searched \(pipeline.framesSearched), full \(pipeline.fullScans)")
         #expect(pipeline.facesSeen == 0)
+    }
+
+    /// The light of the whole scene changes slowly (a cloud, dusk): not a change worth a scan.
+    /// A face pasted in without motion the gate sees (a gate that learns everything at once) is:
+    /// the next scan due finds it.
+    @Test func theSafetyNetScansAgainWhenThePictureChangedNotWhenOnlyTheLightDid() throws {
+        let builder = ReplayBuilder(width: 1280, height: 720)
+        let empty = try builder.frame(nil), face = try builder.frame(try Fixtures.image("obama3.jpg"))
+        let analyzer = FrameAnalyzer(engine: Fixtures.engine, minFace: 80, detector: .hog, fullScanEvery: 2,
+                                     gate: MotionGate(noiseFloor: 1000))
+        func frame(_ image: RGBImage, _ index: Int) throws -> Frame {
+            Frame(index: index, time: start.addingTimeInterval(Double(index) / Self.fps), payload: .jpeg(try JPEGEncoder(quality: 85).encode(image)))
+        }
+        for i in 0 ..< 150 {
+            let dimmed = try RGBImage(width: empty.width, height: empty.height, pixels: empty.pixels.map { UInt8(max(0, Int($0) - i / 10)) })
+            _ = try analyzer.analyze(try frame(dimmed, i))
+        }
+        #expect(analyzer.fullScans == 1, "scans of a picture only dimmed: \(analyzer.fullScans)")
+        var found: Int?
+        for i in 150 ..< 240 where found == nil {
+            if case let .faces(faces, _, _) = try analyzer.analyze(try frame(face, i)), !faces.isEmpty { found = i }
+        }
+        let at = try #require(found, "the face was never found")
+        #expect(Double(at - 150) / Self.fps <= 2.0 + 1e-9, "found at frame \(at), pasted at 150")
+        #expect(analyzer.fullScans == 2 && analyzer.framesSearched == 2)
     }
 }

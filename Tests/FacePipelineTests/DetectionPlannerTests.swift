@@ -50,10 +50,10 @@ import Testing
         _ = plan(&planner, motion: nil, tracks: [], at: t0)
         let face = PixelRect(x: 600, y: 300, width: 200, height: 200)
         let jobs = plan(&planner, motion: still(), tracks: [face], at: t0 + 0.1)
-        #expect(jobs == [DetectionJob(region: PixelRect(x: 450, y: 150, width: 500, height: 500), minFace: 100, reason: .track)])
+        #expect(jobs == [DetectionJob(region: PixelRect(x: 500, y: 200, width: 400, height: 400), minFace: 140, reason: .track, pictureFace: 100)])
         // Near the edge the region is clipped; a small face is searched down to the door's smallest.
         let edge = plan(&planner, motion: still(), tracks: [PixelRect(x: 1200, y: 0, width: 90, height: 90)], at: t0 + 0.2)
-        #expect(edge == [DetectionJob(region: PixelRect(x: 1133, y: 0, width: 147, height: 157), minFace: 80, reason: .track)])
+        #expect(edge == [DetectionJob(region: PixelRect(x: 1155, y: 0, width: 125, height: 135), minFace: 80, reason: .track)])
     }
 
     @Test func aMovedRegionIsSearchedWithAFacesWidthAroundIt() {
@@ -68,7 +68,7 @@ import Testing
         _ = plan(&planner, motion: nil, tracks: [], at: t0)
         let two = plan(&planner, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]),
                                tracks: [PixelRect(x: 200, y: 100, width: 100, height: 100)], at: t0 + 0.1)
-        #expect(two.count == 1 && two[0].region == PixelRect(x: 80, y: 0, width: 295, height: 275) && two[0].minFace == 80)
+        #expect(two.count == 1 && two[0].region == PixelRect(x: 80, y: 0, width: 270, height: 256) && two[0].minFace == 80)
         // A cut: most of the thumbnail changed.
         let cut = plan(&planner, motion: still([PixelRect(x: 0, y: 0, width: 160, height: 90)], moved: 0.8),
                                tracks: [], at: t0 + 0.2)
