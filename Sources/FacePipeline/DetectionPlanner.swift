@@ -57,7 +57,13 @@ struct DetectionPlanner: Sendable {
                        changedSinceScan: Bool = true) -> [DetectionJob] {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
         let due = lastFullScan == nil || (fullScanDue(at: time) && changedSinceScan)
-        guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else { return [full] }
+        guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else {
+            searchedStill = [frame]
+            return [full]
+        }
+        let moved = motion.regions.compactMap { region in self.region(of: region, step: step, in: frame).map { (region, $0) } }
+        // What changed since it was searched must be searched again.
+        for (region, camera) in moved where region.changing > 0 { searchedStill.removeAll { $0.intersection(camera) != nil } }
         var jobs = [DetectionJob]()
         for box in tracks {
             let side = max(box.width, box.height)
@@ -68,20 +74,40 @@ struct DetectionPlanner: Sendable {
             let described = max(minFace, Int((Double(box.width) * Self.describeShrink).rounded()))
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
-        for moved in motion.regions {
-            let b = moved.box
-            let camera = PixelRect(x: Int((Double(b.x) * step).rounded(.down)), y: Int((Double(b.y) * step).rounded(.down)),
-                                   width: Int((Double(b.width) * step).rounded(.up)), height: Int((Double(b.height) * step).rounded(.up)))
-            // A head of which only a part moved: the region reaches a face's width around it.
-            guard let region = camera.insetBy(-minFace, -minFace).intersection(frame) else { continue }
-            jobs.append(DetectionJob(region: region, minFace: minFace, reason: .motion))
+        for (region, camera) in moved {
+            // Something new that holds still (a person who stopped, a ghost fading from the
+            // background) inside a region searched since: the detector would find what it found.
+            if region.changing == 0, searchedStill.contains(where: { $0.intersection(camera) == camera }) { continue }
+            jobs.append(DetectionJob(region: camera, minFace: minFace, reason: .motion))
         }
         jobs = Self.merged(jobs, within: minFace / 2)
         // The parts cost more than the whole: scan the whole.
         let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
-        if cost >= Double(frame.area) / Double(minFace * minFace) { return [full] }
+        if cost >= Double(frame.area) / Double(minFace * minFace) {
+            searchedStill = [frame]
+            return [full]
+        }
+        // Only what was searched down to the door's smallest face (not a followed face's area alone).
+        searchedStill += jobs.filter { $0.minFace <= minFace }.map(\.region)
+        if searchedStill.count > Self.keptSearched { searchedStill.removeFirst(searchedStill.count - Self.keptSearched) }
         return jobs
     }
+
+    /// A motion region in camera pixels, reaching a face's width around what moved (a head of
+    /// which only a part moved), clipped to the frame.
+    private func region(of moved: MotionRegion, step: Double, in frame: PixelRect) -> PixelRect? {
+        let b = moved.box
+        let camera = PixelRect(x: Int((Double(b.x) * step).rounded(.down)), y: Int((Double(b.y) * step).rounded(.down)),
+                               width: Int((Double(b.width) * step).rounded(.up)), height: Int((Double(b.height) * step).rounded(.up)))
+        return camera.insetBy(-minFace, -minFace).intersection(frame)
+    }
+
+    /// Regions searched since their pixels last changed, in camera pixels, newest last.
+    private(set) var searchedStill = [PixelRect]()
+    static let keptSearched = 16
+
+    /// The gate starts afresh (the light came back): nothing counts as searched.
+    mutating func forgetSearched() { searchedStill.removeAll() }
 
     /// A full scan planned for `time` ran: the safety net's clock starts again.
     mutating func scanned(at time: Date) { lastFullScan = time }

@@ -64,6 +64,8 @@ final class FrameAnalyzer: @unchecked Sendable {
     private var planner: DetectionPlanner
     /// The thumbnail of the last full scan: the safety net scans again only a picture that changed.
     private var scanned: GrayImage?
+    /// Faces found in the frame looked at last, in camera pixels.
+    private var lastFound = [PixelRect]()
 
     struct Stats {
         /// Time spent per stage: look (thumbnail and motion gate), decode, gray, detect, convert
@@ -176,7 +178,9 @@ final class FrameAnalyzer: @unchecked Sendable {
         if thumbnail.isDark() {
             // The light comes back to a scene the background no longer knows.
             gate.reset()
+            planner.forgetSearched()
             scanned = nil
+            lastFound = []
             return .dark
         }
         let (motion, changed) = timed("look") { () -> (MotionReport, Bool) in
@@ -185,7 +189,9 @@ final class FrameAnalyzer: @unchecked Sendable {
             else { return (motion, true) }
             return (motion, Self.changedPixels(thumbnail, scanned, threshold: Self.changeThreshold) >= Self.changedEnough)
         }
-        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks, at: frame.time, changedSinceScan: changed)
+        // The faces found in the last frame too: the tracker, on the other stage, may not know them yet.
+        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time, changedSinceScan: changed)
+        lastFound = []
         guard !jobs.isEmpty else { return .looked([], picture: nil, scale: 1) }
         let fullScan = jobs.contains { $0.reason == .fullScan }
         statsLock.withLock {
@@ -232,6 +238,7 @@ final class FrameAnalyzer: @unchecked Sendable {
             scanned = thumbnail
         }
         let detections = Self.distinct(found)
+        lastFound = detections.map { $0.box.scaled(by: 1 / factor) }
         statsLock.withLock {
             $0.framesWithFaces += detections.isEmpty ? 0 : 1
             $0.facesSeen += detections.count

@@ -4,9 +4,13 @@ public struct MotionRegion: Sendable, Equatable {
     public var box: PixelRect
     /// Moved pixels inside.
     public var pixels: Int
+    /// Of those, pixels that changed since the previous frame (the others differ from the
+    /// background but hold still: something new standing there, or a ghost fading).
+    public var changing: Int
 
-    public init(box: PixelRect, pixels: Int) {
-        self.box = box; self.pixels = pixels
+    /// `changing` defaults to every moved pixel.
+    public init(box: PixelRect, pixels: Int, changing: Int? = nil) {
+        self.box = box; self.pixels = pixels; self.changing = changing ?? pixels
     }
 }
 
@@ -204,7 +208,8 @@ public struct MotionGate: Sendable {
                                 // but holds still (the wall a person stood before, seen again) at
                                 // the full rate, so that a ghost of them fades within seconds.
                                 let a = changing ? slowRate : rate
-                                mv[i] = isMoved ? 1 : 0
+                                // 1: moved, holding still; 3: moved and changing.
+                                mv[i] = isMoved ? (changing ? 3 : 1) : 0
                                 movedCount &+= isMoved ? 1 : 0
                                 m[i] += a * (Float(px[i]) - m[i])
                                 // Motion is not noise: a moved pixel's deviation learns at most twice
@@ -250,25 +255,26 @@ public struct MotionGate: Sendable {
         var found: [MotionRegion] = []
         moved.withUnsafeMutableBufferPointer { mv in
             stack.withUnsafeMutableBufferPointer { st in
-                for start in 0 ..< w * h where mv[start] == 1 {
-                    // Flood fill; visited pixels are marked 2.
-                    mv[start] = 2
+                for start in 0 ..< w * h where mv[start] & 1 == 1 {
+                    // Flood fill; visited pixels are marked one up (2 or 4: even).
+                    mv[start] += 1
                     st[0] = Int32(start)
-                    var top = 1, pixels = 0
+                    var top = 1, pixels = 0, changing = 0
                     var x0 = w, y0 = h, x1 = -1, y1 = -1
                     while top > 0 {
                         top -= 1
                         let i = Int(st[top]), x = i % w, y = i / w
                         pixels += 1
+                        if mv[i] == 4 { changing += 1 }
                         x0 = min(x0, x); x1 = max(x1, x); y0 = min(y0, y); y1 = max(y1, y)
-                        if x > 0, mv[i - 1] == 1 { mv[i - 1] = 2; st[top] = Int32(i - 1); top += 1 }
-                        if x < w - 1, mv[i + 1] == 1 { mv[i + 1] = 2; st[top] = Int32(i + 1); top += 1 }
-                        if y > 0, mv[i - w] == 1 { mv[i - w] = 2; st[top] = Int32(i - w); top += 1 }
-                        if y < h - 1, mv[i + w] == 1 { mv[i + w] = 2; st[top] = Int32(i + w); top += 1 }
+                        if x > 0, mv[i - 1] & 1 == 1 { mv[i - 1] += 1; st[top] = Int32(i - 1); top += 1 }
+                        if x < w - 1, mv[i + 1] & 1 == 1 { mv[i + 1] += 1; st[top] = Int32(i + 1); top += 1 }
+                        if y > 0, mv[i - w] & 1 == 1 { mv[i - w] += 1; st[top] = Int32(i - w); top += 1 }
+                        if y < h - 1, mv[i + w] & 1 == 1 { mv[i + w] += 1; st[top] = Int32(i + w); top += 1 }
                     }
                     guard pixels >= minPixels else { continue }
                     let gx0 = max(0, x0 - 1), gy0 = max(0, y0 - 1), gx1 = min(w, x1 + 2), gy1 = min(h, y1 + 2)
-                    found.append(MotionRegion(box: PixelRect(x: gx0, y: gy0, width: gx1 - gx0, height: gy1 - gy0), pixels: pixels))
+                    found.append(MotionRegion(box: PixelRect(x: gx0, y: gy0, width: gx1 - gx0, height: gy1 - gy0), pixels: pixels, changing: changing))
                 }
             }
         }
@@ -281,7 +287,7 @@ public struct MotionGate: Sendable {
                     let a = found[i].box, b = found[j].box
                     let x0 = min(a.x, b.x), y0 = min(a.y, b.y)
                     found[i] = MotionRegion(box: PixelRect(x: x0, y: y0, width: max(a.maxX, b.maxX) - x0, height: max(a.maxY, b.maxY) - y0),
-                                            pixels: found[i].pixels + found[j].pixels)
+                                            pixels: found[i].pixels + found[j].pixels, changing: found[i].changing + found[j].changing)
                     found.remove(at: j)
                     merging = true
                     break outer

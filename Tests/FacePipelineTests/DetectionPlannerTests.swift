@@ -84,4 +84,32 @@ import Testing
             #expect(plan(&planner, motion: nil, tracks: [], at: t0 + Double(i)) == [DetectionJob(region: Self.frame, minFace: 48, reason: .fullScan)])
         }
     }
+
+    func report(_ regions: [(box: PixelRect, changing: Int)]) -> MotionReport {
+        MotionReport(regions: regions.map { MotionRegion(box: $0.box, pixels: $0.box.area, changing: $0.changing) }, movedFraction: 0.01,
+                     meanLuma: 120, isFirst: false)
+    }
+
+    /// Something new that holds still (a person who stopped, a ghost fading) is searched while it
+    /// changes and once more, then not again until it changes: the detector would find what it found.
+    @Test func somethingNewHoldingStillIsNotSearchedAgainUntilItChanges() {
+        var planner = DetectionPlanner(minFace: 80)
+        _ = plan(&planner, motion: nil, at: t0)
+        let a = PixelRect(x: 20, y: 10, width: 10, height: 12), b = PixelRect(x: 120, y: 50, width: 10, height: 12)
+        #expect(plan(&planner, motion: report([(a, 40)]), at: t0 + 0.1).map(\.reason) == [.motion], "it moved in")
+        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.2).isEmpty, "holding still where it was searched")
+        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.3).isEmpty)
+        #expect(plan(&planner, motion: report([(a, 3)]), at: t0 + 0.4).map(\.reason) == [.motion], "it turned")
+        // Still, where nothing was searched since the picture changed there: searched.
+        #expect(plan(&planner, motion: report([(a, 0), (b, 0)]), at: t0 + 0.5).count == 1)
+        #expect(plan(&planner, motion: report([(a, 0), (b, 0)]), at: t0 + 0.6).isEmpty)
+        // A followed face's area is searched only for faces near its size: not a search of what is there.
+        var followed = DetectionPlanner(minFace: 80)
+        _ = plan(&followed, motion: nil, at: t0)
+        let face = PixelRect(x: 160, y: 80, width: 300, height: 300)
+        _ = plan(&followed, motion: report([(PixelRect(x: 60, y: 40, width: 4, height: 4), 16)]), at: t0 + 0.1)
+        #expect(plan(&followed, motion: still(), tracks: [face], at: t0 + 0.2).map(\.reason) == [.track])
+        let jobs = plan(&followed, motion: report([(PixelRect(x: 40, y: 20, width: 4, height: 4), 0)]), tracks: [face], at: t0 + 0.3)
+        #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
+    }
 }
