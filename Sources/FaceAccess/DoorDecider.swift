@@ -185,18 +185,21 @@ public struct DoorDecider: Sendable {
     }
 
     /// How often a settled track's face is embedded all the same: what notices, within this
-    /// time, another person stepping into its place (their face then starts a track of its own).
+    /// time or this many frames (a replay read faster than real time), another person stepping
+    /// into its place (their face then starts a track of its own).
     public static let settledRefresh: TimeInterval = 0.5
+    public static let settledRefreshFrames = 15
 
     /// Where the faces of settled tracks should be at `time`: tracks granted, or denied for
     /// good (cooldown, schedule, validity, a disabled person), whose face was embedded less than
-    /// `settledRefresh` ago. Their frames are no evidence, so a face found there needs no embedding.
+    /// `settledRefresh` (and `settledRefreshFrames`) ago. Their frames are no evidence, so a face found there needs no embedding.
     /// Tracks still weighing evidence, and those refused as unknown or ambiguous (which may yet
     /// be granted), are not among them.
     public func settledAreas(at time: Date) -> [PixelRect] {
         tracker.tracks.compactMap { track in
             guard let evidence = tracks[track.id], evidence.settled, let embedded = track.lastEmbedded,
-                  time.timeIntervalSince(embedded) < Self.settledRefresh, time >= embedded else { return nil }
+                  time.timeIntervalSince(embedded) < Self.settledRefresh, time >= embedded,
+                  track.seenWithoutEmbedding < Self.settledRefreshFrames - 1 else { return nil }
             return track.predicted(at: time)
         }
     }

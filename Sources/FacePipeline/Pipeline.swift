@@ -220,13 +220,17 @@ public final class Pipeline {
     }
 
     /// The detections (camera pixels) that need no embedding: each the only face on a settled
-    /// track's spot, with no other followed face near it (two faces close together are described,
-    /// so that the tracker can tell them apart).
+    /// track's spot, of the size its face was, with no other followed face near it (two faces
+    /// close together are described, so that the tracker can tell them apart; a face of another
+    /// size is described, as it may be someone else).
     static func settled(_ boxes: [PixelRect], among areas: [PixelRect], settled: [PixelRect]) -> Set<Int> {
         guard !settled.isEmpty else { return [] }
         var skip = Set<Int>()
         for (i, box) in boxes.enumerated() {
-            let onSettled = settled.filter { FaceTracker.iou($0, box) >= 0.5 }
+            let onSettled = settled.filter {
+                let ratio = Double(box.width) / Double(max(1, $0.width))
+                return FaceTracker.iou($0, box) >= 0.5 && ratio >= 0.9 && ratio <= 1.1
+            }
             guard onSettled.count == 1 else { continue }
             let alone = boxes.indices.allSatisfy { $0 == i || FaceTracker.iou(boxes[$0], onSettled[0]) < 0.1 }
             let othersNear = areas.filter { FaceTracker.iou($0, box) >= 0.1 }.count

@@ -16,8 +16,9 @@ public struct Track: Sendable, Hashable {
     /// The mean of the track's recent embeddings: who this track is, as far as the tracker knows.
     public private(set) var appearance: [Float]?
     var recent = [[Float]]()
-    /// When the track last had a face with an embedding.
+    /// When the track last had a face with an embedding, and frames it was seen in since without one.
     public internal(set) var lastEmbedded: Date?
+    public internal(set) var seenWithoutEmbedding = 0
 
     public init(id: Int64, box: PixelRect, firstSeen: Date, lastSeen: Date, hits: Int = 1, missed: Int = 0) {
         self.id = id
@@ -51,6 +52,9 @@ public struct Track: Sendable, Hashable {
         if let embedding = face.embedding {
             remember(embedding)
             lastEmbedded = time
+            seenWithoutEmbedding = 0
+        } else {
+            seenWithoutEmbedding += 1
         }
     }
 

@@ -253,4 +253,16 @@ import Testing
         #expect(r.said == ["granted 1", "granted 2"], "\(r.said)")
         #expect(r.ids.count == 2)
     }
+
+    /// A replay read faster than real time: the frames since the last embedding count too.
+    @Test func aSettledTrackIsEmbeddedAgainAfterFifteenFramesHoweverFastTheyCame() {
+        var decider = DoorDecider(policy: Policy(), snapshot: Self.snapshot)
+        var t = 0.0
+        for _ in 0 ..< 5 { _ = decider.step([Self.face(Self.alice, at: 0.3)], at: start.addingTimeInterval(t)); t += 0.001 }
+        for n in 1 ... 14 {
+            _ = decider.step([Self.unseen()], at: start.addingTimeInterval(t))
+            t += 0.001
+            #expect(decider.settledAreas(at: start.addingTimeInterval(t)).isEmpty == (n >= 14), "after \(n) frames without an embedding")
+        }
+    }
 }

@@ -102,4 +102,17 @@ import Testing
         #expect(threaded.filter { $0.kind == .decision }.map(key) == alone.filter { $0.kind == .decision }.map(key))
         #expect(two.facesDescribed == one.facesDescribed && two.framesSearched == one.framesSearched)
     }
+
+    @Test func onlyALoneFaceOfTheSameSizeOnASettledSpotGoesUndescribed() {
+        let spot = PixelRect(x: 600, y: 100, width: 100, height: 100)
+        let near = PixelRect(x: 720, y: 100, width: 100, height: 100)
+        #expect(Pipeline.settled([spot], among: [spot], settled: [spot]) == [0])
+        #expect(Pipeline.settled([spot.insetBy(-2, -2)], among: [spot], settled: [spot]) == [0], "a few pixels larger")
+        #expect(Pipeline.settled([spot.insetBy(-10, -10)], among: [spot], settled: [spot]).isEmpty, "a face a fifth larger")
+        #expect(Pipeline.settled([spot], among: [spot], settled: []).isEmpty)
+        #expect(Pipeline.settled([spot, PixelRect(x: 640, y: 120, width: 90, height: 90)], among: [spot], settled: [spot]).isEmpty,
+                "another face on the spot")
+        #expect(Pipeline.settled([spot], among: [spot, PixelRect(x: 660, y: 100, width: 100, height: 100)], settled: [spot]).isEmpty, "another followed face close by")
+        #expect(Pipeline.settled([spot, near], among: [spot, near], settled: [spot]) == [0], "a neighbour apart")
+    }
 }
