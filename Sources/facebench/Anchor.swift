@@ -196,6 +196,16 @@ struct Recall: AsyncParsableCommand {
             + "recall %.3f (%d/%d), %.3f (%d/%d) of faces >= %d px",
             frames, seconds, report.fps, cpu, report.framesPerCPUSecond, report.recall, report.matched, report.truthFaces,
             report.recallMinFace, report.matchedMinFace, report.truthFacesMinFace, minFace))
+        func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+        let stages = ["look", "decode", "gray", "detect", "convert", "describe", "decide"]
+        print("ms per frame: " + stages.map { String(format: "%@ %.2f", $0, ms(pipeline.stageTime[$0] ?? .zero) / Double(max(1, frames))) }
+            .joined(separator: ", "))
+        for (reason, run) in pipeline.detectorRuns.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "detector, %@: %d runs, %.2f ms and %.0f kpixels each", reason, run.runs,
+                         ms(run.time) / Double(max(1, run.runs)), Double(run.pixels) / Double(max(1, run.runs)) / 1000))
+        }
+        let described = pipeline.facesDescribed
+        print("faces described: \(described.described), not described (settled tracks): \(described.notDescribed)")
     }
 
     /// Filled on the pipeline's thread, read once the run is over.
