@@ -112,25 +112,16 @@ struct DetectionPlanner: Sendable {
     /// A full scan planned for `time` ran: the safety net's clock starts again.
     mutating func scanned(at time: Date) { lastFullScan = time }
 
-    /// Searches for faces of about the same size (the narrowest within 1.5x): joining them costs
-    /// little. A followed face's area and a motion region at the door's smallest face stay apart,
-    /// or the face's whole area would be searched down to the smallest face; a face in both is
-    /// found by each, and counted once (`FrameAnalyzer.distinct`).
-    static func alike(_ a: DetectionJob, _ b: DetectionJob) -> Bool {
-        2 * max(a.minFace, b.minFace) <= 3 * min(a.minFace, b.minFace)
-    }
-
-    /// Regions of alike searches that overlap or lie within `within` pixels of each other joined
-    /// into one (the union box, the smaller of their narrowest faces), until none do: no face is
-    /// searched for twice at one size, and none is cut in two at the seam of two regions.
+    /// Regions that overlap or lie within `within` pixels of each other joined into one (the union
+    /// box, the smaller of their narrowest faces), until none do: no face is searched for twice,
+    /// and none is cut in two at the seam of two regions.
     static func merged(_ jobs: [DetectionJob], within: Int = 0) -> [DetectionJob] {
         var jobs = jobs
         var joined = true
         while joined {
             joined = false
             outer: for i in jobs.indices {
-                for j in jobs.indices where j > i && Self.alike(jobs[i], jobs[j])
-                    && jobs[i].region.insetBy(-within, -within).intersection(jobs[j].region) != nil {
+                for j in jobs.indices where j > i && jobs[i].region.insetBy(-within, -within).intersection(jobs[j].region) != nil {
                     let a = jobs[i], b = jobs[j]
                     jobs[i] = DetectionJob(region: a.region.union(b.region), minFace: min(a.minFace, b.minFace),
                                            reason: a.reason == b.reason ? a.reason : .track, pictureFace: min(a.pictureFace, b.pictureFace))

@@ -110,21 +110,6 @@ import Testing
         _ = plan(&followed, motion: report([(PixelRect(x: 60, y: 40, width: 4, height: 4), 16)]), at: t0 + 0.1)
         #expect(plan(&followed, motion: still(), tracks: [face], at: t0 + 0.2).map(\.reason) == [.track])
         let jobs = plan(&followed, motion: report([(PixelRect(x: 40, y: 20, width: 4, height: 4), 0)]), tracks: [face], at: t0 + 0.3)
-        #expect(jobs.map(\.reason) == [.track, .motion] && jobs.map(\.minFace) == [210, 80],
-                "a still region inside the face's area, which was searched only for large faces; searched apart: \(jobs)")
-    }
-
-    /// A motion region beside a large followed face is searched on its own at the door's smallest
-    /// face: joined, the face's whole area would be.
-    @Test func searchesForFacesOfVeryDifferentSizesStayApart() {
-        var planner = DetectionPlanner(minFace: 80)
-        _ = plan(&planner, motion: nil, at: t0)
-        let face = PixelRect(x: 400, y: 100, width: 300, height: 300)
-        let jobs = plan(&planner, motion: report([(PixelRect(x: 90, y: 20, width: 6, height: 10), 30)]), tracks: [face], at: t0 + 0.1)
-        #expect(jobs.count == 2 && jobs[0] == DetectionJob(region: PixelRect(x: 250, y: 0, width: 600, height: 550), minFace: 210, reason: .track,
-                                                            pictureFace: 150), "\(jobs)")
-        #expect(jobs.last?.reason == .motion && jobs.last?.minFace == 80 && jobs.last?.region == PixelRect(x: 640, y: 80, width: 208, height: 240))
-        #expect(DetectionPlanner.alike(jobs[0], DetectionJob(region: face, minFace: 140, reason: .track)))
-        #expect(!DetectionPlanner.alike(jobs[0], DetectionJob(region: face, minFace: 139, reason: .track)))
+        #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 }
