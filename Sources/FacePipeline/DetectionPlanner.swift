@@ -48,6 +48,17 @@ struct DetectionPlanner: Sendable {
         lastFullScan.map { time.timeIntervalSince($0) >= fullScanEvery || time < $0 } ?? true
     }
 
+    /// An unchanged picture is scanned again after this long all the same: a face the last scan
+    /// missed (a borderline score) that holds perfectly still is not missed for ever.
+    static let unchangedScanEvery: TimeInterval = 30
+
+    /// A new smallest face or detector: what was searched was searched for other faces. The
+    /// next frame is scanned whole.
+    mutating func restart() {
+        lastFullScan = nil
+        searchedStill.removeAll()
+    }
+
     /// `motion` is nil when no thumbnail was made (every frame is then scanned whole); `step` is
     /// how many camera pixels a thumbnail pixel spans; `tracks` are where followed faces should be.
     /// `changedSinceScan`: false when the picture is the one the last full scan saw (noise and
@@ -56,7 +67,8 @@ struct DetectionPlanner: Sendable {
     mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date,
                        changedSinceScan: Bool = true) -> [DetectionJob] {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
-        let due = lastFullScan == nil || (fullScanDue(at: time) && changedSinceScan)
+        let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
+        let due = fullScanDue(at: time) && (changedSinceScan || stale)
         guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else {
             searchedStill = [frame]
             return [full]

@@ -140,10 +140,15 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// cannot be decoded comes out as `.failed`. `tracks`: where the faces followed should be,
     /// in camera pixels.
     func look(_ frame: Frame, sequence: Int = 0, tracks: [PixelRect]) -> LookedFrame {
-        if let new = pendingSettings.withLock({ pending in defer { pending = nil }; return pending }) {
+        if let new = pendingSettings.withLock({ pending in defer { pending = nil }; return pending }),
+           new.minFace != minFace || new.detector != detector {
             minFace = new.minFace
             detector = new.detector
             planner.minFace = new.minFace
+            // What was searched, and the picture last scanned, were searched for other faces.
+            planner.restart()
+            scanned = nil
+            lastFound = []
         }
         do {
             return LookedFrame(frame: frame, sequence: sequence, outcome: try detect(frame, tracks: tracks))

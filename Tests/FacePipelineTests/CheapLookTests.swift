@@ -143,4 +143,25 @@ import Testing
         #expect(Double(at - 150) / Self.fps <= 2.0 + 1e-9, "found at frame \(at), pasted at 150")
         #expect(analyzer.fullScans == 2 && analyzer.framesSearched == 2)
     }
+
+    /// A reload lowers min_face while a visitor stands still with a face between the new and the
+    /// old size: what was searched, and the picture last scanned, were searched for other faces,
+    /// so the next frame is scanned whole at the new size. (Found by a cold review.)
+    @Test func aReloadThatLowersMinFaceFindsAStillFaceAtOnce() throws {
+        let still = try JPEGEncoder(quality: 85).encode(try ReplayBuilder(width: 1280, height: 720).frame(try Fixtures.image("obama3.jpg")))
+        func frame(_ index: Int) -> Frame { Frame(index: index, time: start.addingTimeInterval(Double(index) / Self.fps), payload: .jpeg(still)) }
+        func found(_ analyzer: FrameAnalyzer, _ index: Int) throws -> Bool {
+            if case let .faces(faces, _, _) = try analyzer.analyze(frame(index)) { return !faces.isEmpty }
+            return false
+        }
+        let analyzer = FrameAnalyzer(engine: Fixtures.engine, minFace: 700, detector: .hog)
+        for i in 0 ..< 15 { #expect(try !found(analyzer, i), "too small for min face 700") }
+        try analyzer.configure(minFace: 80, detector: .hog)
+        #expect(try found(analyzer, 15), "found on the first frame after the reload (full scans: \(analyzer.fullScans))")
+        // The same settings again change nothing: no new full scan.
+        let scans = analyzer.fullScans
+        try analyzer.configure(minFace: 80, detector: .hog)
+        _ = try analyzer.analyze(frame(16))
+        #expect(analyzer.fullScans == scans)
+    }
 }

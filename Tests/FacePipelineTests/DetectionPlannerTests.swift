@@ -112,4 +112,25 @@ import Testing
         let jobs = plan(&followed, motion: report([(PixelRect(x: 40, y: 20, width: 4, height: 4), 0)]), tracks: [face], at: t0 + 0.3)
         #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
+
+    /// The safety net waits for a picture that changed, but not for ever: an unchanged one is
+    /// scanned again after 30 s (a face the last scan missed, holding perfectly still).
+    @Test func anUnchangedPictureIsScannedAgainEveryThirtySeconds() {
+        var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
+        _ = plan(&planner, motion: nil, at: t0)
+        func planned(at seconds: Double, changed: Bool) -> [DetectionJob] {
+            let jobs = planner.plan(frame: Self.frame, motion: still(), step: 8, tracks: [], at: t0 + seconds, changedSinceScan: changed)
+            if jobs.contains(where: { $0.reason == .fullScan }) { planner.scanned(at: t0 + seconds) }
+            return jobs
+        }
+        #expect(planned(at: 1.9, changed: true).isEmpty, "not due yet")
+        #expect(planned(at: 2.0, changed: true).map(\.reason) == [.fullScan])
+        #expect(planned(at: 5, changed: false).isEmpty)
+        #expect(planned(at: 31.9, changed: false).isEmpty)
+        #expect(planned(at: 32.0, changed: false).map(\.reason) == [.fullScan])
+        // A new smallest face: scanned whole at once.
+        planner.minFace = 48
+        planner.restart()
+        #expect(planned(at: 32.1, changed: false).map(\.reason) == [.fullScan])
+    }
 }
