@@ -61,15 +61,14 @@ struct DetectionPlanner: Sendable {
 
     /// `motion` is nil when no thumbnail was made (every frame is then scanned whole); `step` is
     /// how many camera pixels a thumbnail pixel spans; `tracks` are where followed faces should be.
-    /// `changedSinceScan`: false when the picture is the one the last full scan saw (noise and
-    /// overall brightness aside): scanning it again would find what that scan found, so the safety
-    /// net waits for a change.
+    /// `changedSinceSearch(searchedNow)`: whether the picture changed (noise and overall brightness
+    /// aside) somewhere no search down to the smallest face has looked since, outside the regions
+    /// this frame searches that way: if not, a full scan would find what those searches found, so
+    /// the safety net waits for such a change. Asked only when the safety net is due.
     mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date,
-                       changedSinceScan: Bool = true) -> [DetectionJob] {
+                       changedSinceSearch: (_ searchedNow: [PixelRect]) -> Bool = { _ in true }) -> [DetectionJob] {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
-        let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
-        let due = fullScanDue(at: time) && (changedSinceScan || stale)
-        guard let motion, !motion.isFirst, !due, motion.movedFraction <= Self.wholeFrameMotion else {
+        guard let motion, !motion.isFirst, motion.movedFraction <= Self.wholeFrameMotion else {
             searchedStill = [frame]
             return [full]
         }
@@ -98,6 +97,15 @@ struct DetectionPlanner: Sendable {
         if cost >= Double(frame.area) / Double(minFace * minFace) {
             searchedStill = [frame]
             return [full]
+        }
+        if fullScanDue(at: time) {
+            // A face walking in moves, and is searched where it moved; the safety net is for a
+            // change no such search covers (or, after a long while, for an unchanged picture).
+            let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
+            if stale || changedSinceSearch(jobs.filter { $0.minFace <= minFace }.map(\.region)) {
+                searchedStill = [frame]
+                return [full]
+            }
         }
         // Only what was searched down to the door's smallest face (not a followed face's area alone).
         searchedStill += jobs.filter { $0.minFace <= minFace }.map(\.region)

@@ -62,7 +62,9 @@ final class FrameAnalyzer: @unchecked Sendable {
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
     private var gate: MotionGate
     private var planner: DetectionPlanner
-    /// The thumbnail of the last full scan: the safety net scans again only a picture that changed.
+    /// The thumbnail as the detector last searched it down to the smallest face: from the last
+    /// full scan, with each region searched that way since copied in from its frame. The safety
+    /// net scans again only a picture that changed since.
     private var scanned: GrayImage?
     /// Faces found in the frame looked at last, in camera pixels.
     private var lastFound = [PixelRect]()
@@ -188,14 +190,16 @@ final class FrameAnalyzer: @unchecked Sendable {
             lastFound = []
             return .dark
         }
-        let (motion, changed) = timed("look") { () -> (MotionReport, Bool) in
-            let motion = gate.look(thumbnail)
-            guard planner.fullScanDue(at: frame.time), let scanned, scanned.width == thumbnail.width, scanned.height == thumbnail.height
-            else { return (motion, true) }
-            return (motion, Self.changedPixels(thumbnail, scanned, threshold: Self.changeThreshold) >= Self.changedEnough)
-        }
+        let motion = timed("look") { gate.look(thumbnail) }
+        let reference = scanned.flatMap { $0.width == thumbnail.width && $0.height == thumbnail.height ? $0 : nil }
         // The faces found in the last frame too: the tracker, on the other stage, may not know them yet.
-        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time, changedSinceScan: changed)
+        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time) { searchedNow in
+            guard let reference else { return true }
+            return timed("look") {
+                let ignored = searchedNow.compactMap { Self.thumbnailPixels(inside: $0, step: step) }
+                return Self.changedPixels(thumbnail, reference, threshold: Self.changeThreshold, ignoring: ignored) >= Self.changedEnough
+            }
+        }
         lastFound = []
         guard !jobs.isEmpty else { return .looked([], picture: nil, scale: 1) }
         let fullScan = jobs.contains { $0.reason == .fullScan }
@@ -237,10 +241,18 @@ final class FrameAnalyzer: @unchecked Sendable {
                 }
             }
         }
-        // Only now is the safety net's scan done: a frame that failed before it does not count.
+        // Only now is the search done: a frame that failed before it does not count.
         if fullScan {
             planner.scanned(at: frame.time)
             scanned = thumbnail
+        } else if var reference {
+            for job in jobs where job.minFace <= minFace {
+                if let inside = Self.thumbnailPixels(inside: job.region, step: step)?.intersection(thumbnail.bounds),
+                   let part = try? thumbnail.cropped(to: inside) {
+                    reference.paste(part, x: inside.x, y: inside.y)
+                }
+            }
+            scanned = reference
         }
         let detections = Self.distinct(found)
         lastFound = detections.map { $0.box.scaled(by: 1 / factor) }
@@ -278,12 +290,20 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// Pixels of `a` that differ from `b` by more than `threshold`, once the change of the
     /// picture's tone curve is taken out (gain, gamma, the light of the whole scene): each pixel is
     /// compared with the median change of the pixels that were as bright as it in `b` (16 bands).
-    static func changedPixels(_ a: GrayImage, _ b: GrayImage, threshold: Int) -> Int {
+    /// Pixels inside `ignoring` (thumbnail rectangles) count neither way.
+    static func changedPixels(_ a: GrayImage, _ b: GrayImage, threshold: Int, ignoring: [PixelRect] = []) -> Int {
         let bands = 16
         var histogram = [Int](repeating: 0, count: bands * 511)
+        var counted = [Bool](repeating: true, count: min(a.pixels.count, b.pixels.count))
+        for rect in ignoring {
+            guard let rect = rect.intersection(a.bounds) else { continue }
+            for y in rect.y ..< rect.maxY where (y + 1) * a.width <= counted.count {
+                for x in rect.x ..< rect.maxX { counted[y * a.width + x] = false }
+            }
+        }
         a.pixels.withUnsafeBufferPointer { pa in
             b.pixels.withUnsafeBufferPointer { pb in
-                for i in 0 ..< min(pa.count, pb.count) { histogram[Int(pb[i]) / 16 * 511 + Int(pa[i]) - Int(pb[i]) + 255] += 1 }
+                for i in counted.indices where counted[i] { histogram[Int(pb[i]) / 16 * 511 + Int(pa[i]) - Int(pb[i]) + 255] += 1 }
             }
         }
         var changed = 0
@@ -299,6 +319,14 @@ final class FrameAnalyzer: @unchecked Sendable {
             for (bin, n) in zip(0..., counts) where n > 0 && abs(bin - 255 - median) > threshold { changed += n }
         }
         return changed
+    }
+
+    /// The thumbnail pixels wholly inside `region` (camera pixels), `step` camera pixels a side each; nil for none.
+    static func thumbnailPixels(inside region: PixelRect, step: Double) -> PixelRect? {
+        let x0 = Int((Double(region.x) / step).rounded(.up)), y0 = Int((Double(region.y) / step).rounded(.up))
+        let x1 = Int((Double(region.maxX) / step).rounded(.down)), y1 = Int((Double(region.maxY) / step).rounded(.down))
+        guard x1 > x0, y1 > y0 else { return nil }
+        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
     /// One detection per face where regions met: the surest of those that overlap.

@@ -56,6 +56,32 @@ import Testing
         #expect(pipeline.framesWithFaces == 15, "followed on every frame after: \(pipeline.framesWithFaces)")
     }
 
+    /// A face that walks in when the safety net is due is searched where it moved, not in a full
+    /// scan (which would cost several frames' time just as the visit starts); once it has gone the
+    /// picture is the one searched, so nothing is scanned whole for the whole visit.
+    @Test func aFaceThatWalksInWhenTheSafetyNetIsDueIsSearchedWhereItMoved() throws {
+        let builder = ReplayBuilder(width: 1280, height: 720)
+        let empty = try builder.frame(nil), face = try builder.frame(try Fixtures.image("obama3.jpg"))
+        for i in 0 ..< 90 { try feed(empty, i) }
+        #expect(pipeline.fullScans == 1 && pipeline.facesSeen == 0)
+        try feed(face, 90)
+        #expect(pipeline.facesSeen == 1, "found on the frame it came in")
+        for i in 91 ..< 150 { try feed(face, i) }
+        for i in 150 ..< 240 { try feed(empty, i) }
+        #expect(pipeline.framesWithFaces == 60)
+        #expect(pipeline.fullScans == 1, "full scans: \(pipeline.fullScans), detector runs: \(pipeline.detectorRuns)")
+        // A face pasted where nothing moves (the gate saw its coming and going, but not this) is
+        // still the safety net's: changed where no search has looked since.
+        let nobodyMoves = FrameAnalyzer(engine: Fixtures.engine, minFace: 80, detector: .hog, fullScanEvery: 2, gate: MotionGate(noiseFloor: 1000))
+        var found: Int?
+        for i in 0 ..< 150 where found == nil {
+            let jpeg = try JPEGEncoder(quality: 85).encode(i < 75 ? empty : face)
+            if case let .faces(faces, _, _) = try nobodyMoves.analyze(Frame(index: i, time: start.addingTimeInterval(Double(i) / Self.fps), payload: .jpeg(jpeg))),
+               !faces.isEmpty { found = i }
+        }
+        #expect(found == 75 && nobodyMoves.fullScans == 2, "found at \(String(describing: found)) after \(nobodyMoves.fullScans) full scans")
+    }
+
     /// A face that fades in slowly enough for the background model to take it in (no motion the
     /// gate sees) is found by the safety net's full scan, within 2 s of being in full view. The gate
     /// learns 4x as fast as faced's, so that 5 s of fade are slow enough for it.

@@ -113,13 +113,38 @@ import Testing
         #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
+    /// When the safety net is due, a change inside the regions searched now down to the smallest
+    /// face is theirs: the full scan waits for a change elsewhere. A followed face's area, searched
+    /// only for faces near its size, does not count as searched.
+    @Test func theSafetyNetLeavesToTheMotionSearchWhatItCovers() {
+        var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
+        _ = plan(&planner, motion: nil, at: t0)
+        let walker = PixelRect(x: 40, y: 20, width: 20, height: 30)
+        var asked = [[PixelRect]]()
+        let jobs = planner.plan(frame: Self.frame, motion: still([walker]), step: 8, tracks: [PixelRect(x: 900, y: 100, width: 200, height: 200)],
+                                at: t0 + 2.5) { searched in
+            asked.append(searched)
+            return false
+        }
+        #expect(jobs.map(\.reason).sorted { $0.rawValue < $1.rawValue } == [.motion, .track], "\(jobs)")
+        #expect(asked == [[PixelRect(x: 240, y: 80, width: 320, height: 400)]], "the motion region only: \(asked)")
+        let changedElsewhere = planner.plan(frame: Self.frame, motion: still([walker]), step: 8, tracks: [], at: t0 + 2.6) { _ in true }
+        #expect(changedElsewhere.map(\.reason) == [.fullScan])
+        // Not due: not asked.
+        planner.scanned(at: t0 + 2.6)
+        _ = planner.plan(frame: Self.frame, motion: still([walker]), step: 8, tracks: [], at: t0 + 3) { _ in
+            Issue.record("asked before the safety net was due")
+            return true
+        }
+    }
+
     /// The safety net waits for a picture that changed, but not for ever: an unchanged one is
     /// scanned again after 30 s (a face the last scan missed, holding perfectly still).
     @Test func anUnchangedPictureIsScannedAgainEveryThirtySeconds() {
         var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&planner, motion: nil, at: t0)
         func planned(at seconds: Double, changed: Bool) -> [DetectionJob] {
-            let jobs = planner.plan(frame: Self.frame, motion: still(), step: 8, tracks: [], at: t0 + seconds, changedSinceScan: changed)
+            let jobs = planner.plan(frame: Self.frame, motion: still(), step: 8, tracks: [], at: t0 + seconds, changedSinceSearch: { _ in changed })
             if jobs.contains(where: { $0.reason == .fullScan }) { planner.scanned(at: t0 + seconds) }
             return jobs
         }
