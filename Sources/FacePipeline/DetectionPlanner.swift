@@ -56,6 +56,7 @@ struct DetectionPlanner: Sendable {
     /// next frame is scanned whole.
     mutating func restart() {
         lastFullScan = nil
+        lastNearTrackSearch = nil
         searchedStill.removeAll()
     }
 
@@ -85,12 +86,26 @@ struct DetectionPlanner: Sendable {
             let described = max(minFace, Int((Double(box.width) * Self.describeShrink).rounded()))
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
+        // A followed face moving makes motion around it, which its own search already covers for
+        // faces near its size; smaller faces there (someone behind) are searched for at most
+        // `nearTrackSearchEvery` apart, not on every frame. Motion mostly elsewhere (someone
+        // walking in beside) is searched on every frame.
+        let trackAreas = jobs.map(\.region)
+        let due = fullScanDue(at: time)
+        let nearTracksNow = due || lastNearTrackSearch.map { time.timeIntervalSince($0) >= Self.nearTrackSearchEvery || time < $0 } ?? true
+        var searchedNearTracks = false
         for (region, camera) in moved {
             // Something new that holds still (a person who stopped, a ghost fading from the
             // background) inside a region searched since: the detector would find what it found.
             if region.changing == 0, searchedStill.contains(where: { $0.intersection(camera) == camera }) { continue }
+            let nearTracks = trackAreas.reduce(0) { $0 + ($1.intersection(camera)?.area ?? 0) }
+            if nearTracks * 2 >= camera.area {
+                guard nearTracksNow else { continue }
+                searchedNearTracks = true
+            }
             jobs.append(DetectionJob(region: camera, minFace: minFace, reason: .motion))
         }
+        if searchedNearTracks { lastNearTrackSearch = time }
         jobs = Self.merged(jobs, within: minFace / 2)
         // The parts cost more than the whole: scan the whole.
         let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
@@ -98,7 +113,7 @@ struct DetectionPlanner: Sendable {
             searchedStill = [frame]
             return [full]
         }
-        if fullScanDue(at: time) {
+        if due {
             // A face walking in moves, and is searched where it moved; the safety net is for a
             // change no such search covers (or, after a long while, for an unchanged picture).
             let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
@@ -121,6 +136,11 @@ struct DetectionPlanner: Sendable {
                                width: Int((Double(b.width) * step).rounded(.up)), height: Int((Double(b.height) * step).rounded(.up)))
         return camera.insetBy(-minFace, -minFace).intersection(frame)
     }
+
+    /// Motion touching a followed face's area is searched down to the smallest face this often
+    /// (3 frames at 30 fps): someone smaller beside or behind a followed face is found that late at most.
+    static let nearTrackSearchEvery: TimeInterval = 0.099
+    private(set) var lastNearTrackSearch: Date?
 
     /// Regions searched since their pixels last changed, in camera pixels, newest last.
     private(set) var searchedStill = [PixelRect]()

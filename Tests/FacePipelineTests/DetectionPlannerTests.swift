@@ -113,6 +113,27 @@ import Testing
         #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
+    /// Motion mostly inside a followed face's area (the face moving) is searched down to the
+    /// smallest face every third frame; between, the face's own search covers faces near its size.
+    /// Motion mostly elsewhere (someone walking in beside) is searched on every frame.
+    @Test func motionAroundAFollowedFaceIsSearchedForSmallFacesEveryThirdFrame() {
+        var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
+        _ = plan(&planner, motion: nil, at: t0)
+        let face = PixelRect(x: 400, y: 200, width: 200, height: 200)
+        let moving = PixelRect(x: 55, y: 30, width: 15, height: 15)  // 440-560 x 240-360 in the frame, the face's middle
+        let beside = PixelRect(x: 120, y: 30, width: 20, height: 30)
+        func covers(_ job: DetectionJob, _ rect: PixelRect) -> Bool { job.region.intersection(rect) == rect }
+        var smallFaceSearches = [Int](), besideSearches = [Int]()
+        for i in 1 ... 9 {
+            let jobs = plan(&planner, motion: still([moving, beside]), tracks: [face], at: t0 + 0.5 + Double(i) / 30)
+            if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 460, y: 260, width: 80, height: 80)) }) { smallFaceSearches.append(i) }
+            if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 960, y: 240, width: 160, height: 240)) }) { besideSearches.append(i) }
+            #expect(jobs.contains { covers($0, PixelRect(x: 300, y: 100, width: 400, height: 400)) }, "the face's own search, frame \(i)")
+        }
+        #expect(smallFaceSearches == [1, 4, 7])
+        #expect(besideSearches == Array(1 ... 9))
+    }
+
     /// When the safety net is due, a change inside the regions searched now down to the smallest
     /// face is theirs: the full scan waits for a change elsewhere. A followed face's area, searched
     /// only for faces near its size, does not count as searched.
