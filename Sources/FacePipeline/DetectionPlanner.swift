@@ -86,10 +86,11 @@ struct DetectionPlanner: Sendable {
             let described = max(minFace, Int((Double(box.width) * Self.describeShrink).rounded()))
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
-        // A followed face moving makes motion around it, which its own search already covers for
-        // faces near its size; smaller faces there (someone behind) are searched for at most
-        // `nearTrackSearchEvery` apart, not on every frame. Motion mostly elsewhere (someone
-        // walking in beside) is searched on every frame.
+        // A followed person moving makes motion around their face, which the face's own search
+        // covers for faces near its size; smaller faces in motion that touches a followed face's
+        // area (someone behind, or walking in beside) are searched for at most
+        // `nearTrackSearchEvery` apart, not on every frame. Motion away from followed faces is
+        // searched on every frame.
         let trackAreas = jobs.map(\.region)
         let due = fullScanDue(at: time)
         let nearTracksNow = due || lastNearTrackSearch.map { time.timeIntervalSince($0) >= Self.nearTrackSearchEvery || time < $0 } ?? true
@@ -98,8 +99,7 @@ struct DetectionPlanner: Sendable {
             // Something new that holds still (a person who stopped, a ghost fading from the
             // background) inside a region searched since: the detector would find what it found.
             if region.changing == 0, searchedStill.contains(where: { $0.intersection(camera) == camera }) { continue }
-            let nearTracks = trackAreas.reduce(0) { $0 + ($1.intersection(camera)?.area ?? 0) }
-            if nearTracks * 2 >= camera.area {
+            if trackAreas.contains(where: { $0.intersection(camera) != nil }) {
                 guard nearTracksNow else { continue }
                 searchedNearTracks = true
             }

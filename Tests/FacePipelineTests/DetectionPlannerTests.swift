@@ -113,9 +113,9 @@ import Testing
         #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
-    /// Motion mostly inside a followed face's area (the face moving) is searched down to the
-    /// smallest face every third frame; between, the face's own search covers faces near its size.
-    /// Motion mostly elsewhere (someone walking in beside) is searched on every frame.
+    /// Motion touching a followed face's area (the face moving) is searched down to the smallest
+    /// face every third frame; between, the face's own search covers faces near its size. Motion
+    /// away from followed faces is searched on every frame.
     @Test func motionAroundAFollowedFaceIsSearchedForSmallFacesEveryThirdFrame() {
         var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&planner, motion: nil, at: t0)
