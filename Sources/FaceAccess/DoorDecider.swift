@@ -195,13 +195,11 @@ public struct DoorDecider: Sendable {
     /// `settledRefresh` (and `settledRefreshFrames`) ago. Their frames are no evidence, so a face found there needs no embedding.
     /// Tracks still weighing evidence, and those refused as unknown or ambiguous (which may yet
     /// be granted), are not among them.
-    /// `framesAhead`: how many frames on from the decider's last one `time`'s frame is (a decider
-    /// a frame or two behind may have seen that many more frames without embedding).
-    public func settledAreas(at time: Date, framesAhead: Int = 1) -> [PixelRect] {
+    public func settledAreas(at time: Date) -> [PixelRect] {
         tracker.tracks.compactMap { track in
             guard let evidence = tracks[track.id], evidence.settled, let embedded = track.lastEmbedded,
                   time.timeIntervalSince(embedded) < Self.settledRefresh, time >= embedded,
-                  track.seenWithoutEmbedding + framesAhead < Self.settledRefreshFrames else { return nil }
+                  track.seenWithoutEmbedding < Self.settledRefreshFrames - 1 else { return nil }
             return track.predicted(at: time)
         }
     }

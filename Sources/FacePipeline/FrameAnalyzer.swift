@@ -28,10 +28,6 @@ struct LookedFrame {
     /// Which frame of the run this is, counting every frame looked at from 0 (`Pipeline` counts).
     var sequence: Int
     var outcome: Outcome
-    /// The faces (indices) whose track needs no embedding at this frame.
-    var skipping = Set<Int>()
-    /// The faces described already, by the look stage while the settle stage was busy.
-    var described: Result<(faces: [SeenFace], image: RGBImage), Error>?
 }
 
 /// A face of one frame after the describe stage: described (landmarks, embedding, quality), or
@@ -269,13 +265,11 @@ final class FrameAnalyzer: @unchecked Sendable {
 
     /// The describe stage: landmarks and embedding of each detection but those at `skipping`
     /// (indices: faces whose track needs no embedding at this frame), and the picture in RGB.
-    /// `engine`: the look stage's when it describes ahead; the describe stage's by default.
-    func describe(_ detections: [DetectedFace], in picture: inout DecodedFrame, skipping: Set<Int>,
-                  with engine: FaceEngine? = nil) throws -> ([SeenFace], RGBImage) {
+    func describe(_ detections: [DetectedFace], in picture: inout DecodedFrame, skipping: Set<Int>) throws -> ([SeenFace], RGBImage) {
         let image = timed("convert") { picture.rgb }
         let wanted = detections.indices.filter { !skipping.contains($0) }
         let gray = picture.gray
-        let described = try timed("describe") { try (engine ?? describer).describe(wanted.map { detections[$0] }, in: image, gray: gray) }
+        let described = try timed("describe") { try describer.describe(wanted.map { detections[$0] }, in: image, gray: gray) }
         statsLock.withLock {
             $0.facesDescribed += described.count
             $0.facesNotDescribed += detections.count - described.count

@@ -90,10 +90,8 @@ public final class Pipeline {
     public var detectorRuns: [String: (runs: Int, pixels: Int, time: Duration)] {
         Dictionary(uniqueKeysWithValues: analyzer.stats.jobs.map { ($0.key.rawValue, $0.value) })
     }
-    /// The decider as `settle` left it after each frame, for `look` to plan with.
-    private let deciders = DeciderHandoff()
-    /// The settle stage is describing a frame: the look stage describes the next one itself.
-    private let settleDescribing = Locked(false)
+    /// The tracker as `settle` left it after each frame, for `look` to plan with.
+    private let trackers = TrackerHandoff()
     private var lookedFrames = 0
     /// Told of each door action's result once it is logged (on another thread).
     public var reportAction: @Sendable (AuditEvent) -> Void {
@@ -173,31 +171,17 @@ public final class Pipeline {
     /// `look` and then `settle` in the order they came; the two may run on two threads (one
     /// thread each), `look` a frame or two ahead.
     func look(_ frame: Frame) -> LookedFrame {
-        // Where followed faces should be, and which need no embedding, as of two frames back: what
-        // `settle` has surely done by now when the stages overlap, so one thread or two decide alike.
+        // Where followed faces should be, as of two frames back: what `settle` has surely done by
+        // now when the stages overlap, so one thread or two plan alike.
         let sequence = lookedFrames
         lookedFrames += 1
-        let planner = deciders.decider(after: sequence - 2)
-        var looked = analyzer.look(frame, sequence: sequence, tracks: planner?.tracker.searchAreas(at: frame.time) ?? [])
-        if let planner, case let .looked(detections, _, scale) = looked.outcome, !detections.isEmpty {
-            looked.skipping = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: planner.tracker.claimedAreas(at: frame.time),
-                                           settled: planner.settledAreas(at: frame.time, framesAhead: 2))
-        }
-        return looked
+        let tracker = trackers.tracker(after: sequence - 2)
+        return analyzer.look(frame, sequence: sequence, tracks: tracker?.searchAreas(at: frame.time) ?? [])
     }
 
-    /// On the look stage's thread, with its engine: describes the frame's faces now if the settle
-    /// stage is busy describing the one before (both cores describe when faces need it).
-    func describeAheadIfBusy(_ looked: inout LookedFrame) {
-        guard settleDescribing.withLock({ $0 }), case .looked(let detections, var picture?, _) = looked.outcome, !detections.isEmpty,
-              detections.indices.contains(where: { !looked.skipping.contains($0) }) else { return }
-        looked.described = Result { try analyzer.describe(detections, in: &picture, skipping: looked.skipping, with: engine) }
-            .map { (faces: $0.0, image: $0.1) }
-    }
-
-    /// The settle stage: describe the faces found (unless the look stage did), decide, record.
+    /// The settle stage: describe the faces found, decide, record.
     func settle(_ looked: LookedFrame) -> [AuditEvent] {
-        defer { deciders.publish(decider, after: looked.sequence) }
+        defer { trackers.publish(decider.tracker, after: looked.sequence) }
         recording.tick()
         reloadGalleryIfChanged()
         let frame = looked.frame
@@ -213,13 +197,10 @@ public final class Pipeline {
                 break
             }
             do {
-                let described = try looked.described?.get() ?? {
-                    settleDescribing.withLock { $0 = true }
-                    defer { settleDescribing.withLock { $0 = false } }
-                    let (faces, image) = try analyzer.describe(detections, in: &picture, skipping: looked.skipping)
-                    return (faces, image)
-                }()
-                seen = (described.faces, described.image, scale)
+                let skip = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: decider.tracker.claimedAreas(at: frame.time),
+                                        settled: decider.settledAreas(at: frame.time))
+                let (faces, image) = try analyzer.describe(detections, in: &picture, skipping: skip)
+                seen = (faces, image, scale)
             } catch {
                 return badFrame(frame, error)
             }
@@ -259,7 +240,7 @@ public final class Pipeline {
     }
 
     /// The settle stage will take no more frames: a look stage waiting for it goes on alone.
-    func stagesEnded() { deciders.close() }
+    func stagesEnded() { trackers.close() }
 
     /// A frame that failed: counted, logged at most once a minute, and a camera event once every
     /// frame has failed for `darkReportAfter` seconds (a camera sending only garbage is as good as lost).
@@ -368,29 +349,29 @@ public final class Pipeline {
     }
 }
 
-/// The decider after each settled frame, from the settle stage to the look stage. The look stage
-/// plans frame n with the decider as of frame n - 2, waiting for it if need be: with the stages
+/// The tracker after each settled frame, from the settle stage to the look stage. The look stage
+/// plans frame n with the tracker as of frame n - 2, waiting for it if need be: with the stages
 /// on two threads, settle is then at most one frame behind, and one thread or two plan alike.
-final class DeciderHandoff: @unchecked Sendable {
+final class TrackerHandoff: @unchecked Sendable {
     private let condition = NSCondition()
-    private var kept = [(sequence: Int, decider: DoorDecider)]()
+    private var kept = [(sequence: Int, tracker: FaceTracker)]()
     private var closed = false
 
-    func publish(_ decider: DoorDecider, after sequence: Int) {
+    func publish(_ tracker: FaceTracker, after sequence: Int) {
         condition.lock()
-        kept.append((sequence, decider))
+        kept.append((sequence, tracker))
         if kept.count > 3 { kept.removeFirst(kept.count - 3) }
         condition.broadcast()
         condition.unlock()
     }
 
-    /// The decider as settle left it after frame `wanted` (nil for none); waits until it is published.
-    func decider(after wanted: Int) -> DoorDecider? {
+    /// The tracker as settle left it after frame `wanted` (nil for none); waits until it is published.
+    func tracker(after wanted: Int) -> FaceTracker? {
         guard wanted >= 0 else { return nil }
         condition.lock()
         defer { condition.unlock() }
         while !closed, (kept.last?.sequence ?? -1) < wanted { condition.wait() }
-        return kept.last { $0.sequence <= wanted }?.decider
+        return kept.last { $0.sequence <= wanted }?.tracker
     }
 
     /// The settle stage stopped: nothing waits any more.

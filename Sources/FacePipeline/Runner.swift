@@ -58,11 +58,7 @@ public struct Runner: @unchecked Sendable {
         let runner = self
         let looked = StageSlot<LookedFrame>()
         let looker = Thread {
-            while let frame = handoff.take() {
-                var next = runner.pipeline.look(frame)
-                runner.pipeline.describeAheadIfBusy(&next)
-                looked.put(next)
-            }
+            while let frame = handoff.take() { looked.put(runner.pipeline.look(frame)) }
             looked.end()
         }
         looker.name = "faced-look"
