@@ -93,19 +93,24 @@ struct DetectionPlanner: Sendable {
         // searched on every frame.
         let trackAreas = jobs.map(\.region)
         let due = fullScanDue(at: time)
-        let nearTracksNow = due || lastNearTrackSearch.map { time.timeIntervalSince($0) >= Self.nearTrackSearchEvery || time < $0 } ?? true
-        var searchedNearTracks = false
+        let nearTracksNow = lastNearTrackSearch.map { time.timeIntervalSince($0) >= Self.nearTrackSearchEvery || time < $0 } ?? true
+        plannedNearTrackSearch = nil
+        // Near-track motion left for a later frame: searched within `nearTrackSearchEvery`, so no
+        // reason for the safety net either (nor taken into the scanned picture: not searched yet).
+        var searchedSoon = [PixelRect]()
         for (region, camera) in moved {
             // Something new that holds still (a person who stopped, a ghost fading from the
             // background) inside a region searched since: the detector would find what it found.
             if region.changing == 0, searchedStill.contains(where: { $0.intersection(camera) == camera }) { continue }
             if trackAreas.contains(where: { $0.intersection(camera) != nil }) {
-                guard nearTracksNow else { continue }
-                searchedNearTracks = true
+                guard nearTracksNow else {
+                    searchedSoon.append(camera)
+                    continue
+                }
+                plannedNearTrackSearch = time
             }
             jobs.append(DetectionJob(region: camera, minFace: minFace, reason: .motion))
         }
-        if searchedNearTracks { lastNearTrackSearch = time }
         jobs = Self.merged(jobs, within: minFace / 2)
         // The parts cost more than the whole: scan the whole.
         let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
@@ -117,7 +122,7 @@ struct DetectionPlanner: Sendable {
             // A face walking in moves, and is searched where it moved; the safety net is for a
             // change no such search covers (or, after a long while, for an unchanged picture).
             let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
-            if stale || changedSinceSearch(jobs.filter { $0.minFace <= minFace }.map(\.region)) {
+            if stale || changedSinceSearch(jobs.filter { $0.minFace <= minFace }.map(\.region) + searchedSoon) {
                 searchedStill = [frame]
                 return [full]
             }
@@ -141,6 +146,7 @@ struct DetectionPlanner: Sendable {
     /// (3 frames at 30 fps): someone smaller beside or behind a followed face is found that late at most.
     static let nearTrackSearchEvery: TimeInterval = 0.099
     private(set) var lastNearTrackSearch: Date?
+    private var plannedNearTrackSearch: Date?
 
     /// Regions searched since their pixels last changed, in camera pixels, newest last.
     private(set) var searchedStill = [PixelRect]()
@@ -151,6 +157,12 @@ struct DetectionPlanner: Sendable {
 
     /// A full scan planned for `time` ran: the safety net's clock starts again.
     mutating func scanned(at time: Date) { lastFullScan = time }
+
+    /// The jobs last planned ran: motion near followed faces, if they searched it, waits its interval again.
+    mutating func searched() {
+        if let planned = plannedNearTrackSearch { lastNearTrackSearch = planned }
+        plannedNearTrackSearch = nil
+    }
 
     /// Regions that overlap or lie within `within` pixels of each other joined into one (the union
     /// box, the smaller of their narrowest faces), until none do: no face is searched for twice,

@@ -242,6 +242,7 @@ final class FrameAnalyzer: @unchecked Sendable {
             }
         }
         // Only now is the search done: a frame that failed before it does not count.
+        planner.searched()
         if fullScan {
             planner.scanned(at: frame.time)
             scanned = thumbnail

@@ -8,8 +8,10 @@ import Testing
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// Plans, and records a planned full scan as done, as the analyzer does once it ran.
-    func plan(_ planner: inout DetectionPlanner, motion: MotionReport?, tracks: [PixelRect] = [], at time: Date) -> [DetectionJob] {
-        let jobs = planner.plan(frame: Self.frame, motion: motion, step: 8, tracks: tracks, at: time)
+    func plan(_ planner: inout DetectionPlanner, motion: MotionReport?, tracks: [PixelRect] = [], at time: Date,
+              changed: Bool = true) -> [DetectionJob] {
+        let jobs = planner.plan(frame: Self.frame, motion: motion, step: 8, tracks: tracks, at: time) { _ in changed }
+        planner.searched()
         if jobs.contains(where: { $0.reason == .fullScan }) { planner.scanned(at: time) }
         return jobs
     }
@@ -132,6 +134,21 @@ import Testing
         }
         #expect(smallFaceSearches == [1, 4, 7])
         #expect(besideSearches == Array(1 ... 9))
+        // Once the safety net is due, with nothing changed outside the searches (the usual visit),
+        // the rhythm holds: the motion left for a later frame is no reason for a full scan.
+        var late = [Int]()
+        for i in 1 ... 9 {
+            let jobs = plan(&planner, motion: still([moving]), tracks: [face], at: t0 + 2.6 + Double(i) / 30, changed: false)
+            #expect(!jobs.contains { $0.reason == .fullScan })
+            if jobs.contains(where: { $0.minFace == 80 }) { late.append(i) }
+        }
+        #expect(late == [1, 4, 7], "after the safety net is due: \(late)")
+        // A frame planned but never searched (it failed) does not count as the search.
+        var failing = DetectionPlanner(minFace: 80, fullScanEvery: 2)
+        _ = plan(&failing, motion: nil, at: t0)
+        _ = failing.plan(frame: Self.frame, motion: still([moving]), step: 8, tracks: [face], at: t0 + 0.1)
+        let next = plan(&failing, motion: still([moving]), tracks: [face], at: t0 + 0.1 + 1.0 / 30)
+        #expect(next.contains { $0.minFace == 80 }, "searched on the frame after the one that failed: \(next)")
     }
 
     /// When the safety net is due, a change inside the regions searched now down to the smallest
