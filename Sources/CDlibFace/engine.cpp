@@ -131,10 +131,29 @@ int mmod_detect(fd_engine *e, const uint8_t *pixels, int w, int h, double scale,
 }  // namespace
 
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" char *openblas_get_corename(void);
 
 extern "C" {
 
 void fd_set_blas_threads(int threads) noexcept { openblas_set_num_threads(threads > 0 ? threads : 1); }
+
+const char *fd_blas_core(void) noexcept {
+    const char *name = openblas_get_corename();
+    return name ? name : "";
+}
+
+const char *fd_blas_best_core(void) noexcept {
+#if defined(__x86_64__)
+    // The compiler's checks include the OS saving the wider registers (XGETBV).
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd"))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+    if (__builtin_cpu_supports("avx")) return "Sandybridge";
+#endif
+    return nullptr;
+}
 
 
 fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,

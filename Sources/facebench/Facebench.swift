@@ -16,6 +16,17 @@ struct Facebench: AsyncParsableCommand {
         subcommands: [Speed.self, PipelineBench.self, Idle.self, Walkup.self, AnchorReplay.self, Recall.self, LogBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
         defaultSubcommand: Speed.self
     )
+
+    /// Measured as faced runs: with the embedder's best matrix kernels (see `BLASKernels`).
+    static func main() async {
+        _ = BLASKernels.useBest()
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 extension FaceEngine {

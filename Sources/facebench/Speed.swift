@@ -25,7 +25,7 @@ struct Speed: AsyncParsableCommand {
         let modelDir = FaceModels.resolveDirectory(models)
         let load = try median(3) { _ = try FaceEngine(models: FaceModels(directory: modelDir)) }
         let engine = try FaceEngine(models: FaceModels(directory: modelDir))
-        print("model load (landmarks + embedder): \(ms(load)) ms\n")
+        print("model load (landmarks + embedder): \(ms(load)) ms; BLAS kernels \(BLASKernels.inUse)\n")
 
         let files = try FileManager.default.contentsOfDirectory(atPath: photos)
             .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()

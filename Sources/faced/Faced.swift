@@ -187,6 +187,19 @@ struct Faced: AsyncParsableCommand {
         return flags.overriding(file)
     }
 
+    /// Before anything else: the embedder's matrix kernels (see `BLASKernels`).
+    static func main() async {
+        blasKernels = BLASKernels.useBest()
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    nonisolated(unsafe) static var blasKernels = BLASKernels.Outcome.kept("")
+
     func run() async throws {
         do {
             let options = try options()
@@ -271,7 +284,8 @@ struct Faced: AsyncParsableCommand {
                 report(event)
                 board.update { $0.add(event) }
             }
-            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name)")
+            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name), \(Self.blasKernels.description)")
+            if case .reexecFailed = Self.blasKernels { log(Self.blasKernels.description, .warning) }
             if !setup.source.isLive {
                 notifier.ready(status: "reading \(frames.name)")
                 board.update { $0.sourceState = "reading" }

@@ -41,6 +41,10 @@ import Testing
         let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--camera", "front",
                                              "--action", script, "--snapshots", dir.file("snapshots")])
         #expect(run.status == 0, "\(run.stderr)")
+        // The embedder's kernels, named at start: never OpenBLAS's generic fallback on a CPU that has better ones.
+        let started = try #require(run.stderr.split(separator: "\n").first { $0.contains("started: source") }, "\(run.stderr)")
+        #expect(started.contains("BLAS kernels "), "\(started)")
+        if BLASKernels.best != nil { #expect(!started.lowercased().contains("kernels prescott"), "\(started)") }
 
         let store = try FaceStore(path: db, create: false)
         let decisions = try store.events(EventFilter()).filter { $0.kind == .decision }

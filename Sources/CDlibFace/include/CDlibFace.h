@@ -36,6 +36,13 @@ void fd_engine_close(fd_engine *engine) FD_NOEXCEPT;
 /// How many threads OpenBLAS may use inside one call (process-wide). With one engine per core,
 /// 1 avoids each worker's BLAS threads fighting the other workers for the same cores.
 void fd_set_blas_threads(int threads) FD_NOEXCEPT;
+
+/// The kernels OpenBLAS chose as it loaded (its core name: "Haswell", "SkylakeX", "Prescott", ...).
+const char *fd_blas_core(void) FD_NOEXCEPT;
+
+/// The fastest OpenBLAS core name this CPU (and its OS) can run, from its features; NULL when
+/// none better than the generic kernels is known.
+const char *fd_blas_best_core(void) FD_NOEXCEPT;
 int fd_engine_has_mmod(const fd_engine *engine) FD_NOEXCEPT;
 
 /// Detects faces. HOG takes gray (channels 1); MMOD takes RGB (channels 3).
