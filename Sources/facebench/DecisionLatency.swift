@@ -102,7 +102,8 @@ struct VisitDecisions: Sendable, Equatable {
         perVisit = Array(repeating: [], count: visits.count)
         stray = []
         for (n, frame) in decidingFrames.enumerated() {
-            let owner = visits.indices.last { visits[$0].first <= frame && frame <= visits[$0].last + rejoinFrames }
+            // A track that left is decided on the first frame after its rejoin time.
+            let owner = visits.indices.last { visits[$0].first <= frame && frame <= visits[$0].last + rejoinFrames + 1 }
             if let owner { perVisit[owner].append(n) } else { stray.append(n) }
         }
     }

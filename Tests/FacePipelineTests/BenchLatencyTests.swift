@@ -13,7 +13,7 @@ struct BenchLatencyTests {
 
     @Test func decisionsGoToTheVisitWhoseFramesOrRejoinWindowHoldTheirFrame() {
         // 60 frames of rejoin: 75...179 and 195...299.
-        let matched = VisitDecisions(visits: visits, decidingFrames: [74, 80, 179, 180, 200, 299, 300], rejoinFrames: 60)
+        let matched = VisitDecisions(visits: visits, decidingFrames: [74, 80, 180, 181, 200, 300, 301], rejoinFrames: 60)
         #expect(matched.perVisit == [[1, 2], [4, 5]])
         #expect(matched.stray == [0, 3, 6])
         #expect(matched.undecided == 0)
