@@ -59,6 +59,17 @@ def score(truth, found, min_face):
     return total, matched, total_large, matched_large
 
 
+def blas_kernels():
+    """OpenBLAS's kernels in this process (dlib's embeddings run on them), or "?"."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "?"
+
+
 def main():
     parser = argparse.ArgumentParser(description="face_recognition's README fast loop on an anchor replay")
     parser.add_argument("replay", help="folder with replay.mjpeg and truth.json (facebench anchor-replay)")
@@ -118,6 +129,7 @@ def main():
         "truthFacesMinFace": total_large,
         "matchedMinFace": matched_large,
         "recallMinFace": matched_large / total_large if total_large else 0.0,
+        "blasKernels": blas_kernels(),
     }
     print(f"anchor: {frames} frames in {seconds:.2f} s: {report['fps']:.2f} fps; CPU {cpu:.2f} s, "
           f"{report['framesPerCPUSecond']:.2f} frames per CPU-second; recall {report['recall']:.3f} ({matched}/{total}), "

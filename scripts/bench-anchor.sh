@@ -13,6 +13,7 @@
 #     $FACED_FACES_DEV when set, else Tests/Fixtures)
 #  4. facebench recall --replay $OUT --json   (faced at its defaults, min face 80)
 #  5. scripts/bench-anchor.py $OUT            (the anchor's loop)
+#     with OPENBLAS_CORETYPE set to the kernels faced ran on (both on the same OpenBLAS)
 #  6. prints both, the fps ratio faced/anchor and both recalls.
 # Issue 14 asks faced for at least 2x the anchor's fps at equal recall.
 #
@@ -69,14 +70,17 @@ faces_dev=()
 echo "bench-anchor: faced (facebench recall)"
 "$bin" recall --replay "$out" --json > "$out/faced.json"
 echo "bench-anchor: anchor (face_recognition fast loop)"
-"$venv/bin/python" scripts/bench-anchor.py "$out" --json "$out/anchor.json"
+# The anchor's dlib embeds on the same OpenBLAS: give it the kernels faced runs on, so that
+# neither side is measured on OpenBLAS's generic fallback kernels.
+kernels=$("$venv/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("blasKernels", ""))' "$out/faced.json")
+OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$kernels} "$venv/bin/python" scripts/bench-anchor.py "$out" --json "$out/anchor.json"
 
 "$venv/bin/python" - "$out/faced.json" "$out/anchor.json" <<'PY'
 import json, sys
 f = json.load(open(sys.argv[1])); a = json.load(open(sys.argv[2]))
 print()
 for name, r in (("faced", f), ("anchor", a)):
-    print(f"{name:6}  {r['frames']} frames in {r['seconds']:.1f} s: {r['fps']:6.2f} fps; CPU {r['cpuSeconds']:.1f} s, "
+    print(f"{name:6}  {r['frames']} frames in {r['seconds']:.1f} s: {r['fps']:6.2f} fps; CPU {r['cpuSeconds']:.1f} s, BLAS {r.get('blasKernels', '?')}, "
           f"{r['framesPerCPUSecond']:6.2f} frames/CPU-s; recall {r['recall']:.3f} ({r['matched']}/{r['truthFaces']}), "
           f">= {r['minFace']} px {r['recallMinFace']:.3f} ({r['matchedMinFace']}/{r['truthFacesMinFace']})")
 print(f"ratio   faced/anchor: {f['fps'] / a['fps']:.2f}x fps, {f['framesPerCPUSecond'] / a['framesPerCPUSecond']:.2f}x frames per CPU-second; "

@@ -155,6 +155,8 @@ struct Recall: AsyncParsableCommand {
         var truthFacesMinFace: Int
         var matchedMinFace: Int
         var recallMinFace: Double
+        /// OpenBLAS's kernels (the embedder runs on them); the anchor is given the same.
+        var blasKernels = BLASKernels.inUse
     }
 
     func run() async throws {
