@@ -41,17 +41,21 @@ public enum BLASKernels {
         return best
     }
 
-    /// Call first thing in `main`, before any thread starts: when OpenBLAS fell back to its
-    /// generic kernels on a CPU with better ones, runs this same program again (same process,
-    /// arguments and environment) with `OPENBLAS_CORETYPE` set, and does not return. Returns
-    /// what it found otherwise.
+    /// Call first thing in `main`: when OpenBLAS fell back to its generic kernels on a CPU with
+    /// better ones, runs this same program again (same process, arguments and environment) with
+    /// `OPENBLAS_CORETYPE` set, and does not return. Returns what it found otherwise (a program
+    /// replaced or deleted since it started, an upgrade, keeps the generic kernels).
     public static func useBest() -> Outcome {
         let environment = ProcessInfo.processInfo.environment
         let inUse = inUse
         if let chosen = environment["OPENBLAS_CORETYPE"] { return .chosenByEnvironment(chosen.isEmpty ? inUse : chosen) }
         guard let kernels = upgrade(inUse: inUse, best: best, environment: environment) else { return .kept(inUse) }
+        // The program's own path, not /proc/self/exe: the process keeps its name (`comm`), which
+        // ps, pgrep and `facectl status` go by.
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"),
+              FileManager.default.isExecutableFile(atPath: path) else { return .reexecFailed(kernels: kernels, errno: ENOENT) }
         setenv("OPENBLAS_CORETYPE", kernels, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        execv(path, CommandLine.unsafeArgv)
         let error = errno
         unsetenv("OPENBLAS_CORETYPE")
         return .reexecFailed(kernels: kernels, errno: error)
