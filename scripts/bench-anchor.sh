@@ -73,7 +73,10 @@ echo "bench-anchor: anchor (face_recognition fast loop)"
 # The anchor's dlib embeds on the same OpenBLAS: give it the kernels faced runs on, so that
 # neither side is measured on OpenBLAS's generic fallback kernels.
 kernels=$("$venv/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1])).get("blasKernels", ""))' "$out/faced.json")
-OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$kernels} "$venv/bin/python" scripts/bench-anchor.py "$out" --json "$out/anchor.json"
+kernels=${OPENBLAS_CORETYPE:-$kernels}
+anchor_env=()
+[ -n "$kernels" ] && anchor_env=("OPENBLAS_CORETYPE=$kernels")
+env "${anchor_env[@]}" "$venv/bin/python" scripts/bench-anchor.py "$out" --json "$out/anchor.json"
 
 "$venv/bin/python" - "$out/faced.json" "$out/anchor.json" <<'PY'
 import json, sys

@@ -17,7 +17,7 @@ public enum BLASKernels {
     public enum Outcome: Equatable, Sendable {
         /// The kernels in use are not the generic fallback, or nothing better is known: nothing to do.
         case kept(String)
-        /// `OPENBLAS_CORETYPE` was set already (by the user or by a run before): left as it is.
+        /// `OPENBLAS_CORETYPE` was set already (by the user or by a run before): left as it is; the kernels in use.
         case chosenByEnvironment(String)
         /// Running again with better kernels failed; the generic ones stay.
         case reexecFailed(kernels: String, errno: Int32)
@@ -48,7 +48,8 @@ public enum BLASKernels {
     public static func useBest() -> Outcome {
         let environment = ProcessInfo.processInfo.environment
         let inUse = inUse
-        if let chosen = environment["OPENBLAS_CORETYPE"] { return .chosenByEnvironment(chosen.isEmpty ? inUse : chosen) }
+        // What OpenBLAS made of the name (an unknown one, or an empty one, it replaces).
+        if environment["OPENBLAS_CORETYPE"] != nil { return .chosenByEnvironment(inUse) }
         guard let kernels = upgrade(inUse: inUse, best: best, environment: environment) else { return .kept(inUse) }
         // The program's own path, not /proc/self/exe: the process keeps its name (`comm`), which
         // ps, pgrep and `facectl status` go by.
