@@ -112,7 +112,9 @@ import Testing
         _ = plan(&followed, motion: report([(PixelRect(x: 60, y: 40, width: 4, height: 4), 16)]), at: t0 + 0.1)
         #expect(plan(&followed, motion: still(), tracks: [face], at: t0 + 0.2).map(\.reason) == [.track])
         let jobs = plan(&followed, motion: report([(PixelRect(x: 40, y: 20, width: 4, height: 4), 0)]), tracks: [face], at: t0 + 0.3)
-        #expect(jobs.map(\.minFace) == [80], "a still region inside the face's area, which was searched only for large faces: \(jobs)")
+        let stillRegion = PixelRect(x: 240, y: 80, width: 192, height: 192)
+        #expect(jobs.contains { $0.minFace == 80 && $0.region.intersection(stillRegion) == stillRegion },
+                "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
     /// Motion touching a followed face's area (the face moving) is searched down to the smallest
@@ -149,6 +151,23 @@ import Testing
         _ = failing.plan(frame: Self.frame, motion: still([moving]), step: 8, tracks: [face], at: t0 + 0.1)
         let next = plan(&failing, motion: still([moving]), tracks: [face], at: t0 + 0.1 + 1.0 / 30)
         #expect(next.contains { $0.minFace == 80 }, "searched on the frame after the one that failed: \(next)")
+    }
+
+    /// Nearby regions are joined only where the union costs the detector no more than the two apart.
+    @Test func regionsAreJoinedOnlyWhereTheUnionCostsNoMore() {
+        func job(_ x: Int, _ y: Int, _ side: Int, _ minFace: Int) -> DetectionJob {
+            DetectionJob(region: PixelRect(x: x, y: y, width: side, height: side), minFace: minFace, reason: .track)
+        }
+        // Overlapping most of their area: one search.
+        let overlapping = DetectionPlanner.merged([job(100, 100, 200, 80), job(150, 120, 200, 80)], within: 40)
+        #expect(overlapping.map(\.region) == [PixelRect(x: 100, y: 100, width: 250, height: 220)])
+        // Corner to corner, 20 px apart: the union would be twice the two, searched apart.
+        #expect(DetectionPlanner.merged([job(100, 100, 200, 80), job(320, 320, 200, 80)], within: 40).count == 2)
+        // Side by side, a large face's area beside a small face's: the union would be searched down to
+        // the small face all over.
+        #expect(DetectionPlanner.merged([job(100, 100, 400, 200), job(520, 100, 160, 80)], within: 40).count == 2)
+        // The same two at the same size touch along a side: joined (no seam to cut a face at).
+        #expect(DetectionPlanner.merged([job(100, 100, 200, 80), job(320, 100, 200, 80)], within: 40).count == 1)
     }
 
     /// When the safety net is due, a change inside the regions searched now down to the smallest
