@@ -166,19 +166,18 @@ struct DetectionPlanner: Sendable {
 
     /// Regions that overlap or lie within `within` pixels of each other joined into one (the union
     /// box, the smaller of their narrowest faces), until none do, where the union costs the
-    /// detector at most `joinedCostLimit` times the two apart: no face is searched for twice, and
-    /// none is cut in two at the seam of two regions side by side. Regions whose union would cost
-    /// far more (corner to corner, or a large face's area beside a small face's, the union then
-    /// searched down to the small face all over) are searched apart: on the walk-up clip such
-    /// unions took 35 of its 40 s.
-    static let joinedCostLimit = 1.5
-
+    /// detector no more than the two apart: no face is searched for twice, and none is cut in two
+    /// at the seam. Regions whose union would cost more (side by side with a gap, corner to corner,
+    /// a large face's area beside a small face's, the union then searched down to the small face
+    /// all over) are searched apart: on the walk-up clip such unions took 35 of its 40 s. A still
+    /// face nobody follows, caught across such a seam, is the safety net's: the part between the
+    /// regions was searched by neither.
     static func merged(_ jobs: [DetectionJob], within: Int = 0) -> [DetectionJob] {
         /// The detector's work: pixels over the square of the narrowest face (the scale it runs at).
         func cost(_ region: PixelRect, _ minFace: Int) -> Double { Double(region.area) / Double(max(1, minFace * minFace)) }
         func joinable(_ a: DetectionJob, _ b: DetectionJob) -> Bool {
             a.region.insetBy(-within, -within).intersection(b.region) != nil
-                && cost(a.region.union(b.region), min(a.minFace, b.minFace)) <= Self.joinedCostLimit * (cost(a.region, a.minFace) + cost(b.region, b.minFace))
+                && cost(a.region.union(b.region), min(a.minFace, b.minFace)) <= cost(a.region, a.minFace) + cost(b.region, b.minFace)
         }
         var jobs = jobs
         var joined = true

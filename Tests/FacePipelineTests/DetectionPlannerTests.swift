@@ -166,8 +166,10 @@ import Testing
         // Side by side, a large face's area beside a small face's: the union would be searched down to
         // the small face all over.
         #expect(DetectionPlanner.merged([job(100, 100, 400, 200), job(520, 100, 160, 80)], within: 40).count == 2)
-        // The same two at the same size touch along a side: joined (no seam to cut a face at).
-        #expect(DetectionPlanner.merged([job(100, 100, 200, 80), job(320, 100, 200, 80)], within: 40).count == 1)
+        // Side by side, 20 px apart: the union (the gap too) would cost more, searched apart; overlapping
+        // along a side: the union costs less than the two, joined.
+        #expect(DetectionPlanner.merged([job(100, 100, 200, 80), job(320, 100, 200, 80)], within: 40).count == 2)
+        #expect(DetectionPlanner.merged([job(100, 100, 200, 80), job(280, 100, 200, 80)], within: 40).count == 1)
     }
 
     /// When the safety net is due, a change inside the regions searched now down to the smallest
