@@ -88,6 +88,12 @@ struct Walkup: AsyncParsableCommand {
         print(String(format: "unpaced (every frame, media time): %d frames in %.2f s, %.1f fps; CPU %.2f s, %.2f cores, %.1f frames per CPU-second",
                      unpaced.processed, unpaced.seconds, unpaced.fps, unpaced.cpuSeconds, unpaced.cores, unpaced.framesPerCPUSecond))
         print("  decisions: \(unpaced.decisions.count); granted: \(unpaced.granted.joined(separator: ", "))")
+        print("  " + Self.stageOrder.compactMap { stage in unpaced.stageMsPerFrame[stage].map { String(format: "%@ %.1f", stage, $0) } }
+            .joined(separator: ", ") + " ms per frame; \(unpaced.fullScans) full scans")
+        for (reason, run) in unpaced.detector.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  detector, %@: %d runs (%.1f per frame), %.1f ms and %.0f kpixels each", reason, run.runs,
+                         Double(run.runs) / Double(max(1, unpaced.processed)), run.msEach, run.kpixelsEach))
+        }
         print(String(format: "paced at %.0f fps, latest wins: %d of %d frames processed in %.2f s; CPU %.2f s, %.2f cores",
                      fps, paced.processed, paced.sent, paced.seconds, paced.cpuSeconds, paced.cores))
         print("  granted: \(paced.granted.isEmpty ? "nobody" : paced.granted.joined(separator: ", "))")
@@ -127,8 +133,17 @@ struct Walkup: AsyncParsableCommand {
                                   trackFirstFrame: first, trackMs: event.latencyMs,
                                   wallMs: paced ? first.flatMap(sent.sentAt(index:)).map { (at - $0) * 1000 } : nil)
         }
-        return RunReport(sent: sent.count, processed: pipeline.framesProcessed, seconds: seconds, cpuSeconds: cpu,
-                         granted: decisions.filter { $0.decision == "granted" }.compactMap(\.person), decisions: decisions)
+        var report = RunReport(sent: sent.count, processed: pipeline.framesProcessed, seconds: seconds, cpuSeconds: cpu,
+                               granted: decisions.filter { $0.decision == "granted" }.compactMap(\.person), decisions: decisions)
+        // Where the time goes: the stages on both threads, and the detector's runs per reason.
+        let frames = Double(max(1, pipeline.framesProcessed))
+        report.stageMsPerFrame = pipeline.stageTime.mapValues { $0.seconds * 1000 / frames }
+        report.detector = pipeline.detectorRuns.mapValues { run in
+            DetectorRuns(runs: run.runs, msEach: run.time.seconds * 1000 / Double(max(1, run.runs)),
+                         kpixelsEach: Double(run.pixels) / Double(max(1, run.runs)) / 1000)
+        }
+        report.fullScans = pipeline.fullScans
+        return report
     }
 
     /// Frame `index` of the clip, decoded.
@@ -164,6 +179,14 @@ struct Walkup: AsyncParsableCommand {
         var wallMs: Double?
     }
 
+    static let stageOrder = ["look", "decode", "gray", "detect", "convert", "describe", "decide"]
+
+    struct DetectorRuns: Codable {
+        var runs: Int
+        var msEach: Double
+        var kpixelsEach: Double
+    }
+
     struct RunReport: Codable {
         var sent: Int
         var processed: Int
@@ -174,6 +197,11 @@ struct Walkup: AsyncParsableCommand {
         var framesPerCPUSecond: Double
         var granted: [String]
         var decisions: [DecisionReport]
+        /// Time per stage (both threads), ms per frame processed.
+        var stageMsPerFrame = [String: Double]()
+        /// Detector runs per reason (full, track, motion).
+        var detector = [String: DetectorRuns]()
+        var fullScans = 0
 
         init(sent: Int, processed: Int, seconds: Double, cpuSeconds: Double, granted: [String], decisions: [DecisionReport]) {
             self.sent = sent

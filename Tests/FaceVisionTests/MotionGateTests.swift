@@ -152,6 +152,70 @@ struct SplitMix {
         #expect(walk.strays.isEmpty, "\(lighting): regions away from the head: \(walk.strays.prefix(5))")
     }
 
+    /// The scene as a camera `dx`, `dy` pixels off would see it: sampled at (x - dx, y - dy), bilinear, edges repeated.
+    static func shifted(_ scene: [Float], _ dx: Double, _ dy: Double) -> [Float] {
+        let w = SceneGenerator.width, h = SceneGenerator.height
+        func at(_ x: Int, _ y: Int) -> Float { scene[min(max(y, 0), h - 1) * w + min(max(x, 0), w - 1)] }
+        var out = [Float](repeating: 0, count: w * h)
+        for y in 0 ..< h {
+            for x in 0 ..< w {
+                let sx = Double(x) - dx, sy = Double(y) - dy
+                let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
+                let fx = Float(sx - Double(x0)), fy = Float(sy - Double(y0))
+                let top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx, bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx
+                out[y * w + x] = top * (1 - fy) + bottom * fy
+            }
+        }
+        return out
+    }
+
+    /// A camera that sways (up to 3.5 thumbnail pixels, 28 camera pixels, either way, as the
+    /// hand-held walk-up clip drifts) with a jolt of 1.5 px: the background follows it, and the
+    /// scene's edges are not motion, where a background that stays put sees them move.
+    @Test func aSwayingCameraIsNotMotion() {
+        func sway(_ t: Int) -> (Double, Double) {
+            (3.5 * sin(Double(t) / 25) + (t >= 200 ? 1.5 : 0), 2.5 * sin(Double(t) / 17 + 1))
+        }
+        var blobs = [Bool: [Int]]()
+        for follows in [true, false] {
+            var gen = SceneGenerator(seed: 7)
+            var gate = MotionGate(followsCamera: follows)
+            let reports = run(&gate, 300) { t in gen.frame(noise: 3, picture: Self.shifted(gen.scene, sway(t).0, sway(t).1)) }
+            blobs[follows] = reports.flatMap { $0.regions.map(\.pixels) }
+            if follows {
+                // What is left: a pixel or two of the scene's finest texture, a quarter pixel off (measured: 15 frames, 4 px at most).
+                #expect(framesWithRegions(reports).count <= 20, "\(framesWithRegions(reports).prefix(5))")
+            }
+        }
+        #expect(blobs[true]!.allSatisfy { $0 <= 6 }, "following the camera: \(blobs[true]!)")
+        // Not following, edges moved (measured: 162 regions in 47 frames, up to 13 px).
+        #expect(blobs[false]!.count >= 3 * blobs[true]!.count, "regions following \(blobs[true]!.count), not following \(blobs[false]!.count)")
+    }
+
+    /// A head walking across the view of a swaying camera is one region that holds it, placed in
+    /// the thumbnail's pixels (not the background's).
+    @Test func aWalkingHeadIsFoundWhileTheCameraSways() {
+        var gen = SceneGenerator(seed: 3)
+        var gate = MotionGate()
+        func sway(_ t: Int) -> (Double, Double) { (3 * sin(Double(t) / 20), 2 * cos(Double(t) / 15)) }
+        let settle = run(&gate, 30) { t in gen.frame(noise: 3, picture: Self.shifted(gen.scene, sway(t).0, sway(t).1)) }
+        #expect(framesWithRegions(settle).isEmpty)
+        var rng = SplitMix(state: 33)
+        let head = (0 ..< 12 * 15).map { _ in Float(-75 + rng.unit() * 30) }
+        var held = 0, strays = [String]()
+        for t in 0 ..< 60 {
+            let hx = 5 + 138 * t / 59, hy = 38
+            var picture = Self.shifted(gen.scene, sway(t + 30).0, sway(t + 30).1)
+            for y in 0 ..< 15 { for x in 0 ..< 12 { picture[(hy + y) * SceneGenerator.width + hx + x] += head[y * 12 + x] } }
+            let box = PixelRect(x: hx, y: hy, width: 12, height: 15)
+            let report = gate.look(gen.frame(noise: 3, picture: picture))
+            if report.regions.contains(where: { $0.box.intersection(box) == box }) { held += 1 }
+            strays += report.regions.filter { $0.box.intersection(box) == nil }.map { "frame \(t): \($0.box)" }
+        }
+        #expect(held >= 57, "the head was inside a region in \(held) of 60 frames")
+        #expect(strays.isEmpty, "regions away from the head: \(strays.prefix(5))")
+    }
+
     @Test func cutToAnotherPictureMovesThenSettles() {
         var gen = SceneGenerator(seed: 4)
         let other = SceneGenerator(seed: 5).scene
