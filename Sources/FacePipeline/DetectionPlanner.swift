@@ -56,8 +56,8 @@ struct DetectionPlanner: Sendable {
     /// next frame is scanned whole.
     mutating func restart() {
         lastFullScan = nil
-        lastNearTrackSearch = nil
         searchedStill.removeAll()
+        searchedAt.removeAll()
     }
 
     /// `motion` is nil when no thumbnail was made (every frame is then scanned whole); `step` is
@@ -71,8 +71,12 @@ struct DetectionPlanner: Sendable {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
         guard let motion, !motion.isFirst, motion.movedFraction <= Self.wholeFrameMotion else {
             searchedStill = [frame]
+            prepareGrid(frame: frame, step: step)
+            plannedSearch = (time, [frame])
             return [full]
         }
+        prepareGrid(frame: frame, step: step)
+        plannedSearch = nil
         let moved = motion.regions.compactMap { region in self.region(of: region, step: step, in: frame).map { (region, $0) } }
         // What changed since it was searched must be searched again.
         for (region, camera) in moved where region.changing > 0 { searchedStill.removeAll { $0.intersection(camera) != nil } }
@@ -86,28 +90,23 @@ struct DetectionPlanner: Sendable {
             let described = max(minFace, Int((Double(box.width) * Self.describeShrink).rounded()))
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
-        // A followed person moving makes motion around their face, which the face's own search
-        // covers for faces near its size; smaller faces in motion that touches a followed face's
-        // area (someone behind, or walking in beside) are searched for at most
-        // `nearTrackSearchEvery` apart, not on every frame. Motion away from followed faces is
-        // searched on every frame.
-        let trackAreas = jobs.map(\.region)
+        // Motion where a search down to the smallest face looked less than `motionSearchEvery`
+        // ago (a person walking, whose body moves on every frame; the motion around a small
+        // followed face) waits for that search to age: a face there is found that late at most.
+        // Motion anywhere else (someone coming into view, a head rising into a part of the
+        // picture not searched lately) is searched at once. A followed face's own area is searched
+        // on every frame, but only for faces near its size.
         let due = fullScanDue(at: time)
-        let nearTracksNow = lastNearTrackSearch.map { time.timeIntervalSince($0) >= Self.nearTrackSearchEvery || time < $0 } ?? true
-        plannedNearTrackSearch = nil
-        // Near-track motion left for a later frame: searched within `nearTrackSearchEvery`, so no
-        // reason for the safety net either (nor taken into the scanned picture: not searched yet).
+        // Motion left for a later frame: searched within `motionSearchEvery`, so no reason for
+        // the safety net either (nor taken into the scanned picture: not searched yet).
         var searchedSoon = [PixelRect]()
         for (region, camera) in moved {
             // Something new that holds still (a person who stopped, a ghost fading from the
             // background) inside a region searched since: the detector would find what it found.
             if region.changing == 0, searchedStill.contains(where: { $0.intersection(camera) == camera }) { continue }
-            if trackAreas.contains(where: { $0.intersection(camera) != nil }) {
-                guard nearTracksNow else {
-                    searchedSoon.append(camera)
-                    continue
-                }
-                plannedNearTrackSearch = time
+            if searchedLately(region.box, at: time) {
+                searchedSoon.append(camera)
+                continue
             }
             jobs.append(DetectionJob(region: camera, minFace: minFace, reason: .motion))
         }
@@ -116,6 +115,7 @@ struct DetectionPlanner: Sendable {
         let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
         if cost >= Double(frame.area) / Double(minFace * minFace) {
             searchedStill = [frame]
+            plannedSearch = (time, [frame])
             return [full]
         }
         if due {
@@ -124,9 +124,11 @@ struct DetectionPlanner: Sendable {
             let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
             if stale || changedSinceSearch(jobs.filter { $0.minFace <= minFace }.map(\.region) + searchedSoon) {
                 searchedStill = [frame]
+                plannedSearch = (time, [frame])
                 return [full]
             }
         }
+        plannedSearch = (time, jobs.filter { $0.minFace <= minFace }.map(\.region))
         // Only what was searched down to the door's smallest face (not a followed face's area alone).
         searchedStill += jobs.filter { $0.minFace <= minFace }.map(\.region)
         if searchedStill.count > Self.keptSearched { searchedStill.removeFirst(searchedStill.count - Self.keptSearched) }
@@ -142,26 +144,66 @@ struct DetectionPlanner: Sendable {
         return camera.insetBy(-minFace, -minFace).intersection(frame)
     }
 
-    /// Motion touching a followed face's area is searched down to the smallest face this often
-    /// (3 frames at 30 fps): someone smaller beside or behind a followed face is found that late at most.
-    static let nearTrackSearchEvery: TimeInterval = 0.099
-    private(set) var lastNearTrackSearch: Date?
-    private var plannedNearTrackSearch: Date?
+    /// Motion where the detector searched down to the smallest face less than this long ago is
+    /// searched again only then (every third frame at 30 fps): a face that appears in it (someone
+    /// smaller beside or behind a followed face, a head rising above a walker's shoulders) is found
+    /// that late at most.
+    static let motionSearchEvery: TimeInterval = 0.099
+    /// When each thumbnail pixel's area was last searched down to the smallest face (seconds since
+    /// the reference date; -infinity: never), row by row.
+    private var searchedAt = [Double]()
+    private var gridWidth = 0, gridHeight = 0, gridStep = 0.0
+    /// The regions the jobs last planned search down to the smallest face, and when.
+    private var plannedSearch: (time: Date, regions: [PixelRect])?
+
+    /// A grid of the frame's thumbnail pixels, kept while the frame and step stay.
+    private mutating func prepareGrid(frame: PixelRect, step: Double) {
+        let w = Int((Double(frame.width) / step).rounded(.up)), h = Int((Double(frame.height) / step).rounded(.up))
+        guard w != gridWidth || h != gridHeight || step != gridStep || searchedAt.count != w * h else { return }
+        gridWidth = w; gridHeight = h; gridStep = step
+        searchedAt = [Double](repeating: -.infinity, count: w * h)
+    }
+
+    /// Whether every thumbnail pixel of `box` lies where a search down to the smallest face
+    /// looked within `motionSearchEvery` before `time` (not after it: a clock stepped back).
+    private func searchedLately(_ box: PixelRect, at time: Date) -> Bool {
+        guard let inside = box.intersection(PixelRect(x: 0, y: 0, width: gridWidth, height: gridHeight)), inside == box else { return false }
+        let now = time.timeIntervalSinceReferenceDate
+        for y in box.y ..< box.maxY {
+            for x in box.x ..< box.maxX {
+                let at = searchedAt[y * gridWidth + x]
+                if !(now - at < Self.motionSearchEvery && at <= now) { return false }
+            }
+        }
+        return true
+    }
 
     /// Regions searched since their pixels last changed, in camera pixels, newest last.
     private(set) var searchedStill = [PixelRect]()
     static let keptSearched = 16
 
     /// The gate starts afresh (the light came back): nothing counts as searched.
-    mutating func forgetSearched() { searchedStill.removeAll() }
+    mutating func forgetSearched() {
+        searchedStill.removeAll()
+        searchedAt.removeAll()
+    }
 
     /// A full scan planned for `time` ran: the safety net's clock starts again.
     mutating func scanned(at time: Date) { lastFullScan = time }
 
-    /// The jobs last planned ran: motion near followed faces, if they searched it, waits its interval again.
+    /// The jobs last planned ran: the thumbnail pixels wholly inside those that searched down to
+    /// the smallest face count as searched at the frame's time.
     mutating func searched() {
-        if let planned = plannedNearTrackSearch { lastNearTrackSearch = planned }
-        plannedNearTrackSearch = nil
+        defer { plannedSearch = nil }
+        guard let (time, regions) = plannedSearch, gridStep > 0, searchedAt.count == gridWidth * gridHeight else { return }
+        let stamp = time.timeIntervalSinceReferenceDate
+        for region in regions {
+            let x0 = max(0, Int((Double(region.x) / gridStep).rounded(.up))), y0 = max(0, Int((Double(region.y) / gridStep).rounded(.up)))
+            let x1 = min(gridWidth, Int((Double(region.maxX) / gridStep).rounded(.down)))
+            let y1 = min(gridHeight, Int((Double(region.maxY) / gridStep).rounded(.down)))
+            guard x1 > x0, y1 > y0 else { continue }
+            for y in y0 ..< y1 { for x in x0 ..< x1 { searchedAt[y * gridWidth + x] = stamp } }
+        }
     }
 
     /// Regions that overlap or lie within `within` pixels of each other joined into one (the union

@@ -117,25 +117,35 @@ import Testing
                 "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
-    /// Motion touching a followed face's area (the face moving) is searched down to the smallest
-    /// face every third frame; between, the face's own search covers faces near its size. Motion
-    /// away from followed faces is searched on every frame.
-    @Test func motionAroundAFollowedFaceIsSearchedForSmallFacesEveryThirdFrame() {
+    /// Motion where a search down to the smallest face looked within the last 0.1 s (a face
+    /// moving inside its area, a walker's body) is searched again every third frame; between,
+    /// a followed face's own search covers faces near its size. Motion where nothing was searched
+    /// lately (someone coming into view, a walker leaving the searched area) is searched at once.
+    @Test func motionSearchedLatelyIsSearchedAgainEveryThirdFrame() {
         var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&planner, motion: nil, at: t0)
         let face = PixelRect(x: 400, y: 200, width: 200, height: 200)
         let moving = PixelRect(x: 55, y: 30, width: 15, height: 15)  // 440-560 x 240-360 in the frame, the face's middle
         let beside = PixelRect(x: 120, y: 30, width: 20, height: 30)
+        let newcomer = PixelRect(x: 10, y: 60, width: 10, height: 20)
         func covers(_ job: DetectionJob, _ rect: PixelRect) -> Bool { job.region.intersection(rect) == rect }
-        var smallFaceSearches = [Int](), besideSearches = [Int]()
+        var smallFaceSearches = [Int](), besideSearches = [Int](), newcomerSearches = [Int]()
         for i in 1 ... 9 {
-            let jobs = plan(&planner, motion: still([moving, beside]), tracks: [face], at: t0 + 0.5 + Double(i) / 30)
+            let jobs = plan(&planner, motion: still(i >= 5 ? [moving, beside, newcomer] : [moving, beside]), tracks: [face],
+                            at: t0 + 0.5 + Double(i) / 30)
             if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 460, y: 260, width: 80, height: 80)) }) { smallFaceSearches.append(i) }
             if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 960, y: 240, width: 160, height: 240)) }) { besideSearches.append(i) }
+            if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 80, y: 480, width: 80, height: 160)) }) { newcomerSearches.append(i) }
             #expect(jobs.contains { covers($0, PixelRect(x: 300, y: 100, width: 400, height: 400)) }, "the face's own search, frame \(i)")
         }
+        #expect(besideSearches == [1, 4, 7])
+        #expect(newcomerSearches == [5, 8], "searched as it appeared, then every third frame")
+        // Half a frame after the 9th, the part searched at the 7th is still fresh; walking out of it: searched at once.
+        #expect(plan(&planner, motion: still([beside]), at: t0 + 0.5 + 9.5 / 30).isEmpty)
+        let walked = PixelRect(x: 135, y: 30, width: 20, height: 30)
+        let jobs = plan(&planner, motion: still([walked]), at: t0 + 0.5 + 9.6 / 30)
+        #expect(jobs.contains { $0.minFace == 80 && covers($0, PixelRect(x: 1080, y: 240, width: 160, height: 240)) }, "\(jobs)")
         #expect(smallFaceSearches == [1, 4, 7])
-        #expect(besideSearches == Array(1 ... 9))
         // Once the safety net is due, with nothing changed outside the searches (the usual visit),
         // the rhythm holds: the motion left for a later frame is no reason for a full scan.
         var late = [Int]()
