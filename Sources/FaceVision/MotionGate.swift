@@ -63,6 +63,8 @@ public struct MotionGate: Sendable {
     /// Where the background sits in the thumbnail, within half a pixel: thumbnail(u + shift) ≈
     /// background(u). The background's arrays move by whole pixels as the camera drifts.
     private var shiftX: Float = 0, shiftY: Float = 0
+    /// The thumbnail as it was when the shift was last measured.
+    private var anchor: [Float] = []
     /// The camera moved since the background was seeded: the thumbnail's outermost pixels show
     /// what comes into view, which no background holds yet, and are not motion.
     private var drifted = false
@@ -85,7 +87,7 @@ public struct MotionGate: Sendable {
 
     /// Forgets the background: the next thumbnail is a first one.
     public mutating func reset() {
-        width = 0; height = 0; age = 0; frameDeviation = 0; shiftX = 0; shiftY = 0; drifted = false
+        width = 0; height = 0; age = 0; frameDeviation = 0; shiftX = 0; shiftY = 0; drifted = false; anchor = []
         mean = []; deviation = []; previous = []; change = []; residual = []; moved = []; stack = []
     }
 
@@ -123,7 +125,8 @@ public struct MotionGate: Sendable {
 
     private mutating func seed(_ thumbnail: GrayImage) {
         age = 0
-        shiftX = 0; shiftY = 0; drifted = false
+        shiftX = 0; shiftY = 0; drifted = false; anchor = []
+        moved = [UInt8](repeating: 0, count: thumbnail.pixels.count)
         mean = thumbnail.pixels.map { Float($0) }
         previous = mean
         deviation = [Float](repeating: noiseFloor / max(sensitivity, 1e-6), count: thumbnail.pixels.count)
@@ -144,7 +147,13 @@ public struct MotionGate: Sendable {
     /// thumbnail pixels in 40 frames, and without this every edge in the view moved.
     private mutating func align(_ thumbnail: GrayImage) -> GrayImage {
         guard followsCamera else { return thumbnail }
-        let (ox, oy) = estimateShift(thumbnail)
+        var (ox, oy) = (shiftX, shiftY)
+        if anchor.count != thumbnail.pixels.count {
+            anchor = thumbnail.pixels.map { Float($0) }
+        } else if movedSinceAnchor(thumbnail) {
+            (ox, oy) = estimateShift(thumbnail)
+            anchor = thumbnail.pixels.map { Float($0) }
+        }
         let kx = Int(ox.rounded()), ky = Int(oy.rounded())
         shiftX = ox - Float(kx); shiftY = oy - Float(ky)
         if ox != 0 || oy != 0 { drifted = true }
@@ -153,10 +162,36 @@ public struct MotionGate: Sendable {
         return aligned
     }
 
-    /// The shift (thumbnail pixels, either way at most `maxCameraStep` from the last) with
+    /// Whether the camera may have moved since the shift was last measured: the pixels that did
+    /// not move in the last frame differ from the thumbnail of then by more than two frames' noise
+    /// (about √2 times the frame's typical deviation), each row's light taken out. A still
+    /// picture (a photo held up, a replay's repeated frame) is then never taken for a shift.
+    private func movedSinceAnchor(_ thumbnail: GrayImage) -> Bool {
+        let w = width, h = height
+        var total: Float = 0, n = 0
+        thumbnail.pixels.withUnsafeBufferPointer { px in
+            anchor.withUnsafeBufferPointer { a in
+                moved.withUnsafeBufferPointer { mv in
+                    for y in stride(from: 0, to: h, by: 2) {
+                        var light: Float = 0, count: Float = 0
+                        for x in stride(from: 0, to: w, by: 2) where mv[y * w + x] == 0 { light += Float(px[y * w + x]) - a[y * w + x]; count += 1 }
+                        guard count > 0 else { continue }
+                        light /= count
+                        for x in stride(from: 0, to: w, by: 2) where mv[y * w + x] == 0 {
+                            total += abs(Float(px[y * w + x]) - a[y * w + x] - light)
+                            n += 1
+                        }
+                    }
+                }
+            }
+        }
+        return n > 0 && total / Float(n) > max(1, 1.45 * frameDeviation)
+    }
+
+    /// The shift (thumbnail pixels, either way at most `maxCameraStep`) with
     /// thumbnail(u + shift) ≈ background(u): whole pixels by the least truncated absolute
-    /// difference (people walking count at most the truncation), overall brightness taken out,
-    /// on every other pixel; the fraction from a parabola through the neighbouring costs.
+    /// difference (people walking count at most the truncation), each row's light taken out, on
+    /// every other pixel; the fraction from a parabola through the neighbouring costs.
     private func estimateShift(_ thumbnail: GrayImage) -> (Float, Float) {
         let w = width, h = height, r = Self.maxCameraStep, margin = r + 1
         guard w > 2 * margin + 8, h > 2 * margin + 8 else { return (0, 0) }
@@ -200,8 +235,8 @@ public struct MotionGate: Sendable {
         }
         var fx = abs(bx) < r ? fraction(cost(bx - 1, by), cost(bx, by), cost(bx + 1, by)) : 0
         var fy = abs(by) < r ? fraction(cost(bx, by - 1), cost(bx, by), cost(bx, by + 1)) : 0
-        // A still camera's noise tilts the parabola a little: no resampling for that (a quarter
-        // pixel off, an edge of 16 luma a pixel differs by 4, under the noise floor).
+        // Noise tilts the parabola a little: no resampling for that (a quarter pixel off, an
+        // edge of 16 luma a pixel differs by 4, under the noise floor).
         if bx == 0, abs(fx) < 0.25 { fx = 0 }
         if by == 0, abs(fy) < 0.25 { fy = 0 }
         return (Float(bx) + fx, Float(by) + fy)
@@ -252,6 +287,9 @@ public struct MotionGate: Sendable {
         mean = moved(mean) { Float(aligned.pixels[$0]) }
         previous = moved(previous) { Float(aligned.pixels[$0]) }
         deviation = moved(deviation) { _ in fresh }
+        // Where the last frame moved, for the next estimate.
+        let mask = moved(self.moved.map(Float.init)) { _ in 0 }
+        self.moved = mask.map { UInt8($0) }
     }
 
     /// A region found in the background's pixels, in the thumbnail's (they differ by the shift's fraction).
