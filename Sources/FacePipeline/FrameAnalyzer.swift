@@ -30,6 +30,44 @@ struct LookedFrame {
     var outcome: Outcome
 }
 
+/// What the cheap look saw of a frame: its thumbnail through the motion gate. Frames glanced at
+/// while the detector was busy with an older one are merged into the newest: its picture, with
+/// the motion of them all, so that the detector searches wherever anything moved since it last
+/// looked, and the gate's background learns from every frame.
+struct Glance {
+    enum Outcome {
+        /// The frame could not be decoded.
+        case failed(Error)
+        case dark
+        /// `step`: camera pixels per thumbnail pixel; `size`: the upright frame in camera pixels;
+        /// `decoded`: the whole frame, for payloads that have no cheaper thumbnail.
+        case seen(thumbnail: GrayImage, step: Double, size: PixelRect, motion: MotionReport, decoded: DecodedFrame?)
+    }
+
+    var frame: Frame
+    var outcome: Outcome
+    /// A dark frame came among those merged: the gate started afresh since the detector last looked.
+    var wasDark = false
+    /// Frames merged into this one.
+    var merged = 0
+
+    /// `newer` with what this one saw: its motion too, and whether a frame was dark.
+    func merged(into newer: Glance) -> Glance {
+        var glance = newer
+        glance.merged = merged + newer.merged + 1
+        glance.wasDark = wasDark || newer.wasDark
+        if case .dark = outcome { glance.wasDark = true }
+        guard case let .seen(_, _, oldSize, old, _) = outcome, case .seen(let thumbnail, let step, let size, var motion, let decoded) = newer.outcome else {
+            return glance
+        }
+        motion.regions = motion.regions + old.regions
+        motion.movedFraction = max(motion.movedFraction, old.movedFraction)
+        motion.isFirst = motion.isFirst || old.isFirst || oldSize != size
+        glance.outcome = .seen(thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded)
+        return glance
+    }
+}
+
 /// A face of one frame after the describe stage: described (landmarks, embedding, quality), or
 /// only detected where its track needs no embedding now.
 enum SeenFace {
@@ -60,6 +98,8 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// Settings a reload changed, taken up by the look stage before its next frame.
     private let pendingSettings = Locked<(minFace: Int, detector: FaceDetector)?>(nil)
     private let decoder = ImageDecoder(rejectsJPEGWarnings: false)
+    /// The glance's own (it may run on a thread of its own), and the gate only it uses.
+    private let glanceDecoder = ImageDecoder(rejectsJPEGWarnings: false)
     private var gate: MotionGate
     private var planner: DetectionPlanner
     /// The thumbnail as the detector last searched it down to the smallest face: from the last
@@ -142,6 +182,51 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// cannot be decoded comes out as `.failed`. `tracks`: where the faces followed should be,
     /// in camera pixels.
     func look(_ frame: Frame, sequence: Int = 0, tracks: [PixelRect]) -> LookedFrame {
+        look(glance(frame), sequence: sequence, tracks: tracks)
+    }
+
+    /// The cheap look: thumbnail, dark check and motion gate. Never throws: a frame that cannot be
+    /// decoded comes out as `.failed`. May run on a thread of its own, one frame after another.
+    func glance(_ frame: Frame) -> Glance {
+        let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
+        do {
+            var decoded: DecodedFrame?
+            let (thumbnail, step, size) = try timed("look") { () throws -> (GrayImage, Double, PixelRect) in
+                switch frame.payload {
+                case let .jpeg(bytes):
+                    let (thumbnail, step) = try glanceDecoder.decodeThumbnail(bytes, limit: limit)
+                    var (w, h) = try glanceDecoder.size(of: bytes)
+                    // Upright, as the decoder turns the picture: an EXIF quarter turn swaps the sides,
+                    // or every box would reach the tracker (and the evidence's size check) scaled wrong.
+                    if glanceDecoder.appliesExifOrientation, let turn = ExifOrientation.read(fromJPEG: bytes), turn.rawValue >= 5 { swap(&w, &h) }
+                    return (thumbnail, step, PixelRect(x: 0, y: 0, width: w, height: h))
+                case let .yuyv(packed):
+                    return (packed.lumaThumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), PixelRect(x: 0, y: 0, width: packed.width, height: packed.height))
+                case let .gray(gray):
+                    return (gray.thumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), gray.bounds)
+                case .png, .rgb:
+                    var whole = try DecodedFrame(frame.payload, decoder: glanceDecoder, scale: .full, limit: limit)
+                    let gray = whole.gray
+                    decoded = whole
+                    return (gray.thumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), gray.bounds)
+                }
+            }
+            if thumbnail.isDark() {
+                // The light comes back to a scene the background no longer knows.
+                gate.reset()
+                return Glance(frame: frame, outcome: .dark)
+            }
+            let motion = timed("look") { gate.look(thumbnail) }
+            return Glance(frame: frame, outcome: .seen(thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded))
+        } catch {
+            return Glance(frame: frame, outcome: .failed(error))
+        }
+    }
+
+    /// Plan, decode and detect, after the glance. Never throws: a frame that cannot be decoded
+    /// comes out as `.failed`. `tracks`: where the faces followed should be, in camera pixels.
+    func look(_ glance: Glance, sequence: Int, tracks: [PixelRect]) -> LookedFrame {
+        let frame = glance.frame
         if let new = pendingSettings.withLock({ pending in defer { pending = nil }; return pending }),
            new.minFace != minFace || new.detector != detector {
             minFace = new.minFace
@@ -152,45 +237,33 @@ final class FrameAnalyzer: @unchecked Sendable {
             scanned = nil
             lastFound = []
         }
-        do {
-            return LookedFrame(frame: frame, sequence: sequence, outcome: try detect(frame, tracks: tracks))
-        } catch {
-            return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
-        }
-    }
-
-    private func detect(_ frame: Frame, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
-        let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
-        var decoded: DecodedFrame?
-        let (thumbnail, step, size) = try timed("look") { () throws -> (GrayImage, Double, PixelRect) in
-            switch frame.payload {
-            case let .jpeg(bytes):
-                let (thumbnail, step) = try decoder.decodeThumbnail(bytes, limit: limit)
-                var (w, h) = try decoder.size(of: bytes)
-                // Upright, as the decoder turns the picture: an EXIF quarter turn swaps the sides,
-                // or every box would reach the tracker (and the evidence's size check) scaled wrong.
-                if decoder.appliesExifOrientation, let turn = ExifOrientation.read(fromJPEG: bytes), turn.rawValue >= 5 { swap(&w, &h) }
-                return (thumbnail, step, PixelRect(x: 0, y: 0, width: w, height: h))
-            case let .yuyv(packed):
-                return (packed.lumaThumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), PixelRect(x: 0, y: 0, width: packed.width, height: packed.height))
-            case let .gray(gray):
-                return (gray.thumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), gray.bounds)
-            case .png, .rgb:
-                var whole = try DecodedFrame(frame.payload, decoder: decoder, scale: .full, limit: limit)
-                let gray = whole.gray
-                decoded = whole
-                return (gray.thumbnail(step: Self.thumbnailStep), Double(Self.thumbnailStep), gray.bounds)
-            }
-        }
-        if thumbnail.isDark() {
-            // The light comes back to a scene the background no longer knows.
-            gate.reset()
+        if glance.wasDark {
+            // The gate started afresh since: what was searched, and the picture scanned, say nothing of now.
             planner.forgetSearched()
             scanned = nil
             lastFound = []
-            return .dark
         }
-        let motion = timed("look") { gate.look(thumbnail) }
+        switch glance.outcome {
+        case let .failed(error):
+            return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
+        case .dark:
+            planner.forgetSearched()
+            scanned = nil
+            lastFound = []
+            return LookedFrame(frame: frame, sequence: sequence, outcome: .dark)
+        case let .seen(thumbnail, step, size, motion, decoded):
+            do {
+                let outcome = try detect(frame, thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded, tracks: tracks)
+                return LookedFrame(frame: frame, sequence: sequence, outcome: outcome)
+            } catch {
+                return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
+            }
+        }
+    }
+
+    private func detect(_ frame: Frame, thumbnail: GrayImage, step: Double, size: PixelRect, motion: MotionReport,
+                        decoded: DecodedFrame?, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
+        let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
         let reference = scanned.flatMap { $0.width == thumbnail.width && $0.height == thumbnail.height ? $0 : nil }
         // The faces found in the last frame too: the tracker, on the other stage, may not know them yet.
         let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time) { searchedNow in

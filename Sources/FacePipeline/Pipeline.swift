@@ -171,12 +171,20 @@ public final class Pipeline {
     /// `look` and then `settle` in the order they came; the two may run on two threads (one
     /// thread each), `look` a frame or two ahead.
     func look(_ frame: Frame) -> LookedFrame {
+        look(glance(frame))
+    }
+
+    /// The cheap look alone (thumbnail, motion gate): it may run on a thread of its own, on every
+    /// frame, ahead of `look`, which then takes the newest glance, merged with those it had no time for.
+    func glance(_ frame: Frame) -> Glance { analyzer.glance(frame) }
+
+    func look(_ glance: Glance) -> LookedFrame {
         // Where followed faces should be, as of two frames back: what `settle` has surely done by
         // now when the stages overlap, so one thread or two plan alike.
         let sequence = lookedFrames
         lookedFrames += 1
         let tracker = trackers.tracker(after: sequence - 2)
-        return analyzer.look(frame, sequence: sequence, tracks: tracker?.searchAreas(at: frame.time) ?? [])
+        return analyzer.look(glance, sequence: sequence, tracks: tracker?.searchAreas(at: glance.frame.time) ?? [])
     }
 
     /// The settle stage: describe the faces found, decide, record.

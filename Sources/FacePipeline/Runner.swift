@@ -7,8 +7,11 @@ import Foundation
 /// (thumbnail, motion gate, detection), the other settles (describe, decide, record), a frame
 /// behind: on two cores, with the pipeline's second engine, detection and description overlap.
 /// Live or paced sources go through a one-frame slot, so a busy pipeline skips to the newest
-/// frame; an unpaced replay is processed frame by frame. Between the stages frames wait in order,
-/// one at most: a frame looked at is always settled.
+/// frame; an unpaced replay is processed frame by frame. Live or paced, a third thread glances at
+/// every frame (thumbnail and motion gate, a few milliseconds) while the detector is busy: the
+/// detector then takes the newest glance with the motion of the frames it skipped, and the gate's
+/// background keeps up with the scene. Between the stages frames wait in order, one at most: a
+/// frame looked at is always settled.
 public struct Runner: @unchecked Sendable {
     public let pipeline: Pipeline
     public let source: any FrameSource
@@ -57,12 +60,25 @@ public struct Runner: @unchecked Sendable {
         // `settle` on the other only, until the settle thread resumes the continuation.
         let runner = self
         let looked = StageSlot<LookedFrame>()
+        let glances = latestWins ? GlanceHandoff() : nil
+        let glancer = glances.map { glances in
+            Thread {
+                while let frame = handoff.take() { glances.put(runner.pipeline.glance(frame)) }
+                glances.end()
+            }
+        }
         let looker = Thread {
-            while let frame = handoff.take() { looked.put(runner.pipeline.look(frame)) }
+            if let glances {
+                while let glance = glances.take() { looked.put(runner.pipeline.look(glance)) }
+            } else {
+                while let frame = handoff.take() { looked.put(runner.pipeline.look(frame)) }
+            }
             looked.end()
         }
         looker.name = "faced-look"
         looker.stackSize = 16 << 20
+        glancer?.name = "faced-glance"
+        glancer?.stackSize = 16 << 20
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let settler = Thread {
                 var tally = PipelineProgress.Tally()
@@ -80,6 +96,7 @@ public struct Runner: @unchecked Sendable {
             settler.stackSize = 16 << 20
             settler.start()
             looker.start()
+            glancer?.start()
         }
         if stopper.isStopped {
             // Cancelled on purpose: its CancellationError is no failure.
@@ -156,6 +173,40 @@ final class FrameHandoff: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         waiting?.resume()
+    }
+}
+
+/// Glances from the glance thread to the look thread: a new one merges with one still waiting
+/// (its motion kept), so `put` never waits.
+final class GlanceHandoff: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: Glance?
+    private var ended = false
+
+    func put(_ glance: Glance) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !ended else { return }
+        pending = pending.map { $0.merged(into: glance) } ?? glance
+        condition.signal()
+    }
+
+    /// The newest glance, waiting for one; nil once ended and empty.
+    func take() -> Glance? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pending == nil && !ended { condition.wait() }
+        let glance = pending
+        pending = nil
+        return glance
+    }
+
+    /// No more glances; the one waiting is still taken.
+    func end() {
+        condition.lock()
+        ended = true
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
