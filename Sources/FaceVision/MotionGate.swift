@@ -60,25 +60,13 @@ public struct MotionGate: Sendable {
     /// The frame's typical deviation: a running average of the lower quartile of the absolute residuals, scaled
     /// to a mean absolute deviation.
     private var frameDeviation: Float = 0
-    /// Where the background sits in the thumbnail, within half a pixel: thumbnail(u + shift) ≈
-    /// background(u). The background's arrays move by whole pixels as the camera drifts.
-    private var shiftX: Float = 0, shiftY: Float = 0
-    /// The thumbnail as it was when the shift was last measured.
-    private var anchor: [Float] = []
-    /// The camera moved since the background was seeded: the thumbnail's outermost pixels show
-    /// what comes into view, which no background holds yet, and are not motion.
-    private var drifted = false
-    /// Whether the background follows the camera when it drifts or shakes (see `align`).
-    public var followsCamera: Bool
     // Per-frame scratch, kept to spare the allocations.
     private var residual: [Float] = []
     private var moved: [UInt8] = []
     private var stack: [Int32] = []
     private var histogram = [Int32](repeating: 0, count: 512 + 32)
 
-    public init(noiseFloor: Float = 8, sensitivity: Float = 4, learningRate: Float = 0.05, minRegionPixels: Int = 3,
-                followsCamera: Bool = true) {
-        self.followsCamera = followsCamera
+    public init(noiseFloor: Float = 8, sensitivity: Float = 4, learningRate: Float = 0.05, minRegionPixels: Int = 3) {
         self.noiseFloor = noiseFloor
         self.sensitivity = sensitivity
         self.learningRate = learningRate
@@ -87,7 +75,7 @@ public struct MotionGate: Sendable {
 
     /// Forgets the background: the next thumbnail is a first one.
     public mutating func reset() {
-        width = 0; height = 0; age = 0; frameDeviation = 0; shiftX = 0; shiftY = 0; drifted = false; anchor = []
+        width = 0; height = 0; age = 0; frameDeviation = 0
         mean = []; deviation = []; previous = []; change = []; residual = []; moved = []; stack = []
     }
 
@@ -112,9 +100,8 @@ public struct MotionGate: Sendable {
             return MotionReport(regions: [], movedFraction: 0, meanLuma: meanLuma, isFirst: true)
         }
         age += 1
-        let aligned = align(thumbnail)
-        let movedCount = classify(aligned)
-        let regions = blobs().map(toThumbnail)
+        let movedCount = classify(thumbnail)
+        let regions = blobs()
         let fraction = Double(movedCount) / Double(count)
         // More than half the picture changed: a cut, a moved camera or a person filling the view.
         // The old background says nothing about the new one, and at a tenth of the rate it would
@@ -125,182 +112,9 @@ public struct MotionGate: Sendable {
 
     private mutating func seed(_ thumbnail: GrayImage) {
         age = 0
-        shiftX = 0; shiftY = 0; drifted = false; anchor = []
-        moved = [UInt8](repeating: 0, count: thumbnail.pixels.count)
         mean = thumbnail.pixels.map { Float($0) }
         previous = mean
         deviation = [Float](repeating: noiseFloor / max(sensitivity, 1e-6), count: thumbnail.pixels.count)
-    }
-
-    /// Farthest the camera may move between two frames, in thumbnail pixels (8 camera pixels each
-    /// for a JPEG): a shake or a sway; a larger jump is a cut, and the background starts again.
-    static let maxCameraStep = 2
-    /// A shift by whole pixels must explain the picture this much better than none: where half
-    /// the view is people walking one way, the other half still holds the camera.
-    static let shiftGain: Float = 0.95
-
-    /// Lines the thumbnail up with the background when the camera moved (hand-held, a mount that
-    /// sways in the wind): the shift that best explains the picture is found against the
-    /// background (not the last frame, so errors do not add up), to a fraction of a pixel; the
-    /// background moves by whole pixels (what comes into view is learnt from this thumbnail)
-    /// and the thumbnail is resampled by the rest. On the walk-up clip the camera drifts 7
-    /// thumbnail pixels in 40 frames, and without this every edge in the view moved.
-    private mutating func align(_ thumbnail: GrayImage) -> GrayImage {
-        guard followsCamera else { return thumbnail }
-        var (ox, oy) = (shiftX, shiftY)
-        if anchor.count != thumbnail.pixels.count {
-            anchor = thumbnail.pixels.map { Float($0) }
-        } else if movedSinceAnchor(thumbnail) {
-            (ox, oy) = estimateShift(thumbnail)
-            anchor = thumbnail.pixels.map { Float($0) }
-        }
-        let kx = Int(ox.rounded()), ky = Int(oy.rounded())
-        shiftX = ox - Float(kx); shiftY = oy - Float(ky)
-        if ox != 0 || oy != 0 { drifted = true }
-        let aligned = shiftX == 0 && shiftY == 0 ? thumbnail : resampled(thumbnail, by: shiftX, shiftY)
-        if kx != 0 || ky != 0 { moveBackground(kx, ky, learning: aligned) }
-        return aligned
-    }
-
-    /// Whether the camera may have moved since the shift was last measured: the pixels that did
-    /// not move in the last frame differ from the thumbnail of then by more than two frames' noise
-    /// (about √2 times the frame's typical deviation), each row's light taken out. A still
-    /// picture (a photo held up, a replay's repeated frame) is then never taken for a shift.
-    private func movedSinceAnchor(_ thumbnail: GrayImage) -> Bool {
-        let w = width, h = height
-        var total: Float = 0, n = 0
-        thumbnail.pixels.withUnsafeBufferPointer { px in
-            anchor.withUnsafeBufferPointer { a in
-                moved.withUnsafeBufferPointer { mv in
-                    for y in stride(from: 0, to: h, by: 2) {
-                        var light: Float = 0, count: Float = 0
-                        for x in stride(from: 0, to: w, by: 2) where mv[y * w + x] == 0 { light += Float(px[y * w + x]) - a[y * w + x]; count += 1 }
-                        guard count > 0 else { continue }
-                        light /= count
-                        for x in stride(from: 0, to: w, by: 2) where mv[y * w + x] == 0 {
-                            total += abs(Float(px[y * w + x]) - a[y * w + x] - light)
-                            n += 1
-                        }
-                    }
-                }
-            }
-        }
-        return n > 0 && total / Float(n) > max(1, 1.45 * frameDeviation)
-    }
-
-    /// The shift (thumbnail pixels, either way at most `maxCameraStep`) with
-    /// thumbnail(u + shift) ≈ background(u): whole pixels by the least truncated absolute
-    /// difference (people walking count at most the truncation), each row's light taken out, on
-    /// every other pixel; the fraction from a parabola through the neighbouring costs.
-    private func estimateShift(_ thumbnail: GrayImage) -> (Float, Float) {
-        let w = width, h = height, r = Self.maxCameraStep, margin = r + 1
-        guard w > 2 * margin + 8, h > 2 * margin + 8 else { return (0, 0) }
-        let truncation: Float = 32
-        var costs = [Float](repeating: 0, count: (2 * r + 1) * (2 * r + 1))
-        // Each row's light (flicker bands of a rolling shutter, a step of exposure) is taken out
-        // of the thumbnail's rows: what a row's pixels differ by on average, at no shift.
-        var light = [Float](repeating: 0, count: h)
-        thumbnail.pixels.withUnsafeBufferPointer { px in
-            mean.withUnsafeBufferPointer { m in
-                for y in 0 ..< h {
-                    var sum: Float = 0
-                    for x in stride(from: margin, to: w - margin, by: 2) { sum += Float(px[y * w + x]) - m[y * w + x] }
-                    light[y] = sum / Float((w - 2 * margin + 1) / 2)
-                }
-                for dy in -r ... r {
-                    for dx in -r ... r {
-                        var cost: Float = 0
-                        for y in stride(from: margin, to: h - margin, by: 2) {
-                            let row = y * w, shifted = (y + dy) * w + dx, offset = light[y + dy]
-                            for x in stride(from: margin, to: w - margin, by: 2) {
-                                cost += min(abs(Float(px[shifted + x]) - offset - m[row + x]), truncation)
-                            }
-                        }
-                        costs[(dy + r) * (2 * r + 1) + dx + r] = cost
-                    }
-                }
-            }
-        }
-        func cost(_ dx: Int, _ dy: Int) -> Float { costs[(dy + r) * (2 * r + 1) + dx + r] }
-        var bx = 0, by = 0
-        for dy in -r ... r {
-            for dx in -r ... r where cost(dx, dy) < cost(bx, by) { bx = dx; by = dy }
-        }
-        if cost(bx, by) > Self.shiftGain * cost(0, 0) { bx = 0; by = 0 }
-        /// The minimum of the parabola through the costs at -1, 0 and +1 from the best, within half a pixel.
-        func fraction(_ before: Float, _ at: Float, _ after: Float) -> Float {
-            let curve = before - 2 * at + after
-            guard curve > 0 else { return 0 }
-            return max(-0.5, min(0.5, (before - after) / (2 * curve)))
-        }
-        var fx = abs(bx) < r ? fraction(cost(bx - 1, by), cost(bx, by), cost(bx + 1, by)) : 0
-        var fy = abs(by) < r ? fraction(cost(bx, by - 1), cost(bx, by), cost(bx, by + 1)) : 0
-        // Noise tilts the parabola a little: no resampling for that (a quarter pixel off, an
-        // edge of 16 luma a pixel differs by 4, under the noise floor).
-        if bx == 0, abs(fx) < 0.25 { fx = 0 }
-        if by == 0, abs(fy) < 0.25 { fy = 0 }
-        return (Float(bx) + fx, Float(by) + fy)
-    }
-
-    /// The thumbnail sampled at (u + dx, v + dy), bilinear, edges repeated; |dx|, |dy| ≤ 0.5.
-    private func resampled(_ thumbnail: GrayImage, by dx: Float, _ dy: Float) -> GrayImage {
-        let w = width, h = height
-        var out = [UInt8](repeating: 0, count: w * h)
-        let ix = dx < 0 ? -1 : 0, iy = dy < 0 ? -1 : 0
-        let fx = dx - Float(ix), fy = dy - Float(iy)
-        thumbnail.pixels.withUnsafeBufferPointer { px in
-            out.withUnsafeMutableBufferPointer { o in
-                for y in 0 ..< h {
-                    let y0 = min(max(y + iy, 0), h - 1), y1 = min(max(y + iy + 1, 0), h - 1)
-                    for x in 0 ..< w {
-                        let x0 = min(max(x + ix, 0), w - 1), x1 = min(max(x + ix + 1, 0), w - 1)
-                        let top = Float(px[y0 * w + x0]) * (1 - fx) + Float(px[y0 * w + x1]) * fx
-                        let bottom = Float(px[y1 * w + x0]) * (1 - fx) + Float(px[y1 * w + x1]) * fx
-                        o[y * w + x] = UInt8(min(255, max(0, (top * (1 - fy) + bottom * fy).rounded())))
-                    }
-                }
-            }
-        }
-        return (try? GrayImage(width: w, height: h, pixels: out)) ?? thumbnail
-    }
-
-    /// The background moves by (kx, ky) whole pixels with the camera: new(v) = old(v − k). What
-    /// comes into view is learnt from `aligned` as at a seed.
-    private mutating func moveBackground(_ kx: Int, _ ky: Int, learning aligned: GrayImage) {
-        let w = width, h = height
-        let fresh = noiseFloor / max(sensitivity, 1e-6)
-        func moved(_ old: [Float], entering: (Int) -> Float) -> [Float] {
-            var new = [Float](repeating: 0, count: w * h)
-            old.withUnsafeBufferPointer { o in
-                new.withUnsafeMutableBufferPointer { n in
-                    for y in 0 ..< h {
-                        let sy = y - ky
-                        for x in 0 ..< w {
-                            let sx = x - kx
-                            n[y * w + x] = sx >= 0 && sx < w && sy >= 0 && sy < h ? o[sy * w + sx] : entering(y * w + x)
-                        }
-                    }
-                }
-            }
-            return new
-        }
-        mean = moved(mean) { Float(aligned.pixels[$0]) }
-        previous = moved(previous) { Float(aligned.pixels[$0]) }
-        deviation = moved(deviation) { _ in fresh }
-        // Where the last frame moved, for the next estimate.
-        let mask = moved(self.moved.map(Float.init)) { _ in 0 }
-        self.moved = mask.map { UInt8($0) }
-    }
-
-    /// A region found in the background's pixels, in the thumbnail's (they differ by the shift's fraction).
-    private func toThumbnail(_ region: MotionRegion) -> MotionRegion {
-        guard shiftX != 0 || shiftY != 0 else { return region }
-        let b = region.box
-        let x0 = max(0, Int((Float(b.x) + shiftX).rounded(.down))), y0 = max(0, Int((Float(b.y) + shiftY).rounded(.down)))
-        let x1 = min(width, Int((Float(b.maxX) + shiftX).rounded(.up))), y1 = min(height, Int((Float(b.maxY) + shiftY).rounded(.up)))
-        var shifted = region
-        shifted.box = PixelRect(x: x0, y: y0, width: max(1, x1 - x0), height: max(1, y1 - y0))
-        return shifted
     }
 
     /// Marks moved pixels in `moved`, updates the background and returns how many moved.
@@ -388,9 +202,8 @@ public struct MotionGate: Sendable {
                                 let r = abs(res[i])
                                 let threshold = max(floor, sens * max(dev[i], frameDev))
                                 // Two noisy samples differ by √2 times the noise of one.
-                                let edge = drifted && (i < w || i >= count - w || i % w == 0 || i % w == w - 1)
-                                let changing = !edge && ch[i] > threshold * 1.5
-                                let isMoved = !edge && (changing || r > threshold)
+                                let changing = ch[i] > threshold * 1.5
+                                let isMoved = changing || r > threshold
                                 // What changes now learns slowly; what differs from the background
                                 // but holds still (the wall a person stood before, seen again) at
                                 // the full rate, so that a ghost of them fades within seconds.
