@@ -57,7 +57,7 @@ struct DetectionPlanner: Sendable {
     mutating func restart() {
         lastFullScan = nil
         searchedStill.removeAll()
-        searchedAt.removeAll()
+        recentSearches.removeAll()
     }
 
     /// `motion` is nil when no thumbnail was made (every frame is then scanned whole); `step` is
@@ -71,11 +71,9 @@ struct DetectionPlanner: Sendable {
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
         guard let motion, !motion.isFirst, motion.movedFraction <= Self.wholeFrameMotion else {
             searchedStill = [frame]
-            prepareGrid(frame: frame, step: step)
             plannedSearch = (time, [frame])
             return [full]
         }
-        prepareGrid(frame: frame, step: step)
         plannedSearch = nil
         let moved = motion.regions.compactMap { region in self.region(of: region, step: step, in: frame).map { (region, $0) } }
         // What changed since it was searched must be searched again.
@@ -90,9 +88,10 @@ struct DetectionPlanner: Sendable {
             let described = max(minFace, Int((Double(box.width) * Self.describeShrink).rounded()))
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
-        // Motion where a search down to the smallest face looked less than `motionSearchEvery`
-        // ago (a person walking, whose body moves on every frame; the motion around a small
-        // followed face) waits for that search to age: a face there is found that late at most.
+        // Motion that one search down to the smallest face took in, with half a face around it,
+        // less than `motionSearchEvery` ago (a person walking, whose body moves on every frame;
+        // the motion around a small followed face) waits for that search to age: a face there
+        // is found that late at most.
         // Motion anywhere else (someone coming into view, a head rising into a part of the
         // picture not searched lately) is searched at once. A followed face's own area is searched
         // on every frame, but only for faces near its size.
@@ -104,7 +103,7 @@ struct DetectionPlanner: Sendable {
             // Something new that holds still (a person who stopped, a ghost fading from the
             // background) inside a region searched since: the detector would find what it found.
             if region.changing == 0, searchedStill.contains(where: { $0.intersection(camera) == camera }) { continue }
-            if searchedLately(region.box, at: time) {
+            if searchedLately(core(of: region, step: step), at: time, in: frame) {
                 searchedSoon.append(camera)
                 continue
             }
@@ -135,6 +134,13 @@ struct DetectionPlanner: Sendable {
         return jobs
     }
 
+    /// What moved, in camera pixels.
+    private func core(of moved: MotionRegion, step: Double) -> PixelRect {
+        let b = moved.box
+        return PixelRect(x: Int((Double(b.x) * step).rounded(.down)), y: Int((Double(b.y) * step).rounded(.down)),
+                         width: Int((Double(b.width) * step).rounded(.up)), height: Int((Double(b.height) * step).rounded(.up)))
+    }
+
     /// A motion region in camera pixels, reaching a face's width around what moved (a head of
     /// which only a part moved), clipped to the frame.
     private func region(of moved: MotionRegion, step: Double, in frame: PixelRect) -> PixelRect? {
@@ -144,38 +150,24 @@ struct DetectionPlanner: Sendable {
         return camera.insetBy(-minFace, -minFace).intersection(frame)
     }
 
-    /// Motion where the detector searched down to the smallest face less than this long ago is
-    /// searched again only then (every third frame at 30 fps): a face that appears in it (someone
-    /// smaller beside or behind a followed face, a head rising above a walker's shoulders) is found
-    /// that late at most.
+    /// Motion that one search down to the smallest face took in, with half a face around it, less
+    /// than this long ago is searched again only then (every third frame at 30 fps): a face that
+    /// appears in it (someone smaller beside or behind a followed face, a head rising above a
+    /// walker's shoulders) is found that late at most.
     static let motionSearchEvery: TimeInterval = 0.099
-    /// When each thumbnail pixel's area was last searched down to the smallest face (seconds since
-    /// the reference date; -infinity: never), row by row.
-    private var searchedAt = [Double]()
-    private var gridWidth = 0, gridHeight = 0, gridStep = 0.0
+    /// The regions searched down to the smallest face within `motionSearchEvery`, camera pixels,
+    /// with when (seconds since the reference date).
+    private var recentSearches = [(region: PixelRect, at: Double)]()
     /// The regions the jobs last planned search down to the smallest face, and when.
     private var plannedSearch: (time: Date, regions: [PixelRect])?
 
-    /// A grid of the frame's thumbnail pixels, kept while the frame and step stay.
-    private mutating func prepareGrid(frame: PixelRect, step: Double) {
-        let w = Int((Double(frame.width) / step).rounded(.up)), h = Int((Double(frame.height) / step).rounded(.up))
-        guard w != gridWidth || h != gridHeight || step != gridStep || searchedAt.count != w * h else { return }
-        gridWidth = w; gridHeight = h; gridStep = step
-        searchedAt = [Double](repeating: -.infinity, count: w * h)
-    }
-
-    /// Whether every thumbnail pixel of `box` lies where a search down to the smallest face
-    /// looked within `motionSearchEvery` before `time` (not after it: a clock stepped back).
-    private func searchedLately(_ box: PixelRect, at time: Date) -> Bool {
-        guard let inside = box.intersection(PixelRect(x: 0, y: 0, width: gridWidth, height: gridHeight)), inside == box else { return false }
+    /// Whether one search down to the smallest face, less than `motionSearchEvery` before `time`
+    /// (not after it: a clock stepped back), took in `box` (camera pixels) with half a face around
+    /// it: a face there was wholly inside that search, not cut by its edge.
+    private func searchedLately(_ box: PixelRect, at time: Date, in frame: PixelRect) -> Bool {
         let now = time.timeIntervalSinceReferenceDate
-        for y in box.y ..< box.maxY {
-            for x in box.x ..< box.maxX {
-                let at = searchedAt[y * gridWidth + x]
-                if !(now - at < Self.motionSearchEvery && at <= now) { return false }
-            }
-        }
-        return true
+        guard let wanted = box.insetBy(-minFace / 2, -minFace / 2).intersection(frame) else { return false }
+        return recentSearches.contains { now - $0.at < Self.motionSearchEvery && $0.at <= now && $0.region.intersection(wanted) == wanted }
     }
 
     /// Regions searched since their pixels last changed, in camera pixels, newest last.
@@ -185,25 +177,19 @@ struct DetectionPlanner: Sendable {
     /// The gate starts afresh (the light came back): nothing counts as searched.
     mutating func forgetSearched() {
         searchedStill.removeAll()
-        searchedAt.removeAll()
+        recentSearches.removeAll()
     }
 
     /// A full scan planned for `time` ran: the safety net's clock starts again.
     mutating func scanned(at time: Date) { lastFullScan = time }
 
-    /// The jobs last planned ran: the thumbnail pixels wholly inside those that searched down to
-    /// the smallest face count as searched at the frame's time.
+    /// The jobs last planned ran: those that searched down to the smallest face count as recent searches.
     mutating func searched() {
         defer { plannedSearch = nil }
-        guard let (time, regions) = plannedSearch, gridStep > 0, searchedAt.count == gridWidth * gridHeight else { return }
-        let stamp = time.timeIntervalSinceReferenceDate
-        for region in regions {
-            let x0 = max(0, Int((Double(region.x) / gridStep).rounded(.up))), y0 = max(0, Int((Double(region.y) / gridStep).rounded(.up)))
-            let x1 = min(gridWidth, Int((Double(region.maxX) / gridStep).rounded(.down)))
-            let y1 = min(gridHeight, Int((Double(region.maxY) / gridStep).rounded(.down)))
-            guard x1 > x0, y1 > y0 else { continue }
-            for y in y0 ..< y1 { for x in x0 ..< x1 { searchedAt[y * gridWidth + x] = stamp } }
-        }
+        guard let (time, regions) = plannedSearch else { return }
+        let now = time.timeIntervalSinceReferenceDate
+        recentSearches.removeAll { now - $0.at >= Self.motionSearchEvery || $0.at > now }
+        recentSearches += regions.map { ($0, now) }
     }
 
     /// Regions that overlap or lie within `within` pixels of each other joined into one (the union

@@ -51,8 +51,18 @@ struct Glance {
     /// Frames merged into this one.
     var merged = 0
 
-    /// `newer` with what this one saw: its motion too, and whether a frame was dark.
+    /// More regions than this merged (a look stage held up a long while): the detector scans the whole frame.
+    static let mostRegions = 64
+
+    /// `newer` with what this one saw: its motion too, and whether a frame was dark. A newer
+    /// frame that failed keeps this one (a picture to detect on, with its motion).
     func merged(into newer: Glance) -> Glance {
+        if case .failed = newer.outcome, case .seen = outcome {
+            var glance = self
+            glance.merged = merged + newer.merged + 1
+            glance.wasDark = wasDark || newer.wasDark
+            return glance
+        }
         var glance = newer
         glance.merged = merged + newer.merged + 1
         glance.wasDark = wasDark || newer.wasDark
@@ -63,6 +73,10 @@ struct Glance {
         motion.regions = motion.regions + old.regions
         motion.movedFraction = max(motion.movedFraction, old.movedFraction)
         motion.isFirst = motion.isFirst || old.isFirst || oldSize != size
+        if motion.regions.count > Self.mostRegions {
+            motion.regions = []
+            motion.movedFraction = 1
+        }
         glance.outcome = .seen(thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded)
         return glance
     }

@@ -163,6 +163,26 @@ import Testing
         #expect(next.contains { $0.minFace == 80 }, "searched on the frame after the one that failed: \(next)")
     }
 
+    /// A small motion (a mouth, a nod) amid other motion searched in turn (arms waving, a plant
+    /// swaying), none of whose searches holds a face there whole, is searched itself: searches
+    /// that only cover its pixels between them do not defer it (cold review probe).
+    @Test func motionIsDeferredOnlyWhereOneSearchHeldAFaceAroundIt() {
+        var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
+        _ = plan(&planner, motion: nil, at: t0)
+        let mouth = PixelRect(x: 80, y: 45, width: 2, height: 2)
+        let arms = [PixelRect(x: 79, y: 10, width: 4, height: 28), PixelRect(x: 90, y: 44, width: 40, height: 4),
+                    PixelRect(x: 79, y: 54, width: 4, height: 30), PixelRect(x: 30, y: 44, width: 42, height: 4)]
+        let face = PixelRect(x: 81 * 8 - 60, y: 46 * 8 - 60, width: 120, height: 120)
+        var faceSearched = [Int]()
+        for i in 1 ... 60 {
+            let regions = i >= 10 ? [arms[i % 4], mouth] : [arms[i % 4]]
+            let jobs = plan(&planner, motion: still(regions), at: t0 + Double(i) / 30, changed: false)
+            if i >= 10, jobs.contains(where: { $0.minFace <= 80 && $0.region.intersection(face) == face }) { faceSearched.append(i) }
+        }
+        #expect(faceSearched.first == 10, "\(faceSearched)")
+        #expect(zip(faceSearched, faceSearched.dropFirst()).allSatisfy { $1 - $0 <= 3 }, "searched at most every third frame: \(faceSearched)")
+    }
+
     /// Nearby regions are joined only where the union costs the detector no more than the two apart.
     @Test func regionsAreJoinedOnlyWhereTheUnionCostsNoMore() {
         func job(_ x: Int, _ y: Int, _ side: Int, _ minFace: Int) -> DetectionJob {
