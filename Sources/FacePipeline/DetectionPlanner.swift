@@ -68,6 +68,7 @@ struct DetectionPlanner: Sendable {
     /// the safety net waits for such a change. Asked only when the safety net is due.
     mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date,
                        changedSinceSearch: (_ searchedNow: [PixelRect]) -> Bool = { _ in true }) -> [DetectionJob] {
+        plans += 1
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
         guard let motion, !motion.isFirst, motion.movedFraction <= Self.wholeFrameMotion else {
             searchedStill = [frame]
@@ -151,13 +152,20 @@ struct DetectionPlanner: Sendable {
     }
 
     /// Motion that one search down to the smallest face took in, with half a face around it, less
-    /// than this long ago is searched again only then (every third frame at 30 fps): a face that
+    /// than this long ago (and fewer than `motionSearchEveryFrames` frames ago) is searched again
+    /// only then (every third frame at 30 fps): a face that
     /// appears in it (someone smaller beside or behind a followed face, a head rising above a
     /// walker's shoulders) is found that late at most.
     static let motionSearchEvery: TimeInterval = 0.099
+    /// ... and at most this many frames later, whatever their times say: a source that sends
+    /// frames faster than a camera (a replay read as fast as it goes) would otherwise leave a
+    /// short visit unsearched.
+    static let motionSearchEveryFrames = 3
     /// The regions searched down to the smallest face within `motionSearchEvery`, camera pixels,
-    /// with when (seconds since the reference date).
-    private var recentSearches = [(region: PixelRect, at: Double)]()
+    /// with when (seconds since the reference date) and at which plan.
+    private var recentSearches = [(region: PixelRect, at: Double, plan: Int)]()
+    /// Plans made so far.
+    private var plans = 0
     /// The regions the jobs last planned search down to the smallest face, and when.
     private var plannedSearch: (time: Date, regions: [PixelRect])?
 
@@ -167,7 +175,10 @@ struct DetectionPlanner: Sendable {
     private func searchedLately(_ box: PixelRect, at time: Date, in frame: PixelRect) -> Bool {
         let now = time.timeIntervalSinceReferenceDate
         guard let wanted = box.insetBy(-minFace / 2, -minFace / 2).intersection(frame) else { return false }
-        return recentSearches.contains { now - $0.at < Self.motionSearchEvery && $0.at <= now && $0.region.intersection(wanted) == wanted }
+        return recentSearches.contains {
+            now - $0.at < Self.motionSearchEvery && $0.at <= now && plans - $0.plan < Self.motionSearchEveryFrames
+                && $0.region.intersection(wanted) == wanted
+        }
     }
 
     /// Regions searched since their pixels last changed, in camera pixels, newest last.
@@ -188,8 +199,8 @@ struct DetectionPlanner: Sendable {
         defer { plannedSearch = nil }
         guard let (time, regions) = plannedSearch else { return }
         let now = time.timeIntervalSinceReferenceDate
-        recentSearches.removeAll { now - $0.at >= Self.motionSearchEvery || $0.at > now }
-        recentSearches += regions.map { ($0, now) }
+        recentSearches.removeAll { now - $0.at >= Self.motionSearchEvery || $0.at > now || plans - $0.plan >= Self.motionSearchEveryFrames }
+        recentSearches += regions.map { ($0, now, plans) }
     }
 
     /// Regions that overlap or lie within `within` pixels of each other joined into one (the union

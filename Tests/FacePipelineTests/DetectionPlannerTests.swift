@@ -140,11 +140,12 @@ import Testing
         }
         #expect(besideSearches == [1, 4, 7])
         #expect(newcomerSearches == [5, 8], "searched as it appeared, then every third frame")
-        // Half a frame after the 9th, the part searched at the 7th is still fresh; walking out of it: searched at once.
-        #expect(plan(&planner, motion: still([beside]), at: t0 + 0.5 + 9.5 / 30).isEmpty)
+        // Searched again at the 10th; walking out of that search's area half a frame later: searched at once.
+        #expect(plan(&planner, motion: still([beside]), at: t0 + 0.5 + 10 / 30).count == 1)
         let walked = PixelRect(x: 135, y: 30, width: 20, height: 30)
-        let jobs = plan(&planner, motion: still([walked]), at: t0 + 0.5 + 9.6 / 30)
+        let jobs = plan(&planner, motion: still([walked]), at: t0 + 0.5 + 10.5 / 30)
         #expect(jobs.contains { $0.minFace == 80 && covers($0, PixelRect(x: 1080, y: 240, width: 160, height: 240)) }, "\(jobs)")
+        #expect(plan(&planner, motion: still([beside]), at: t0 + 0.5 + 10.6 / 30).isEmpty, "where it was, still fresh")
         #expect(smallFaceSearches == [1, 4, 7])
         // Once the safety net is due, with nothing changed outside the searches (the usual visit),
         // the rhythm holds: the motion left for a later frame is no reason for a full scan.
@@ -181,6 +182,19 @@ import Testing
         }
         #expect(faceSearched.first == 10, "\(faceSearched)")
         #expect(zip(faceSearched, faceSearched.dropFirst()).allSatisfy { $1 - $0 <= 3 }, "searched at most every third frame: \(faceSearched)")
+    }
+
+    /// Frames that come faster than a camera's (a replay read as fast as it goes) do not stretch
+    /// the deferral: motion is searched again by the third frame whatever the clock says.
+    @Test func motionIsSearchedAgainByTheThirdFrameHoweverCloseTheFramesCome() {
+        var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
+        _ = plan(&planner, motion: nil, at: t0)
+        let walker = PixelRect(x: 60, y: 30, width: 10, height: 20)
+        var searches = [Int]()
+        for i in 1 ... 9 where plan(&planner, motion: still([walker]), at: t0 + 0.5 + Double(i) * 0.0005, changed: false).contains(where: { $0.minFace == 80 }) {
+            searches.append(i)
+        }
+        #expect(searches == [1, 4, 7])
     }
 
     /// Nearby regions are joined only where the union costs the detector no more than the two apart.
