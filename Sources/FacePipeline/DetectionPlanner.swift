@@ -71,8 +71,9 @@ struct DetectionPlanner: Sendable {
         plans += 1
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
         guard let motion, !motion.isFirst, motion.movedFraction <= Self.wholeFrameMotion else {
-            searchedStill = [frame]
-            plannedSearch = (time, [frame])
+            // The whole picture changed (or is new): nothing in it was searched since, until this scan ran.
+            searchedStill.removeAll()
+            plannedSearch = (time, [frame], true)
             return [full]
         }
         plannedSearch = nil
@@ -90,7 +91,7 @@ struct DetectionPlanner: Sendable {
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
         // Motion that one search down to the smallest face took in, with half a face around it,
-        // less than `motionSearchEvery` ago (a person walking, whose body moves on every frame;
+        // less than `motionSearchEvery` and 3 frames ago (a person walking, whose body moves on every frame;
         // the motion around a small followed face) waits for that search to age: a face there
         // is found that late at most.
         // Motion anywhere else (someone coming into view, a head rising into a part of the
@@ -114,8 +115,7 @@ struct DetectionPlanner: Sendable {
         // The parts cost more than the whole: scan the whole.
         let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
         if cost >= Double(frame.area) / Double(minFace * minFace) {
-            searchedStill = [frame]
-            plannedSearch = (time, [frame])
+            plannedSearch = (time, [frame], true)
             return [full]
         }
         if due {
@@ -123,15 +123,13 @@ struct DetectionPlanner: Sendable {
             // change no such search covers (or, after a long while, for an unchanged picture).
             let stale = lastFullScan.map { time.timeIntervalSince($0) >= Self.unchangedScanEvery } ?? true
             if stale || changedSinceSearch(jobs.filter { $0.minFace <= minFace }.map(\.region) + searchedSoon) {
-                searchedStill = [frame]
-                plannedSearch = (time, [frame])
+                plannedSearch = (time, [frame], true)
                 return [full]
             }
         }
-        plannedSearch = (time, jobs.filter { $0.minFace <= minFace }.map(\.region))
-        // Only what was searched down to the door's smallest face (not a followed face's area alone).
-        searchedStill += jobs.filter { $0.minFace <= minFace }.map(\.region)
-        if searchedStill.count > Self.keptSearched { searchedStill.removeFirst(searchedStill.count - Self.keptSearched) }
+        // Only what is searched down to the door's smallest face (not a followed face's area alone,
+        // nor a sliver too narrow for one), once the detector ran.
+        plannedSearch = (time, jobs.filter { $0.minFace <= minFace && $0.region.width >= minFace && $0.region.height >= minFace }.map(\.region), false)
         return jobs
     }
 
@@ -145,10 +143,7 @@ struct DetectionPlanner: Sendable {
     /// A motion region in camera pixels, reaching a face's width around what moved (a head of
     /// which only a part moved), clipped to the frame.
     private func region(of moved: MotionRegion, step: Double, in frame: PixelRect) -> PixelRect? {
-        let b = moved.box
-        let camera = PixelRect(x: Int((Double(b.x) * step).rounded(.down)), y: Int((Double(b.y) * step).rounded(.down)),
-                               width: Int((Double(b.width) * step).rounded(.up)), height: Int((Double(b.height) * step).rounded(.up)))
-        return camera.insetBy(-minFace, -minFace).intersection(frame)
+        core(of: moved, step: step).insetBy(-minFace, -minFace).intersection(frame)
     }
 
     /// Motion that one search down to the smallest face took in, with half a face around it, less
@@ -167,10 +162,10 @@ struct DetectionPlanner: Sendable {
     /// Plans made so far.
     private var plans = 0
     /// The regions the jobs last planned search down to the smallest face, and when.
-    private var plannedSearch: (time: Date, regions: [PixelRect])?
+    private var plannedSearch: (time: Date, regions: [PixelRect], whole: Bool)?
 
     /// Whether one search down to the smallest face, less than `motionSearchEvery` before `time`
-    /// (not after it: a clock stepped back), took in `box` (camera pixels) with half a face around
+    /// (not after it: a clock stepped back) and fewer than `motionSearchEveryFrames` plans ago, took in `box` (camera pixels) with half a face around
     /// it: a face there was wholly inside that search, not cut by its edge.
     private func searchedLately(_ box: PixelRect, at time: Date, in frame: PixelRect) -> Bool {
         let now = time.timeIntervalSinceReferenceDate
@@ -194,10 +189,18 @@ struct DetectionPlanner: Sendable {
     /// A full scan planned for `time` ran: the safety net's clock starts again.
     mutating func scanned(at time: Date) { lastFullScan = time }
 
-    /// The jobs last planned ran: those that searched down to the smallest face count as recent searches.
+    /// The jobs last planned ran: those that searched down to the smallest face count as recent
+    /// searches, and as searched since their pixels last changed. A frame that failed before it
+    /// was searched counts for neither.
     mutating func searched() {
         defer { plannedSearch = nil }
-        guard let (time, regions) = plannedSearch else { return }
+        guard let (time, regions, whole) = plannedSearch else { return }
+        if whole {
+            searchedStill = regions
+        } else {
+            searchedStill += regions
+            if searchedStill.count > Self.keptSearched { searchedStill.removeFirst(searchedStill.count - Self.keptSearched) }
+        }
         let now = time.timeIntervalSinceReferenceDate
         recentSearches.removeAll { now - $0.at >= Self.motionSearchEvery || $0.at > now || plans - $0.plan >= Self.motionSearchEveryFrames }
         recentSearches += regions.map { ($0, now, plans) }

@@ -70,7 +70,8 @@ struct Glance {
         guard case let .seen(_, _, oldSize, old, _) = outcome, case .seen(let thumbnail, let step, let size, var motion, let decoded) = newer.outcome else {
             return glance
         }
-        motion.regions = motion.regions + old.regions
+        // What moved within what moves now is searched with it.
+        motion.regions += old.regions.filter { older in !motion.regions.contains { $0.box.intersection(older.box) == older.box } }
         motion.movedFraction = max(motion.movedFraction, old.movedFraction)
         motion.isFirst = motion.isFirst || old.isFirst || oldSize != size
         if motion.regions.count > Self.mostRegions {

@@ -197,6 +197,22 @@ import Testing
         #expect(searches == [1, 4, 7])
     }
 
+    /// A frame whose search failed (the picture could not be decoded) does not count as searched:
+    /// what moved in it and then holds still is searched on the next frame.
+    @Test func aFailedSearchDoesNotCountAsSearched() {
+        var planner = DetectionPlanner(minFace: 80)
+        _ = plan(&planner, motion: nil, at: t0)
+        let a = PixelRect(x: 20, y: 10, width: 10, height: 12)
+        #expect(planner.plan(frame: Self.frame, motion: report([(a, 40)]), step: 8, tracks: [], at: t0 + 0.1).map(\.reason) == [.motion])
+        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.2).map(\.reason) == [.motion], "never searched")
+        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.3).isEmpty, "searched now, holding still")
+        // A full scan that failed (a cut): still regions are searched after it.
+        var cut = DetectionPlanner(minFace: 80)
+        _ = plan(&cut, motion: nil, at: t0)
+        _ = cut.plan(frame: Self.frame, motion: still([], moved: 0.8), step: 8, tracks: [], at: t0 + 0.1)
+        #expect(plan(&cut, motion: report([(a, 0)]), at: t0 + 0.2).map(\.reason) == [.motion])
+    }
+
     /// Nearby regions are joined only where the union costs the detector no more than the two apart.
     @Test func regionsAreJoinedOnlyWhereTheUnionCostsNoMore() {
         func job(_ x: Int, _ y: Int, _ side: Int, _ minFace: Int) -> DetectionJob {
