@@ -91,10 +91,9 @@ struct DetectionPlanner: Sendable {
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
         // Motion that one search down to the smallest face took in, with half a face around it,
-        // less than `motionSearchEvery` and 3 frames ago (a person walking, whose body moves on every frame;
-        // the motion around a small followed face) waits for that search to age: a face there
-        // is found that late at most.
-        // Motion anywhere else (someone coming into view, a head rising into a part of the
+        // less than `motionSearchEvery` and 3 frames ago (a person walking, whose body moves on
+        // every frame; the motion around a small followed face) waits for that search to age: a
+        // face there is found that late at most. Motion anywhere else (someone coming into view, a head rising into a part of the
         // picture not searched lately) is searched at once. A followed face's own area is searched
         // on every frame, but only for faces near its size.
         let due = fullScanDue(at: time)
@@ -148,16 +147,15 @@ struct DetectionPlanner: Sendable {
 
     /// Motion that one search down to the smallest face took in, with half a face around it, less
     /// than this long ago (and fewer than `motionSearchEveryFrames` frames ago) is searched again
-    /// only then (every third frame at 30 fps): a face that
-    /// appears in it (someone smaller beside or behind a followed face, a head rising above a
-    /// walker's shoulders) is found that late at most.
+    /// only then (every third frame at 30 fps): a face that appears in it (someone smaller beside
+    /// or behind a followed face, a head rising above a walker's shoulders) is found that late at most.
     static let motionSearchEvery: TimeInterval = 0.099
     /// ... and at most this many frames later, whatever their times say: a source that sends
     /// frames faster than a camera (a replay read as fast as it goes) would otherwise leave a
     /// short visit unsearched.
     static let motionSearchEveryFrames = 3
-    /// The regions searched down to the smallest face within `motionSearchEvery`, camera pixels,
-    /// with when (seconds since the reference date) and at which plan.
+    /// The regions searched down to the smallest face lately, camera pixels, with when (seconds
+    /// since the reference date) and at which plan.
     private var recentSearches = [(region: PixelRect, at: Double, plan: Int)]()
     /// Plans made so far.
     private var plans = 0
@@ -165,8 +163,9 @@ struct DetectionPlanner: Sendable {
     private var plannedSearch: (time: Date, regions: [PixelRect], whole: Bool)?
 
     /// Whether one search down to the smallest face, less than `motionSearchEvery` before `time`
-    /// (not after it: a clock stepped back) and fewer than `motionSearchEveryFrames` plans ago, took in `box` (camera pixels) with half a face around
-    /// it: a face there was wholly inside that search, not cut by its edge.
+    /// (not after it: a clock stepped back) and fewer than `motionSearchEveryFrames` plans ago,
+    /// took in `box` (camera pixels) with half a face around it: a face there was wholly inside
+    /// that search, not cut by its edge.
     private func searchedLately(_ box: PixelRect, at time: Date, in frame: PixelRect) -> Bool {
         let now = time.timeIntervalSinceReferenceDate
         guard let wanted = box.insetBy(-minFace / 2, -minFace / 2).intersection(frame) else { return false }
