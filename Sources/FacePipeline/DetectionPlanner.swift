@@ -20,6 +20,42 @@ struct DetectionJob: Equatable, Sendable {
     }
 }
 
+extension DetectionJob {
+    /// The detector's work: pixels over the square of the narrowest face (the scale it runs at).
+    var cost: Double { Double(region.area) / Double(max(1, minFace * minFace)) }
+
+    /// A face up to this many times the narrowest is wholly inside one half of a split job.
+    static let splitReach = 4
+    /// ... with this many pixels to spare: the detector's box reaches a little past a face.
+    static let splitMargin = 16
+
+    /// The job as three that find the same faces, for two threads: its two halves across the
+    /// longer side, overlapping so that a face up to `splitReach` times the narrowest (and a
+    /// margin) lies wholly inside one of them, and the whole region searched only for faces over
+    /// three quarters of that, at a ninth of the work. Nil where the halves would not be at most
+    /// three quarters of the whole.
+    func split() -> [DetectionJob]? {
+        let overlap = minFace * Self.splitReach / 2 + Self.splitMargin
+        let large = DetectionJob(region: region, minFace: minFace * Self.splitReach * 3 / 4, reason: reason, pictureFace: pictureFace)
+        if region.width >= region.height {
+            guard region.width >= 4 * overlap else { return nil }
+            let middle = region.x + region.width / 2
+            return [DetectionJob(region: PixelRect(x: region.x, y: region.y, width: middle + overlap - region.x, height: region.height),
+                                 minFace: minFace, reason: reason, pictureFace: pictureFace),
+                    DetectionJob(region: PixelRect(x: middle - overlap, y: region.y, width: region.maxX - (middle - overlap), height: region.height),
+                                 minFace: minFace, reason: reason, pictureFace: pictureFace),
+                    large]
+        }
+        guard region.height >= 4 * overlap else { return nil }
+        let middle = region.y + region.height / 2
+        return [DetectionJob(region: PixelRect(x: region.x, y: region.y, width: region.width, height: middle + overlap - region.y),
+                             minFace: minFace, reason: reason, pictureFace: pictureFace),
+                DetectionJob(region: PixelRect(x: region.x, y: middle - overlap, width: region.width, height: region.maxY - (middle - overlap)),
+                             minFace: minFace, reason: reason, pictureFace: pictureFace),
+                large]
+    }
+}
+
 /// Decides where the detector runs, from what the cheap look saw: nowhere when nothing moved and
 /// no face is followed; around each followed face, at the scale its size needs; in the regions
 /// that moved, down to the smallest wanted face; the whole frame when most of it changed (a cut,
@@ -66,7 +102,10 @@ struct DetectionPlanner: Sendable {
     /// aside) somewhere no search down to the smallest face has looked since, outside the regions
     /// this frame searches that way: if not, a full scan would find what those searches found, so
     /// the safety net waits for such a change. Asked only when the safety net is due.
+    /// `movedBefore`: thumbnail pixels where frames not planned for (skipped while the detector
+    /// was busy) saw motion this one does not: what was searched there counts as searched no longer.
     mutating func plan(frame: PixelRect, motion: MotionReport?, step: Double, tracks: [PixelRect], at time: Date,
+                       movedBefore: [PixelRect] = [],
                        changedSinceSearch: (_ searchedNow: [PixelRect]) -> Bool = { _ in true }) -> [DetectionJob] {
         plans += 1
         let full = DetectionJob(region: frame, minFace: minFace, reason: .fullScan)
@@ -80,6 +119,10 @@ struct DetectionPlanner: Sendable {
         let moved = motion.regions.compactMap { region in self.region(of: region, step: step, in: frame).map { (region, $0) } }
         // What changed since it was searched must be searched again.
         for (region, camera) in moved where region.changing > 0 { searchedStill.removeAll { $0.intersection(camera) != nil } }
+        for place in movedBefore {
+            guard let camera = self.region(of: MotionRegion(box: place, pixels: place.area), step: step, in: frame) else { continue }
+            searchedStill.removeAll { $0.intersection(camera) != nil }
+        }
         var jobs = [DetectionJob]()
         for box in tracks {
             let side = max(box.width, box.height)

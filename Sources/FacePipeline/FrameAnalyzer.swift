@@ -31,9 +31,9 @@ struct LookedFrame {
 }
 
 /// What the cheap look saw of a frame: its thumbnail through the motion gate. Frames glanced at
-/// while the detector was busy with an older one are merged into the newest: its picture, with
-/// the motion of them all, so that the detector searches wherever anything moved since it last
-/// looked, and the gate's background learns from every frame.
+/// while the detector was busy with an older one are merged into the newest: its picture and its
+/// motion, and where the others saw motion, so that what was searched there counts as searched
+/// no longer; the gate's background learns from every frame.
 struct Glance {
     enum Outcome {
         /// The frame could not be decoded.
@@ -50,37 +50,58 @@ struct Glance {
     var wasDark = false
     /// Frames merged into this one.
     var merged = 0
+    /// Where the frames merged into this one saw motion that this one's motion does not take in,
+    /// thumbnail pixels: not searched for it (a face that came there stands out from the
+    /// background in this frame too, unless it held still long enough for the background to
+    /// learn it: the safety net's case), but what was searched there must be searched again.
+    var movedBefore = [PixelRect]()
+    /// More such places than `mostRegions`: nothing counts as searched.
+    var movedEverywhere = false
 
-    /// More regions than this merged (a look stage held up a long while): the detector scans the whole frame.
+    /// More regions than this merged (a look stage held up a long while): nothing counts as searched.
     static let mostRegions = 64
 
-    /// `newer` with what this one saw: its motion too, and whether a frame was dark. A newer
-    /// frame that failed keeps this one (a picture to detect on, with its motion).
+    /// `newer` with what this one saw: where it saw motion, whether a frame was dark, whether the
+    /// whole picture changed. A newer frame that failed keeps this one (a picture to detect on,
+    /// with its motion).
     func merged(into newer: Glance) -> Glance {
         if case .failed = newer.outcome, case .seen = outcome {
             var glance = self
             glance.merged = merged + newer.merged + 1
             glance.wasDark = wasDark || newer.wasDark
+            glance.movedBefore += newer.movedBefore
+            glance.movedEverywhere = movedEverywhere || newer.movedEverywhere
             return glance
         }
         var glance = newer
         glance.merged = merged + newer.merged + 1
         glance.wasDark = wasDark || newer.wasDark
+        glance.movedEverywhere = movedEverywhere || newer.movedEverywhere
         if case .dark = outcome { glance.wasDark = true }
         guard case let .seen(_, _, oldSize, old, _) = outcome, case .seen(let thumbnail, let step, let size, var motion, let decoded) = newer.outcome else {
             return glance
         }
-        // What moved within what moves now is searched with it.
-        motion.regions += old.regions.filter { older in !motion.regions.contains { $0.box.intersection(older.box) == older.box } }
         motion.movedFraction = max(motion.movedFraction, old.movedFraction)
         motion.isFirst = motion.isFirst || old.isFirst || oldSize != size
-        if motion.regions.count > Self.mostRegions {
-            motion.regions = []
-            motion.movedFraction = 1
-        }
         glance.outcome = .seen(thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded)
+        // Places within what moves now are searched with it; the same place once.
+        for place in movedBefore + old.regions.map(\.box) + newer.movedBefore
+        where !motion.regions.contains(where: { $0.box.intersection(place) == place }) && !glance.movedBefore.contains(place) {
+            glance.movedBefore.append(place)
+        }
+        if glance.movedBefore.count > Self.mostRegions {
+            glance.movedBefore = []
+            glance.movedEverywhere = true
+        }
         return glance
     }
+}
+
+/// The faces the helper found per detection job (by index), or its error; written on its thread,
+/// read on the look thread once it is done.
+private final class DetectionBatch: @unchecked Sendable {
+    var found = [Int: [DetectedFace]]()
+    var error: Error?
 }
 
 /// A face of one frame after the describe stage: described (landmarks, embedding, quality), or
@@ -117,6 +138,7 @@ final class FrameAnalyzer: @unchecked Sendable {
     private let glanceDecoder = ImageDecoder(rejectsJPEGWarnings: false)
     private var gate: MotionGate
     private var planner: DetectionPlanner
+    private let helper: DetectionHelper?
     /// The thumbnail as the detector last searched it down to the smallest face: from the last
     /// full scan, with each region searched that way since copied in from its frame. The safety
     /// net scans again only a picture that changed since.
@@ -153,15 +175,19 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// Thumbnail pixels span this many frame pixels a side (YUYV, gray and decoded frames).
     static let thumbnailStep = 8
 
-    init(engine: FaceEngine, describer: FaceEngine? = nil, minFace: Int, detector: FaceDetector, fullScanEvery: TimeInterval = 2,
-         gate: MotionGate = MotionGate()) {
+    /// `helper`: a third engine, on a thread of its own, that runs part of each frame's detection.
+    init(engine: FaceEngine, describer: FaceEngine? = nil, helper: FaceEngine? = nil, minFace: Int, detector: FaceDetector,
+         fullScanEvery: TimeInterval = 2, gate: MotionGate = MotionGate()) {
         self.engine = engine
         self.describer = describer ?? engine
+        self.helper = helper.map(DetectionHelper.init)
         self.gate = gate
         self.minFace = minFace
         self.detector = detector
         planner = DetectionPlanner(minFace: minFace, fullScanEvery: fullScanEvery)
     }
+
+    deinit { helper?.close() }
 
     /// From any thread; the look stage takes it up before its next frame.
     func configure(minFace: Int, detector: FaceDetector) throws {
@@ -258,6 +284,7 @@ final class FrameAnalyzer: @unchecked Sendable {
             scanned = nil
             lastFound = []
         }
+        if glance.movedEverywhere { planner.forgetSearched() }
         switch glance.outcome {
         case let .failed(error):
             return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
@@ -268,7 +295,8 @@ final class FrameAnalyzer: @unchecked Sendable {
             return LookedFrame(frame: frame, sequence: sequence, outcome: .dark)
         case let .seen(thumbnail, step, size, motion, decoded):
             do {
-                let outcome = try detect(frame, thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded, tracks: tracks)
+                let outcome = try detect(frame, thumbnail: thumbnail, step: step, size: size, motion: motion, movedBefore: glance.movedBefore,
+                                         decoded: decoded, tracks: tracks)
                 return LookedFrame(frame: frame, sequence: sequence, outcome: outcome)
             } catch {
                 return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
@@ -277,11 +305,12 @@ final class FrameAnalyzer: @unchecked Sendable {
     }
 
     private func detect(_ frame: Frame, thumbnail: GrayImage, step: Double, size: PixelRect, motion: MotionReport,
-                        decoded: DecodedFrame?, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
+                        movedBefore: [PixelRect], decoded: DecodedFrame?, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
         let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
         let reference = scanned.flatMap { $0.width == thumbnail.width && $0.height == thumbnail.height ? $0 : nil }
         // The faces found in the last frame too: the tracker, on the other stage, may not know them yet.
-        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time) { searchedNow in
+        let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time,
+                                movedBefore: movedBefore) { searchedNow in
             guard let reference else { return true }
             return timed("look") {
                 let ignored = searchedNow.compactMap { Self.thumbnailPixels(inside: $0, step: step) }
@@ -304,31 +333,7 @@ final class FrameAnalyzer: @unchecked Sendable {
         let gray = timed("gray") { picture.gray }
         // Picture pixels per camera pixel.
         let factor = Double(gray.width) / Double(max(1, size.width))
-        var found = [DetectedFace]()
-        for job in jobs {
-            let started = ContinuousClock.now
-            try timed("detect") {
-                let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
-                // On the 8-pixel grid of HOG's cells, as a full scan sees it: a face found in a
-                // region and in the whole frame gets the same box.
-                let scaled = job.region.scaled(by: factor)
-                let aligned = PixelRect(x: scaled.x & ~7, y: scaled.y & ~7, width: scaled.maxX - (scaled.x & ~7), height: scaled.maxY - (scaled.y & ~7))
-                // A sliver (a followed face's area mostly past the edge) cannot hold a face.
-                guard let region = aligned.intersection(gray.bounds), region.width >= wanted, region.height >= wanted else { return }
-                let boxes = detector == .hog
-                    ? try engine.detect(try gray.cropped(to: region), minFace: wanted)
-                    : try engine.detect(try picture.rgb.cropped(to: region), minFace: wanted, detector: detector)
-                found += boxes.map { DetectedFace(box: PixelRect(x: $0.box.x + region.x, y: $0.box.y + region.y, width: $0.box.width, height: $0.box.height),
-                                                  score: $0.score) }
-                // Per reason too, for facebench: where the detector's time goes.
-                let spent = ContinuousClock.now - started
-                statsLock.withLock {
-                    $0.jobs[job.reason, default: (0, 0, .zero)].runs += 1
-                    $0.jobs[job.reason, default: (0, 0, .zero)].pixels += region.area
-                    $0.jobs[job.reason, default: (0, 0, .zero)].time += spent
-                }
-            }
-        }
+        let found = try timed("detect") { try detect(jobs, gray: gray, picture: &picture, factor: factor) }
         // Only now is the search done: a frame that failed before it does not count.
         planner.searched()
         if fullScan {
@@ -350,6 +355,80 @@ final class FrameAnalyzer: @unchecked Sendable {
             $0.facesSeen += detections.count
         }
         return .looked(detections, picture: detections.isEmpty ? nil : picture, scale: 1 / factor)
+    }
+
+    /// Runs the detector on each job's region of the picture (`factor`: picture pixels per camera
+    /// pixel); with a helper and HOG, part of them on the helper's thread, the costliest first to
+    /// whichever thread has less to do. Faces come back in the order of the jobs, whichever ran them.
+    private func detect(_ jobs: [DetectionJob], gray: GrayImage, picture: inout DecodedFrame, factor: Double) throws -> [DetectedFace] {
+        let detector = detector
+        func run(_ job: DetectionJob, on engine: FaceEngine, rgb: RGBImage?) throws -> [DetectedFace] {
+            let started = ContinuousClock.now
+            let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
+            // On the 8-pixel grid of HOG's cells, as a full scan sees it: a face found in a
+            // region and in the whole frame gets the same box.
+            let scaled = job.region.scaled(by: factor)
+            let aligned = PixelRect(x: scaled.x & ~7, y: scaled.y & ~7, width: scaled.maxX - (scaled.x & ~7), height: scaled.maxY - (scaled.y & ~7))
+            // A sliver (a followed face's area mostly past the edge) cannot hold a face.
+            guard let region = aligned.intersection(gray.bounds), region.width >= wanted, region.height >= wanted else { return [] }
+            let boxes = if let rgb {
+                try engine.detect(try rgb.cropped(to: region), minFace: wanted, detector: detector)
+            } else {
+                try engine.detect(try gray.cropped(to: region), minFace: wanted)
+            }
+            // Per reason too, for facebench: where the detector's time goes.
+            let spent = ContinuousClock.now - started
+            statsLock.withLock {
+                $0.jobs[job.reason, default: (0, 0, .zero)].runs += 1
+                $0.jobs[job.reason, default: (0, 0, .zero)].pixels += region.area
+                $0.jobs[job.reason, default: (0, 0, .zero)].time += spent
+            }
+            return boxes.map { DetectedFace(box: PixelRect(x: $0.box.x + region.x, y: $0.box.y + region.y, width: $0.box.width, height: $0.box.height),
+                                            score: $0.score) }
+        }
+        guard detector == .hog else {
+            let rgb = picture.rgb
+            return try jobs.flatMap { try run($0, on: engine, rgb: rgb) }
+        }
+        var planned = jobs
+        // One job costlier than all the others (a full scan, a large region): in three, so that
+        // both threads share it.
+        if helper != nil, let costliest = planned.indices.max(by: { planned[$0].cost < planned[$1].cost }),
+           planned[costliest].cost > planned.reduce(0) { $0 + $1.cost } / 2, let parts = planned[costliest].split() {
+            planned.replaceSubrange(costliest ... costliest, with: parts)
+        }
+        let jobs = planned
+        // The costliest job first to whichever thread has less to do.
+        var load = (mine: 0.0, helpers: 0.0)
+        var mine = [Int](), helpers = [Int]()
+        let costs = jobs.map(\.cost)
+        for index in jobs.indices.sorted(by: { costs[$0] > costs[$1] }) {
+            if helper != nil, load.helpers < load.mine {
+                helpers.append(index)
+                load.helpers += costs[index]
+            } else {
+                mine.append(index)
+                load.mine += costs[index]
+            }
+        }
+        let batch = DetectionBatch()
+        if let helper, !helpers.isEmpty {
+            helper.start { engine in
+                do {
+                    for index in helpers { batch.found[index] = try run(jobs[index], on: engine, rgb: nil) }
+                } catch {
+                    batch.error = error
+                }
+            }
+        }
+        // Joined before anything is thrown: the helper's batch reads this frame's picture.
+        defer { helper?.wait() }
+        var found = [Int: [DetectedFace]]()
+        for index in mine { found[index] = try run(jobs[index], on: engine, rgb: nil) }
+        helper?.wait()
+        if let error = batch.error { throw error }
+        found.merge(batch.found) { mine, _ in mine }
+        return jobs.indices.flatMap { found[$0] ?? [] }
     }
 
     /// The describe stage: landmarks and embedding of each detection but those at `skipping`

@@ -111,22 +111,24 @@ public final class Pipeline {
     }
 
     /// A pipeline over `store`, spooling beside it when it cannot be written.
-    public convenience init(engine: FaceEngine, describer: FaceEngine? = nil, store: FaceStore, settings: PipelineSettings,
+    public convenience init(engine: FaceEngine, describer: FaceEngine? = nil, helper: FaceEngine? = nil, store: FaceStore,
+                            settings: PipelineSettings,
                             logger: Logger = Logger(label: "faced", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         let gallery = GalleryHandle(store: store, logger: logger)
-        try self.init(engine: engine, describer: describer, recorder: EventRecorder(gallery: gallery, logger: logger), settings: settings,
-                      logger: logger)
+        try self.init(engine: engine, describer: describer, helper: helper, recorder: EventRecorder(gallery: gallery, logger: logger),
+                      settings: settings, logger: logger)
     }
 
     /// `describer`: a second engine for the describe stage, so that it runs beside detection
-    /// when the stages have a thread each (`Runner`); without one they share `engine`.
-    public init(engine: FaceEngine, describer: FaceEngine? = nil, recorder: EventRecorder, settings: PipelineSettings,
+    /// when the stages have a thread each (`Runner`); without one they share `engine`. `helper`: a
+    /// third engine, on a thread of its own, that runs part of each frame's detection (HOG).
+    public init(engine: FaceEngine, describer: FaceEngine? = nil, helper: FaceEngine? = nil, recorder: EventRecorder, settings: PipelineSettings,
                 logger: Logger = Logger(label: "faced", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.engine = engine
         gallery = recorder.gallery
         self.settings = settings
         self.logger = logger
-        analyzer = FrameAnalyzer(engine: engine, describer: describer, minFace: settings.minFace, detector: settings.detector)
+        analyzer = FrameAnalyzer(engine: engine, describer: describer, helper: helper, minFace: settings.minFace, detector: settings.detector)
         watch = CameraWatch(reportAfter: settings.darkReportAfter)
         guard let (store, epoch) = gallery.current() else {
             throw StoreError.cannotOpen(path: gallery.path, reason: gallery.problem ?? "no gallery")

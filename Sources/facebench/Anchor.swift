@@ -168,12 +168,12 @@ struct Recall: AsyncParsableCommand {
         do { truth = try JSONDecoder().decode(ReplayTruth.self, from: data) } catch {
             throw ValidationError("\(truthPath): not a replay truth (\(error)); make it again with facebench anchor-replay")
         }
-        let (engine, describer) = try FaceEngine.pipelinePair(models: models)
+        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-recall-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let store = try FaceStore(path: work.appendingPathComponent("faced.db").path)
-        let pipeline = try Pipeline(engine: engine, describer: describer, store: store, settings: PipelineSettings(minFace: minFace))
+        let pipeline = try Pipeline(engine: engine, describer: describer, helper: helper, store: store, settings: PipelineSettings(minFace: minFace))
         let found = FoundFaces()
         pipeline.facesFound = { frame, boxes in found.boxes[frame] = boxes }
         let source = try MJPEGFileSource(path: replayPath)

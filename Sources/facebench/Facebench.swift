@@ -30,11 +30,12 @@ struct Facebench: AsyncParsableCommand {
 }
 
 extension FaceEngine {
-    /// Engines as faced runs them: one for looking, one for the describe stage, one BLAS thread each.
-    static func pipelinePair(models: String?) throws -> (FaceEngine, FaceEngine) {
+    /// Engines as faced runs them: one for looking, one for the describe stage, one more for
+    /// part of each frame's detection; one BLAS thread each.
+    static func pipelineEngines(models: String?) throws -> (engine: FaceEngine, describer: FaceEngine, helper: FaceEngine) {
         let paths = try FaceModels(directory: FaceModels.resolveDirectory(models))
-        let pair = (try FaceEngine(models: paths), try FaceEngine(models: paths))
+        let engines = (try FaceEngine(models: paths), try FaceEngine(models: paths), try FaceEngine(models: paths))
         FaceEngine.setBLASThreads(1)
-        return pair
+        return engines
     }
 }

@@ -53,7 +53,7 @@ struct PipelineBench: AsyncParsableCommand {
         let wh = size.split(separator: "x").compactMap { Int($0) }
         guard wh.count == 2 else { throw ValidationError("--size must be WIDTHxHEIGHT") }
         let decoder = ImageDecoder()
-        let (engine, describer) = try FaceEngine.pipelinePair(models: models)
+        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
         func load(_ name: String) throws -> RGBImage {
             let photo = try decoder.decode(contentsOf: photos + "/" + name)
             guard closeUp, let face = try engine.detect(photo).first?.box else { return photo }
@@ -85,7 +85,7 @@ struct PipelineBench: AsyncParsableCommand {
         try enroller.commit(try prepared.map { try $0.result.get() }, name: "obama")
 
         let policy = Policy(cooldown: 0)
-        let pipeline = try Pipeline(engine: engine, describer: describer, store: store, settings: PipelineSettings(minFace: minFace, policy: policy))
+        let pipeline = try Pipeline(engine: engine, describer: describer, helper: helper, store: store, settings: PipelineSettings(minFace: minFace, policy: policy))
         let looked = LookedAt()
         pipeline.facesFound = { frame, boxes in looked.frames[frame] = !boxes.isEmpty }
         let source = RecordingSource(try MJPEGFileSource(path: replayPath, fps: 30, clock: paced ? .wall : .media))

@@ -40,6 +40,9 @@ struct Walkup: AsyncParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    @Flag(help: "Detect on the look thread alone, without faced's second detector (to compare).")
+    var oneDetector = false
+
     /// Who is enrolled, from which frame, and the point their face is nearest.
     static let enrolled = [(name: "hoodie", frame: 60, x: 947, y: 738), (name: "whitehair", frame: 60, x: 232, y: 730)]
 
@@ -53,7 +56,7 @@ struct Walkup: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: clip, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ValidationError("\(clip): no such file; give the walk-up clip with --clip PATH")
         }
-        let (engine, describer) = try FaceEngine.pipelinePair(models: models)
+        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-walkup-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -75,8 +78,8 @@ struct Walkup: AsyncParsableCommand {
         }
         _ = store.close()
 
-        let unpaced = try await run(paced: false, gallery: gallery, engine: engine, describer: describer, work: work)
-        let paced = try await run(paced: true, gallery: gallery, engine: engine, describer: describer, work: work)
+        let unpaced = try await run(paced: false, gallery: gallery, engine: engine, describer: describer, helper: oneDetector ? nil : helper, work: work)
+        let paced = try await run(paced: true, gallery: gallery, engine: engine, describer: describer, helper: oneDetector ? nil : helper, work: work)
         let report = Report(clip: clip, minFace: minFace, fps: fps, enrolled: Self.enrolled.map(\.name), unpaced: unpaced, paced: paced)
         if json {
             let encoder = JSONEncoder()
@@ -88,14 +91,10 @@ struct Walkup: AsyncParsableCommand {
         print(String(format: "unpaced (every frame, media time): %d frames in %.2f s, %.1f fps; CPU %.2f s, %.2f cores, %.1f frames per CPU-second",
                      unpaced.processed, unpaced.seconds, unpaced.fps, unpaced.cpuSeconds, unpaced.cores, unpaced.framesPerCPUSecond))
         print("  decisions: \(unpaced.decisions.count); granted: \(unpaced.granted.joined(separator: ", "))")
-        print("  " + Self.stageOrder.compactMap { stage in unpaced.stageMsPerFrame[stage].map { String(format: "%@ %.1f", stage, $0) } }
-            .joined(separator: ", ") + " ms per frame; \(unpaced.fullScans) full scans")
-        for (reason, run) in unpaced.detector.sorted(by: { $0.key < $1.key }) {
-            print(String(format: "  detector, %@: %d runs (%.1f per frame), %.1f ms and %.0f kpixels each", reason, run.runs,
-                         Double(run.runs) / Double(max(1, unpaced.processed)), run.msEach, run.kpixelsEach))
-        }
+        Self.printWork(unpaced)
         print(String(format: "paced at %.0f fps, latest wins: %d of %d frames processed in %.2f s; CPU %.2f s, %.2f cores",
                      fps, paced.processed, paced.sent, paced.seconds, paced.cpuSeconds, paced.cores))
+        Self.printWork(paced)
         print("  granted: \(paced.granted.isEmpty ? "nobody" : paced.granted.joined(separator: ", "))")
         print("  latency from the track's first frame (event): \(LatencyStats(paced.decisions.compactMap(\.trackMs)).line)")
         print("  wall, decision received - track's first frame sent: \(LatencyStats(paced.decisions.compactMap(\.wallMs)).line)")
@@ -109,13 +108,23 @@ struct Walkup: AsyncParsableCommand {
               + "or a frame latest-wins dropped before that is not counted)")
     }
 
+    /// Where a run's time went: per stage, and the detector's runs per reason.
+    static func printWork(_ run: RunReport) {
+        print("  " + stageOrder.compactMap { stage in run.stageMsPerFrame[stage].map { String(format: "%@ %.1f", stage, $0) } }
+            .joined(separator: ", ") + " ms per frame; \(run.fullScans) full scans")
+        for (reason, job) in run.detector.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  detector, %@: %d runs (%.1f per frame), %.1f ms and %.0f kpixels each", reason, job.runs,
+                         Double(job.runs) / Double(max(1, run.processed)), job.msEach, job.kpixelsEach))
+        }
+    }
+
     /// One run of the clip through a fresh pipeline over a copy of the gallery.
-    func run(paced: Bool, gallery: String, engine: FaceEngine, describer: FaceEngine, work: String) async throws -> RunReport {
+    func run(paced: Bool, gallery: String, engine: FaceEngine, describer: FaceEngine, helper: FaceEngine?, work: String) async throws -> RunReport {
         let db = "\(work)/\(paced ? "paced" : "unpaced").db"
         try FileManager.default.copyItem(atPath: gallery, toPath: db)
         let store = try FaceStore(path: db)
         defer { _ = store.close() }
-        let pipeline = try Pipeline(engine: engine, describer: describer, store: store, settings: PipelineSettings(minFace: minFace))
+        let pipeline = try Pipeline(engine: engine, describer: describer, helper: helper, store: store, settings: PipelineSettings(minFace: minFace))
         let source = RecordingSource(try MJPEGFileSource(path: clip, fps: fps, clock: paced ? .wall : .media))
         let sentLog = source.log
         var received = [(event: AuditEvent, at: Double)]()

@@ -221,6 +221,8 @@ struct Faced: AsyncParsableCommand {
             // The describe stage's own engine, so that it runs beside detection; each stage one
             // BLAS thread, or the two would fight over the same two cores.
             let describer = try FaceEngine(models: models)
+            // A second detector, so that one frame's detection runs on both cores.
+            let helper = try FaceEngine(models: models)
             FaceEngine.setBLASThreads(1)
             var initial = DaemonStatus(pid: getpid(), started: Date(), config: configPath, source: options.source ?? "?",
                                        camera: settings.camera, level: settings.policy.level.name)
@@ -279,7 +281,7 @@ struct Faced: AsyncParsableCommand {
                     board.update { $0.add(recorded) }
                 }
             }
-            let pipeline = try Pipeline(engine: engine, describer: describer, recorder: recorder, settings: settings, logger: facedLogger)
+            let pipeline = try Pipeline(engine: engine, describer: describer, helper: helper, recorder: recorder, settings: settings, logger: facedLogger)
             pipeline.reportAction = { event in
                 report(event)
                 board.update { $0.add(event) }

@@ -211,29 +211,44 @@ import Testing
         if case let .seen(_, _, _, motion, _) = glance.outcome { motion } else { nil }
     }
 
-    @Test func theNewestFrameTakesTheMotionOfThoseBeforeItAndAFailedOneKeepsTheLastGood() throws {
+    @Test func theNewestFrameKeepsWhereThoseBeforeItMovedAndAFailedOneKeepsTheLastGood() throws {
         let walker = PixelRect(x: 10, y: 10, width: 12, height: 15), other = PixelRect(x: 100, y: 50, width: 3, height: 3)
         let handoff = GlanceHandoff()
         handoff.put(seen(0, [walker]))
         handoff.put(seen(1, [other]))
         let taken = try #require(handoff.take())
+        // Searched where it moves now; where the skipped frame moved counts as changed.
         #expect(taken.frame.index == 1 && taken.merged == 1)
-        #expect(Set(motion(taken)?.regions.map(\.box) ?? []) == [walker, other])
+        #expect(motion(taken)?.regions.map(\.box) == [other] && taken.movedBefore == [walker])
         // seen, failed, seen: the first one's motion is not lost.
         handoff.put(seen(2, [walker]))
         handoff.put(Glance(frame: Frame(index: 3, time: t0, payload: .jpeg([0xFF, 0xD8])), outcome: .failed(Broken())))
         handoff.put(seen(4, []))
         let after = try #require(handoff.take())
-        #expect(after.frame.index == 4 && motion(after)?.regions.map(\.box) == [walker])
-        // A look stage held up a long while: no endless list of regions, the whole frame is scanned.
-        // The same regions again and again are one each.
-        for i in 5 ..< 10 { handoff.put(seen(i, [walker, other])) }
-        #expect(motion(try #require(handoff.take()))?.regions.count == 2)
+        #expect(after.frame.index == 4 && motion(after)?.regions.isEmpty == true && after.movedBefore == [walker])
+        // Where the newest moves too, or the same place again: once.
+        for i in 5 ..< 10 { handoff.put(seen(i, i == 9 ? [walker] : [walker, other])) }
+        let again = try #require(handoff.take())
+        #expect(motion(again)?.regions.map(\.box) == [walker] && again.movedBefore == [other] && !again.movedEverywhere)
+        // A look stage held up a long while: no endless list; nothing counts as searched.
         for i in 10 ..< 200 { handoff.put(seen(i, [PixelRect(x: i % 150, y: (i * 7) % 80, width: 2, height: 2)])) }
         let last = try #require(handoff.take())
-        let held = try #require(motion(last))
-        #expect(held.regions.count <= Glance.mostRegions && held.movedFraction > DetectionPlanner.wholeFrameMotion)
+        #expect(last.movedBefore.count <= Glance.mostRegions && last.movedEverywhere)
+        // A cut among the skipped frames: the whole frame is scanned.
+        handoff.put(seen(200, [walker]))
+        var cut = seen(201, [])
+        if case let .seen(thumbnail, step, size, motion, decoded) = cut.outcome {
+            var whole = motion
+            whole.movedFraction = 0.9
+            cut.outcome = .seen(thumbnail: thumbnail, step: step, size: size, motion: whole, decoded: decoded)
+        }
+        handoff.put(cut)
+        handoff.put(seen(202, []))
+        let taken202 = try #require(handoff.take())
+        let afterCut = try #require(motion(taken202))
         var planner = DetectionPlanner(minFace: 80)
-        #expect(planner.plan(frame: size, motion: held, step: 8, tracks: [], at: t0).map(\.reason) == [.fullScan])
+        _ = planner.plan(frame: size, motion: nil, step: 8, tracks: [], at: t0)
+        planner.searched()
+        #expect(planner.plan(frame: size, motion: afterCut, step: 8, tracks: [], at: t0 + 1).map(\.reason) == [.fullScan])
     }
 }

@@ -213,6 +213,42 @@ import Testing
         #expect(plan(&cut, motion: report([(a, 0)]), at: t0 + 0.2).map(\.reason) == [.motion])
     }
 
+    /// Frames skipped while the detector was busy saw motion where a still region was searched:
+    /// it is searched again, though the newest frame sees it holding still.
+    @Test func motionInSkippedFramesMakesASearchedRegionUnsearched() {
+        var planner = DetectionPlanner(minFace: 80)
+        _ = plan(&planner, motion: nil, at: t0)
+        let a = PixelRect(x: 20, y: 10, width: 10, height: 12), elsewhere = PixelRect(x: 120, y: 60, width: 4, height: 4)
+        #expect(plan(&planner, motion: report([(a, 40)]), at: t0 + 0.1).map(\.reason) == [.motion])
+        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.3).isEmpty, "searched, holding still")
+        #expect(planner.plan(frame: Self.frame, motion: report([(a, 0)]), step: 8, tracks: [], at: t0 + 0.4,
+                             movedBefore: [elsewhere]).isEmpty, "motion elsewhere")
+        #expect(planner.plan(frame: Self.frame, motion: report([(a, 0)]), step: 8, tracks: [], at: t0 + 0.5,
+                             movedBefore: [PixelRect(x: 24, y: 14, width: 3, height: 3)]).map(\.reason) == [.motion])
+    }
+
+    /// A job split for two threads finds every face the whole would: each face up to the reach
+    /// lies wholly inside one half, and the whole region is searched for those larger.
+    @Test func aSplitJobCoversEveryFaceTheWholeWould() throws {
+        let job = DetectionJob(region: PixelRect(x: 0, y: 0, width: 1920, height: 1080), minFace: 48, reason: .fullScan)
+        let parts = try #require(job.split())
+        #expect(parts.count == 3)
+        let halves = parts.filter { $0.minFace == 48 }, large = try #require(parts.first { $0.minFace > 48 })
+        #expect(halves.count == 2 && large.region == job.region && halves.allSatisfy { $0.region.width < job.region.width * 3 / 4 })
+        #expect(halves.reduce(0) { $0 + $1.cost } + large.cost < job.cost * 1.5)
+        for side in stride(from: 48, through: 1080, by: 8) {
+            for x in stride(from: 0, through: 1920 - side, by: 4) {
+                let face = PixelRect(x: x, y: 0, width: side, height: side)
+                let inAHalf = halves.contains { $0.region.intersection(face) == face }
+                #expect(inAHalf || side >= large.minFace, "face of \(side) px at x \(x)")
+                if !(inAHalf || side >= large.minFace) { return }
+            }
+        }
+        // Tall regions are cut across their height; small ones are not cut.
+        #expect(DetectionJob(region: PixelRect(x: 0, y: 0, width: 400, height: 900), minFace: 48, reason: .motion).split()?.first?.region.width == 400)
+        #expect(DetectionJob(region: PixelRect(x: 0, y: 0, width: 300, height: 300), minFace: 48, reason: .motion).split() == nil)
+    }
+
     /// Nearby regions are joined only where the union costs the detector no more than the two apart.
     @Test func regionsAreJoinedOnlyWhereTheUnionCostsNoMore() {
         func job(_ x: Int, _ y: Int, _ side: Int, _ minFace: Int) -> DetectionJob {
