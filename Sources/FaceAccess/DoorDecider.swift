@@ -112,6 +112,8 @@ public struct DoorDecider: Sendable {
         var best = [(score: Double, embedding: [Float])]()
         var granted = false
         var refusal: (decision: Decision, time: Date)?
+        /// Frames in a row (counted or not) whose nearest enrolled face was clearly too far.
+        var farFromEveryone = 0
 
         /// Decided for the whole visit: nothing its frames show can change that.
         var settled: Bool {
@@ -144,6 +146,7 @@ public struct DoorDecider: Sendable {
         for id in tracks.keys where !tracks[id]!.granted {
             tracks[id]!.frames.removeAll()
             tracks[id]!.best.removeAll()
+            tracks[id]!.farFromEveryone = 0
         }
     }
 
@@ -153,6 +156,8 @@ public struct DoorDecider: Sendable {
         matcher = Matcher(snapshot: snapshot)
         rights = Self.rights(of: snapshot)
         for id in tracks.keys where !tracks[id]!.granted {
+            // Someone enrolled now may be who was far from everyone: embedded again from the next frame.
+            tracks[id]!.farFromEveryone = 0
             for i in tracks[id]!.frames.indices {
                 if let embedding = tracks[id]!.frames[i].observation.embedding { tracks[id]!.frames[i].observation = observe(embedding) }
             }
@@ -177,7 +182,14 @@ public struct DoorDecider: Sendable {
             if tracks[id] == nil, let track = tracker.tracks.first(where: { $0.id == id }) {
                 tracks[id] = TrackEvidence(firstSeen: track.firstSeen)
             }
-            guard tracks[id]?.granted == false, let embedding = face.embedding else { continue }
+            guard let evidence = tracks[id], !evidence.granted else { continue }
+            guard let embedding = face.embedding else {
+                // A stranger, embedded less often, is still refused once the patience runs out.
+                if evidence.refusal == nil, evidence.farFromEveryone >= Self.strangerFrames, let outcome = weigh(id, at: time) {
+                    outcomes.append(outcome)
+                }
+                continue
+            }
             add(face, embedding, to: id, at: time)
             if let outcome = weigh(id, at: time) { outcomes.append(outcome) }
         }
@@ -204,6 +216,29 @@ public struct DoorDecider: Sendable {
         }
     }
 
+    /// A stranger's face is embedded at most this often (and every this many frames, for a replay
+    /// read faster than real time) once `strangerFrames` embedded frames in a row (counted as
+    /// evidence or not: small, blurred, turned) put them clearly farther than the level from
+    /// everyone enrolled (`strangerMargin` beyond its distance): each embedding is a chance of a
+    /// better pose, but the next few say what these said. An enrolled person's first far frames
+    /// delay their grant by `strangerRefresh` at most.
+    public static let strangerRefresh: TimeInterval = 0.2
+    public static let strangerRefreshFrames = 5
+    public static let strangerFrames = 5
+    public static let strangerMargin = 0.08
+
+    /// Where the faces of strangers' tracks should be at `time`: tracks not granted whose last
+    /// `strangerFrames` embedded frames were clearly far from everyone, embedded less than
+    /// `strangerRefresh` (and `strangerRefreshFrames`) ago. A face found there needs no embedding now.
+    public func strangerAreas(at time: Date) -> [PixelRect] {
+        tracker.tracks.compactMap { track in
+            guard let evidence = tracks[track.id], !evidence.granted, evidence.farFromEveryone >= Self.strangerFrames,
+                  let embedded = track.lastEmbedded, time.timeIntervalSince(embedded) < Self.strangerRefresh, time >= embedded,
+                  track.seenWithoutEmbedding < Self.strangerRefreshFrames - 1 else { return nil }
+            return track.predicted(at: time)
+        }
+    }
+
     /// End of stream: every track ends and is decided if it was never logged.
     public mutating func finish(at time: Date) -> [TrackOutcome] {
         tracker.finish().compactMap { close($0, at: time) }
@@ -222,6 +257,8 @@ public struct DoorDecider: Sendable {
         // Counted frames beyond the window no longer count; the others are kept only to be shown.
         let keep = 2 * policy.evidence.window
         if tracks[id]!.frames.count > keep { tracks[id]!.frames.removeFirst(tracks[id]!.frames.count - keep) }
+        let far = frame.observation.result.best.map { Double($0.distance) > Double(policy.level.maxDistance) + Self.strangerMargin } ?? true
+        tracks[id]!.farFromEveryone = far ? tracks[id]!.farFromEveryone + 1 : 0
         guard issues.isEmpty else { return }
         let score = Double(face.width) * cos(abs(face.yaw ?? 0) * .pi / 180) * min(1, (face.sharpness ?? 1) / max(1, 4 * policy.quality.minSharpness))
         tracks[id]!.best.append((score, embedding))

@@ -84,9 +84,10 @@ struct Glance {
         motion.movedFraction = max(motion.movedFraction, old.movedFraction)
         motion.isFirst = motion.isFirst || old.isFirst || oldSize != size
         glance.outcome = .seen(thumbnail: thumbnail, step: step, size: size, motion: motion, decoded: decoded)
-        // Places within what moves now are searched with it; the same place once.
+        // Places within what changes now count as changed with it (not within what moves now but
+        // holds still since the frame before: a face that turned while skipped); the same place once.
         for place in movedBefore + old.regions.map(\.box) + newer.movedBefore
-        where !motion.regions.contains(where: { $0.box.intersection(place) == place }) && !glance.movedBefore.contains(place) {
+        where !motion.regions.contains(where: { $0.changing > 0 && $0.box.intersection(place) == place }) && !glance.movedBefore.contains(place) {
             glance.movedBefore.append(place)
         }
         if glance.movedBefore.count > Self.mostRegions {

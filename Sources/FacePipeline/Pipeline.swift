@@ -208,7 +208,7 @@ public final class Pipeline {
             }
             do {
                 let skip = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: decider.tracker.claimedAreas(at: frame.time),
-                                        settled: decider.settledAreas(at: frame.time))
+                                        settled: decider.settledAreas(at: frame.time) + decider.strangerAreas(at: frame.time))
                 let (faces, image) = try analyzer.describe(detections, in: &picture, skipping: skip)
                 seen = (faces, image, scale)
             } catch {

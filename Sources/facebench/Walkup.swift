@@ -111,7 +111,8 @@ struct Walkup: AsyncParsableCommand {
     /// Where a run's time went: per stage, and the detector's runs per reason.
     static func printWork(_ run: RunReport) {
         print("  " + stageOrder.compactMap { stage in run.stageMsPerFrame[stage].map { String(format: "%@ %.1f", stage, $0) } }
-            .joined(separator: ", ") + " ms per frame; \(run.fullScans) full scans")
+            .joined(separator: ", ") + " ms per frame; \(run.fullScans) full scans; "
+            + "\(run.facesDescribed) faces embedded, \(run.facesNotDescribed) not (their track needed none then)")
         for (reason, job) in run.detector.sorted(by: { $0.key < $1.key }) {
             print(String(format: "  detector, %@: %d runs (%.1f per frame), %.1f ms and %.0f kpixels each", reason, job.runs,
                          Double(job.runs) / Double(max(1, run.processed)), job.msEach, job.kpixelsEach))
@@ -152,6 +153,7 @@ struct Walkup: AsyncParsableCommand {
                          kpixelsEach: Double(run.pixels) / Double(max(1, run.runs)) / 1000)
         }
         report.fullScans = pipeline.fullScans
+        (report.facesDescribed, report.facesNotDescribed) = pipeline.facesDescribed
         return report
     }
 
@@ -211,6 +213,9 @@ struct Walkup: AsyncParsableCommand {
         /// Detector runs per reason (full, track, motion).
         var detector = [String: DetectorRuns]()
         var fullScans = 0
+        /// Faces embedded, and faces found whose track needed no embedding then.
+        var facesDescribed = 0
+        var facesNotDescribed = 0
 
         init(sent: Int, processed: Int, seconds: Double, cpuSeconds: Double, granted: [String], decisions: [DecisionReport]) {
             self.sent = sent

@@ -225,11 +225,42 @@ import Testing
         #expect(r.decider.settledAreas(at: start.addingTimeInterval(r.time)).isEmpty)
     }
 
-    @Test func aTrackRefusedAsUnknownStillWeighsEveryFrame() {
+    @Test func aTrackRefusedAsUnknownIsNotSettled() {
         var r = run()
         r.frames(35, [Self.face(Self.stranger, at: 0)])
         #expect(r.said == ["unknown -"])
         #expect(r.decider.settledAreas(at: start.addingTimeInterval(r.time)).isEmpty, "an unknown track may yet be granted")
+    }
+
+    /// A face clearly far from everyone enrolled, five counted frames in a row, is embedded every
+    /// 0.2 s (or every fifth frame) instead of every frame; one near the level is embedded on every frame.
+    @Test func aStrangersFaceIsEmbeddedLessOften() {
+        var r = run()
+        r.frames(4, [Self.face(Self.stranger, at: 0)])
+        #expect(r.decider.strangerAreas(at: start.addingTimeInterval(r.time)).isEmpty, "four frames")
+        r.frames(1, [Self.face(Self.stranger, at: 0)])
+        // Last embedded at 0.4 s: not embedded again until 0.6 s.
+        let areas = r.decider.strangerAreas(at: start.addingTimeInterval(0.5))
+        #expect(areas.count == 1 && FaceTracker.iou(areas[0], PixelRect(x: 300, y: 200, width: 120, height: 120)) > 0.9, "\(areas)")
+        #expect(r.decider.strangerAreas(at: start.addingTimeInterval(0.6)).isEmpty)
+        // Frames without an embedding: the fifth is embedded whatever the time.
+        var fast = DoorDecider(policy: Policy(), snapshot: Self.snapshot)
+        for i in 0 ..< 5 { _ = fast.step([Self.face(Self.stranger, at: 0)], at: start.addingTimeInterval(Double(i) / 1000)) }
+        for i in 5 ..< 8 { _ = fast.step([Self.unseen()], at: start.addingTimeInterval(Double(i) / 1000)) }
+        #expect(fast.strangerAreas(at: start.addingTimeInterval(0.008)).count == 1)
+        _ = fast.step([Self.unseen()], at: start.addingTimeInterval(0.008))
+        #expect(fast.strangerAreas(at: start.addingTimeInterval(0.009)).isEmpty, "four frames without an embedding")
+        // Frames too small to count as evidence count towards it too.
+        var small = run()
+        small.frames(5, [Self.face(Self.stranger, at: 0, box: PixelRect(x: 300, y: 200, width: 40, height: 40))])
+        #expect(small.decider.strangerAreas(at: start.addingTimeInterval(0.45)).count == 1)
+        // Alice far and turned in her early frames (unknown, but near the level): every frame.
+        var near = run()
+        near.frames(10, [Self.face(Self.alice, at: Float(SecurityLevel.standard.maxDistance) + 0.05)])
+        #expect(near.decider.strangerAreas(at: start.addingTimeInterval(near.time)).isEmpty)
+        // A new gallery: whoever was a stranger is embedded from the next frame.
+        r.decider.use(Self.snapshot)
+        #expect(r.decider.strangerAreas(at: start.addingTimeInterval(0.5)).isEmpty)
     }
 
     @Test func aTrackDeniedForCooldownIsSettled() {

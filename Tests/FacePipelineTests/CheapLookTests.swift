@@ -230,6 +230,16 @@ import Testing
         for i in 5 ..< 10 { handoff.put(seen(i, i == 9 ? [walker] : [walker, other])) }
         let again = try #require(handoff.take())
         #expect(motion(again)?.regions.map(\.box) == [walker] && again.movedBefore == [other] && !again.movedEverywhere)
+        // Within what the newest frame sees holding still since the frame before: it changed, all the same.
+        handoff.put(seen(10, [other]))
+        var still = seen(11, [])
+        if case let .seen(thumbnail, step, size, motion, decoded) = still.outcome {
+            var holding = motion
+            holding.regions = [MotionRegion(box: PixelRect(x: 90, y: 40, width: 30, height: 30), pixels: 400, changing: 0)]
+            still.outcome = .seen(thumbnail: thumbnail, step: step, size: size, motion: holding, decoded: decoded)
+        }
+        handoff.put(still)
+        #expect(try #require(handoff.take()).movedBefore == [other])
         // A look stage held up a long while: no endless list; nothing counts as searched.
         for i in 10 ..< 200 { handoff.put(seen(i, [PixelRect(x: i % 150, y: (i * 7) % 80, width: 2, height: 2)])) }
         let last = try #require(handoff.take())

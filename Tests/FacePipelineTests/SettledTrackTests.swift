@@ -58,9 +58,11 @@ import Testing
         #expect(Self.said(events) == ["granted obama", "unknown -"], "\(events)")
         let (described, skipped) = pipeline.facesDescribed
         #expect(described + skipped == 180, "every face frame found")
-        // obama: granted within a few frames, then one frame in 15 of the other ~55; biden is
-        // embedded from his first frame past obama's refresh on.
-        #expect(skipped >= 45 && skipped <= 70, "\(skipped) faces not described, \(described) described")
+        // obama: granted within a few frames, then one frame in 15 of the other ~55 (45-70
+        // skipped); biden is embedded from his first frame past obama's refresh on, and once
+        // five of his frames in a row are clearly far from everyone, at most one in five of his
+        // ~110 frames (30-90 skipped, as his frames near the level are embedded).
+        #expect(skipped >= 75 && skipped <= 160, "\(skipped) faces not described, \(described) described")
         let grant = try #require(events.first { $0.decision == .granted })
         let unknown = try #require(events.first { $0.decision == .unknown })
         #expect(grant.trackID != unknown.trackID)
