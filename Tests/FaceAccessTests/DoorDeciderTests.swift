@@ -258,6 +258,13 @@ import Testing
         var near = run()
         near.frames(10, [Self.face(Self.alice, at: Float(SecurityLevel.standard.maxDistance) + 0.05)])
         #expect(near.decider.strangerAreas(at: start.addingTimeInterval(near.time)).isEmpty)
+        // Refused when the patience runs out, though that frame has no embedding.
+        var patient = DoorDecider(policy: Policy(patience: 0.45), snapshot: Self.snapshot)
+        var refused = [Decision]()
+        for i in 0 ..< 5 { refused += patient.step([Self.face(Self.stranger, at: 0)], at: start.addingTimeInterval(Double(i) / 10)).outcomes.map(\.decision) }
+        #expect(refused.isEmpty)
+        refused += patient.step([Self.unseen()], at: start.addingTimeInterval(0.5)).outcomes.map(\.decision)
+        #expect(refused == [.denied(personID: nil, reason: .unknown)])
         // A new gallery: whoever was a stranger is embedded from the next frame.
         r.decider.use(Self.snapshot)
         #expect(r.decider.strangerAreas(at: start.addingTimeInterval(0.5)).isEmpty)
