@@ -227,12 +227,13 @@ public struct DoorDecider: Sendable {
     public static let strangerFrames = 5
     public static let strangerMargin = 0.08
 
-    /// Where the faces of strangers' tracks should be at `time`: tracks not granted whose last
+    /// Where the faces of strangers' tracks should be at `time`: tracks not settled (those are in
+    /// `settledAreas`: a track in both would count as two faces on one spot) whose last
     /// `strangerFrames` embedded frames were clearly far from everyone, embedded less than
     /// `strangerRefresh` (and `strangerRefreshFrames`) ago. A face found there needs no embedding now.
     public func strangerAreas(at time: Date) -> [PixelRect] {
         tracker.tracks.compactMap { track in
-            guard let evidence = tracks[track.id], !evidence.granted, evidence.farFromEveryone >= Self.strangerFrames,
+            guard let evidence = tracks[track.id], !evidence.settled, evidence.farFromEveryone >= Self.strangerFrames,
                   let embedded = track.lastEmbedded, time.timeIntervalSince(embedded) < Self.strangerRefresh, time >= embedded,
                   track.seenWithoutEmbedding < Self.strangerRefreshFrames - 1 else { return nil }
             return track.predicted(at: time)

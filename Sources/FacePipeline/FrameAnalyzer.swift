@@ -139,7 +139,7 @@ final class FrameAnalyzer: @unchecked Sendable {
     private let glanceDecoder = ImageDecoder(rejectsJPEGWarnings: false)
     private var gate: MotionGate
     private var planner: DetectionPlanner
-    private let helper: DetectionHelper?
+    let helper: DetectionHelper?
     /// The thumbnail as the detector last searched it down to the smallest face: from the last
     /// full scan, with each region searched that way since copied in from its frame. The safety
     /// net scans again only a picture that changed since.
@@ -309,6 +309,20 @@ final class FrameAnalyzer: @unchecked Sendable {
                         movedBefore: [PixelRect], decoded: DecodedFrame?, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
         let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
         let reference = scanned.flatMap { $0.width == thumbnail.width && $0.height == thumbnail.height ? $0 : nil }
+        // Where frames skipped while the detector was busy saw motion this one does not take in:
+        // searched where the picture still differs from what was last searched there (someone who
+        // came and stood still long enough for the gate to learn them), only counted as changed
+        // where it looks as it did (a walker who moved on).
+        var motion = motion
+        let places = movedBefore.filter { place in !motion.regions.contains { $0.box.intersection(place) == place } }
+        if !places.isEmpty {
+            let changed = reference.map { reference in
+                timed("look") { Self.changedPixels(thumbnail, reference, threshold: Self.changeThreshold, inside: places) }
+            } ?? places.map(\.area)
+            for (place, count) in zip(places, changed) where count >= min(Self.changedEnough, max(1, place.area / 4)) {
+                motion.regions.append(MotionRegion(box: place, pixels: count))
+            }
+        }
         // The faces found in the last frame too: the tracker, on the other stage, may not know them yet.
         let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time,
                                 movedBefore: movedBefore) { searchedNow in
@@ -366,8 +380,10 @@ final class FrameAnalyzer: @unchecked Sendable {
         func run(_ job: DetectionJob, on engine: FaceEngine, rgb: RGBImage?) throws -> [DetectedFace] {
             let started = ContinuousClock.now
             let wanted = max(1, Int((Double(job.minFace) * factor).rounded()))
-            // On the 8-pixel grid of HOG's cells, as a full scan sees it: a face found in a
-            // region and in the whole frame gets the same box.
+            // On the 8-pixel grid of HOG's cells, as a full scan sees it: at scale 1, a face found
+            // in a region and in the whole frame gets the same box (resized, or at a coarser level
+            // of the pyramid, the grids differ: a box may shift a few pixels, a face on the
+            // detector's threshold may be found in one and not the other).
             let scaled = job.region.scaled(by: factor)
             let aligned = PixelRect(x: scaled.x & ~7, y: scaled.y & ~7, width: scaled.maxX - (scaled.x & ~7), height: scaled.maxY - (scaled.y & ~7))
             // A sliver (a followed face's area mostly past the edge) cannot hold a face.
@@ -461,8 +477,37 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// compared with the median change of the pixels that were as bright as it in `b` (16 bands).
     /// Pixels inside `ignoring` (thumbnail rectangles) count neither way.
     static func changedPixels(_ a: GrayImage, _ b: GrayImage, threshold: Int, ignoring: [PixelRect] = []) -> Int {
-        let bands = 16
-        var histogram = [Int](repeating: 0, count: bands * 511)
+        let counted = countedPixels(a, b, ignoring: ignoring)
+        let medians = toneMedians(a, b, counted: counted)
+        var changed = 0
+        a.pixels.withUnsafeBufferPointer { pa in
+            b.pixels.withUnsafeBufferPointer { pb in
+                for i in counted.indices where counted[i] && abs(Int(pa[i]) - Int(pb[i]) - medians[Int(pb[i]) / 16]) > threshold { changed += 1 }
+            }
+        }
+        return changed
+    }
+
+    /// The same, counted inside each of `places` (thumbnail rectangles), the tone curve's change
+    /// taken from the whole picture (a face that replaced a wall changes most of its own place).
+    static func changedPixels(_ a: GrayImage, _ b: GrayImage, threshold: Int, inside places: [PixelRect]) -> [Int] {
+        guard a.width == b.width, a.height == b.height else { return places.map(\.area) }
+        let medians = toneMedians(a, b, counted: countedPixels(a, b, ignoring: []))
+        return places.map { place in
+            guard let place = place.intersection(a.bounds) else { return 0 }
+            var changed = 0
+            for y in place.y ..< place.maxY {
+                for x in place.x ..< place.maxX {
+                    let i = y * a.width + x
+                    if abs(Int(a.pixels[i]) - Int(b.pixels[i]) - medians[Int(b.pixels[i]) / 16]) > threshold { changed += 1 }
+                }
+            }
+            return changed
+        }
+    }
+
+    /// Which pixels count: all but those inside `ignoring` (thumbnail rectangles).
+    private static func countedPixels(_ a: GrayImage, _ b: GrayImage, ignoring: [PixelRect]) -> [Bool] {
         var counted = [Bool](repeating: true, count: min(a.pixels.count, b.pixels.count))
         for rect in ignoring {
             guard let rect = rect.intersection(a.bounds) else { continue }
@@ -470,24 +515,29 @@ final class FrameAnalyzer: @unchecked Sendable {
                 for x in rect.x ..< rect.maxX { counted[y * a.width + x] = false }
             }
         }
+        return counted
+    }
+
+    /// The median change from `b` to `a` of the counted pixels in each of 16 bands of `b`'s brightness.
+    private static func toneMedians(_ a: GrayImage, _ b: GrayImage, counted: [Bool]) -> [Int] {
+        let bands = 16
+        var histogram = [Int](repeating: 0, count: bands * 511)
         a.pixels.withUnsafeBufferPointer { pa in
             b.pixels.withUnsafeBufferPointer { pb in
                 for i in counted.indices where counted[i] { histogram[Int(pb[i]) / 16 * 511 + Int(pa[i]) - Int(pb[i]) + 255] += 1 }
             }
         }
-        var changed = 0
-        for band in 0 ..< bands {
+        return (0 ..< bands).map { band in
             let counts = histogram[band * 511 ..< (band + 1) * 511]
             let total = counts.reduce(0, +)
-            guard total > 0 else { continue }
-            var seen = 0, median = 0
+            guard total > 0 else { return 0 }
+            var seen = 0
             for (bin, n) in zip(0..., counts) {
                 seen += n
-                if seen * 2 > total { median = bin - 255; break }
+                if seen * 2 > total { return bin - 255 }
             }
-            for (bin, n) in zip(0..., counts) where n > 0 && abs(bin - 255 - median) > threshold { changed += n }
+            return 0
         }
-        return changed
     }
 
     /// The thumbnail pixels wholly inside `region` (camera pixels), `step` camera pixels a side each; nil for none.

@@ -40,6 +40,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Option(help: "Empty frames before, between and after visits (30 a second; a visitor back within the rejoin time, 2 s, is the same visit).")
     var gap = 75
 
+    @Flag(help: "Detect on the look thread alone, without faced's second detector (to compare).")
+    var oneDetector = false
+
     @Flag(help: "Feed frames at 30 fps on the wall clock, the latest winning, as a camera does.")
     var paced = false
 
@@ -85,7 +88,7 @@ struct PipelineBench: AsyncParsableCommand {
         try enroller.commit(try prepared.map { try $0.result.get() }, name: "obama")
 
         let policy = Policy(cooldown: 0)
-        let pipeline = try Pipeline(engine: engine, describer: describer, helper: helper, store: store, settings: PipelineSettings(minFace: minFace, policy: policy))
+        let pipeline = try Pipeline(engine: engine, describer: describer, helper: oneDetector ? nil : helper, store: store, settings: PipelineSettings(minFace: minFace, policy: policy))
         let looked = LookedAt()
         pipeline.facesFound = { frame, boxes in looked.frames[frame] = !boxes.isEmpty }
         let source = RecordingSource(try MJPEGFileSource(path: replayPath, fps: 30, clock: paced ? .wall : .media))

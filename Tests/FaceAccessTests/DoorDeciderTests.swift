@@ -276,6 +276,10 @@ import Testing
         for i in 0 ..< 35 { said += decider.step([Self.face(Self.alice, at: 0.3)], at: start.addingTimeInterval(1 + Double(i) / 10)).outcomes.map(\.decision) }
         #expect(said == [.denied(personID: 1, reason: .cooldown)])
         #expect(decider.settledAreas(at: start.addingTimeInterval(4.45)).count == 1)
+        // Settled, then far from everyone (a disabled person's frames, say): listed once, as settled.
+        for i in 35 ..< 41 { _ = decider.step([Self.face(Self.alice, at: 0.7)], at: start.addingTimeInterval(1 + Double(i) / 10)) }
+        #expect(decider.settledAreas(at: start.addingTimeInterval(5.05)).count == 1)
+        #expect(decider.strangerAreas(at: start.addingTimeInterval(5.05)).isEmpty)
     }
 
     /// Another person steps into a granted visitor's place while the pipeline skips embeddings
