@@ -50,15 +50,12 @@ struct Glance {
     var wasDark = false
     /// Frames merged into this one.
     var merged = 0
-    /// Where the frames merged into this one saw motion that this one's motion does not take in,
-    /// thumbnail pixels: not searched for it (a face that came there stands out from the
-    /// background in this frame too, unless it held still long enough for the background to
-    /// learn it: the safety net's case), but what was searched there must be searched again.
+    /// Where the frames merged into this one saw motion that this one's motion does not take in
+    /// as still changing, thumbnail pixels: the detector searches there again only where the
+    /// picture differs from what it last searched there (see `FrameAnalyzer.detect`).
     var movedBefore = [PixelRect]()
-    /// More such places than `mostRegions`: nothing counts as searched.
-    var movedEverywhere = false
 
-    /// More regions than this merged (a look stage held up a long while): nothing counts as searched.
+    /// More places than this merged (a look stage held up a long while): one place, their union.
     static let mostRegions = 64
 
     /// `newer` with what this one saw: where it saw motion, whether a frame was dark, whether the
@@ -70,13 +67,11 @@ struct Glance {
             glance.merged = merged + newer.merged + 1
             glance.wasDark = wasDark || newer.wasDark
             glance.movedBefore += newer.movedBefore
-            glance.movedEverywhere = movedEverywhere || newer.movedEverywhere
             return glance
         }
         var glance = newer
         glance.merged = merged + newer.merged + 1
         glance.wasDark = wasDark || newer.wasDark
-        glance.movedEverywhere = movedEverywhere || newer.movedEverywhere
         if case .dark = outcome { glance.wasDark = true }
         guard case let .seen(_, _, oldSize, old, _) = outcome, case .seen(let thumbnail, let step, let size, var motion, let decoded) = newer.outcome else {
             return glance
@@ -91,8 +86,8 @@ struct Glance {
             glance.movedBefore.append(place)
         }
         if glance.movedBefore.count > Self.mostRegions {
-            glance.movedBefore = []
-            glance.movedEverywhere = true
+            // One place, all of them: searched where it changed, as any other.
+            glance.movedBefore = [glance.movedBefore.dropFirst().reduce(glance.movedBefore[0]) { $0.union($1) }]
         }
         return glance
     }
@@ -144,6 +139,9 @@ final class FrameAnalyzer: @unchecked Sendable {
     /// full scan, with each region searched that way since copied in from its frame. The safety
     /// net scans again only a picture that changed since.
     private var scanned: GrayImage?
+    /// The thumbnail of the last full scan, as it was: a place where a walker was searched since
+    /// and has moved on looks like it again.
+    private var wholeScanned: GrayImage?
     /// Faces found in the frame looked at last, in camera pixels.
     private var lastFound = [PixelRect]()
 
@@ -277,21 +275,23 @@ final class FrameAnalyzer: @unchecked Sendable {
             // What was searched, and the picture last scanned, were searched for other faces.
             planner.restart()
             scanned = nil
+            wholeScanned = nil
             lastFound = []
         }
         if glance.wasDark {
             // The gate started afresh since: what was searched, and the picture scanned, say nothing of now.
             planner.forgetSearched()
             scanned = nil
+            wholeScanned = nil
             lastFound = []
         }
-        if glance.movedEverywhere { planner.forgetSearched() }
         switch glance.outcome {
         case let .failed(error):
             return LookedFrame(frame: frame, sequence: sequence, outcome: .failed(error))
         case .dark:
             planner.forgetSearched()
             scanned = nil
+            wholeScanned = nil
             lastFound = []
             return LookedFrame(frame: frame, sequence: sequence, outcome: .dark)
         case let .seen(thumbnail, step, size, motion, decoded):
@@ -309,23 +309,31 @@ final class FrameAnalyzer: @unchecked Sendable {
                         movedBefore: [PixelRect], decoded: DecodedFrame?, tracks: [PixelRect]) throws -> LookedFrame.Outcome {
         let limit = frame.sizeLimit ?? .pixels(maxFramePixels)
         let reference = scanned.flatMap { $0.width == thumbnail.width && $0.height == thumbnail.height ? $0 : nil }
-        // Where frames skipped while the detector was busy saw motion this one does not take in:
-        // searched where the picture still differs from what was last searched there (someone who
-        // came and stood still long enough for the gate to learn them), only counted as changed
-        // where it looks as it did (a walker who moved on).
+        // Where frames skipped while the detector was busy saw motion: a place inside what moves
+        // now is searched with it, and counts as changed (the part that moved may hold still now).
+        // Elsewhere, searched where the picture still differs from what was last searched there
+        // (someone who came and stood still long enough for the gate to learn them); where it
+        // looks as it did (a walker who moved on), what was searched there holds.
         var motion = motion
-        let places = movedBefore.filter { place in !motion.regions.contains { $0.box.intersection(place) == place } }
+        let regionsNow = motion.regions.map(\.box)
+        let clipped = movedBefore.compactMap { $0.intersection(thumbnail.bounds) }
+        let insideNow = { (place: PixelRect) in regionsNow.contains { $0.intersection(place) == place } }
+        var changedBefore = clipped.filter(insideNow)
+        let places = clipped.filter { !insideNow($0) }
         if !places.isEmpty {
-            let changed = reference.map { reference in
-                timed("look") { Self.changedPixels(thumbnail, reference, threshold: Self.changeThreshold, inside: places) }
-            } ?? places.map(\.area)
+            // Changed from what was last searched there, and from the last full scan's picture
+            // (where a walker was searched since, then moved on, it looks as it did then).
+            let references = [reference, wholeScanned].compactMap { $0 }
+            let changed = reference == nil ? places.map(\.area)
+                : timed("look") { Self.changedPixels(thumbnail, from: references, threshold: Self.changeThreshold, inside: places) }
             for (place, count) in zip(places, changed) where count >= min(Self.changedEnough, max(1, place.area / 4)) {
                 motion.regions.append(MotionRegion(box: place, pixels: count))
+                changedBefore.append(place)
             }
         }
         // The faces found in the last frame too: the tracker, on the other stage, may not know them yet.
         let jobs = planner.plan(frame: size, motion: motion, step: step, tracks: tracks + lastFound, at: frame.time,
-                                movedBefore: movedBefore) { searchedNow in
+                                movedBefore: changedBefore) { searchedNow in
             guard let reference else { return true }
             return timed("look") {
                 let ignored = searchedNow.compactMap { Self.thumbnailPixels(inside: $0, step: step) }
@@ -354,6 +362,7 @@ final class FrameAnalyzer: @unchecked Sendable {
         if fullScan {
             planner.scanned(at: frame.time)
             scanned = thumbnail
+            wholeScanned = thumbnail
         } else if var reference {
             for job in jobs where job.minFace <= minFace {
                 if let inside = Self.thumbnailPixels(inside: job.region, step: step)?.intersection(thumbnail.bounds),
@@ -488,18 +497,23 @@ final class FrameAnalyzer: @unchecked Sendable {
         return changed
     }
 
-    /// The same, counted inside each of `places` (thumbnail rectangles), the tone curve's change
-    /// taken from the whole picture (a face that replaced a wall changes most of its own place).
-    static func changedPixels(_ a: GrayImage, _ b: GrayImage, threshold: Int, inside places: [PixelRect]) -> [Int] {
-        guard a.width == b.width, a.height == b.height else { return places.map(\.area) }
-        let medians = toneMedians(a, b, counted: countedPixels(a, b, ignoring: []))
+    /// Pixels inside each of `places` (thumbnail rectangles) that differ from every one of
+    /// `references` as `changedPixels` tells, the tone curve's change taken from the whole picture
+    /// (a face that replaced a wall changes most of its own place). A reference of another size
+    /// differs everywhere.
+    static func changedPixels(_ a: GrayImage, from references: [GrayImage], threshold: Int, inside places: [PixelRect]) -> [Int] {
+        let compared = references.filter { $0.width == a.width && $0.height == a.height }
+        guard compared.count == references.count, !compared.isEmpty else { return places.map { $0.intersection(a.bounds)?.area ?? 0 } }
+        let medians = compared.map { toneMedians(a, $0, counted: countedPixels(a, $0, ignoring: [])) }
         return places.map { place in
             guard let place = place.intersection(a.bounds) else { return 0 }
             var changed = 0
             for y in place.y ..< place.maxY {
                 for x in place.x ..< place.maxX {
                     let i = y * a.width + x
-                    if abs(Int(a.pixels[i]) - Int(b.pixels[i]) - medians[Int(b.pixels[i]) / 16]) > threshold { changed += 1 }
+                    if zip(compared, medians).allSatisfy({ b, median in abs(Int(a.pixels[i]) - Int(b.pixels[i]) - median[Int(b.pixels[i]) / 16]) > threshold }) {
+                        changed += 1
+                    }
                 }
             }
             return changed
