@@ -55,7 +55,7 @@ struct Glance {
     /// picture differs from what it last searched there (see `FrameAnalyzer.detect`).
     var movedBefore = [PixelRect]()
 
-    /// More places than this merged (a look stage held up a long while): one place, their union.
+    /// More places than this merged (a look stage held up a long while): the nearest joined.
     static let mostRegions = 64
 
     /// `newer` with what this one saw: where it saw motion, whether a frame was dark, whether the
@@ -85,9 +85,18 @@ struct Glance {
         where !motion.regions.contains(where: { $0.changing > 0 && $0.box.intersection(place) == place }) && !glance.movedBefore.contains(place) {
             glance.movedBefore.append(place)
         }
-        if glance.movedBefore.count > Self.mostRegions {
-            // One place, all of them: searched where it changed, as any other.
-            glance.movedBefore = [glance.movedBefore.dropFirst().reduce(glance.movedBefore[0]) { $0.union($1) }]
+        // Too many: the two places whose union adds the least area become one, until few enough.
+        while glance.movedBefore.count > Self.mostRegions {
+            var best = (i: 0, j: 1, added: Int.max)
+            let places = glance.movedBefore
+            for i in places.indices {
+                for j in places.indices where j > i {
+                    let added = places[i].union(places[j]).area - places[i].area - places[j].area
+                    if added < best.added { best = (i, j, added) }
+                }
+            }
+            glance.movedBefore[best.i] = places[best.i].union(places[best.j])
+            glance.movedBefore.remove(at: best.j)
         }
         return glance
     }

@@ -240,8 +240,8 @@ import Testing
         }
         handoff.put(still)
         #expect(try #require(handoff.take()).movedBefore == [other])
-        // A look stage held up a long while: no endless list (past `mostRegions`, one place,
-        // their union), and every spot that moved still inside one.
+        // A look stage held up a long while: no endless list (past `mostRegions`, the nearest
+        // places joined), and every spot that moved still inside one.
         let spots = (10 ..< 200).map { PixelRect(x: $0 % 150, y: ($0 * 7) % 80, width: 2, height: 2) }
         for (i, spot) in zip(10..., spots) { handoff.put(seen(i, [spot])) }
         let last = try #require(handoff.take())
