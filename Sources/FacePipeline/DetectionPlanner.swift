@@ -155,8 +155,7 @@ struct DetectionPlanner: Sendable {
         }
         jobs = Self.merged(jobs, within: minFace / 2)
         // The parts cost more than the whole: scan the whole.
-        let cost = jobs.reduce(0.0) { $0 + Double($1.region.area) / Double($1.minFace * $1.minFace) }
-        if cost >= Double(frame.area) / Double(minFace * minFace) {
+        if jobs.reduce(0, { $0 + $1.cost }) >= full.cost {
             plannedSearch = (time, [frame], true)
             return [full]
         }
@@ -257,8 +256,7 @@ struct DetectionPlanner: Sendable {
     /// face nobody follows, caught across such a seam, is the safety net's: the part between the
     /// regions was searched by neither.
     static func merged(_ jobs: [DetectionJob], within: Int = 0) -> [DetectionJob] {
-        /// The detector's work: pixels over the square of the narrowest face (the scale it runs at).
-        func cost(_ region: PixelRect, _ minFace: Int) -> Double { Double(region.area) / Double(max(1, minFace * minFace)) }
+        func cost(_ region: PixelRect, _ minFace: Int) -> Double { DetectionJob(region: region, minFace: minFace, reason: .motion).cost }
         func joinable(_ a: DetectionJob, _ b: DetectionJob) -> Bool {
             a.region.insetBy(-within, -within).intersection(b.region) != nil
                 && cost(a.region.union(b.region), min(a.minFace, b.minFace)) <= cost(a.region, a.minFace) + cost(b.region, b.minFace)

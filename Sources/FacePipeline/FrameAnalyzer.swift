@@ -32,8 +32,8 @@ struct LookedFrame {
 
 /// What the cheap look saw of a frame: its thumbnail through the motion gate. Frames glanced at
 /// while the detector was busy with an older one are merged into the newest: its picture and its
-/// motion, and where the others saw motion, so that what was searched there counts as searched
-/// no longer; the gate's background learns from every frame.
+/// motion, and where the others saw motion (searched again where the picture still differs from
+/// what was searched there); the gate's background learns from every frame.
 struct Glance {
     enum Outcome {
         /// The frame could not be decoded.
