@@ -29,6 +29,7 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release
+	scripts/check-vector-code.sh .build/release
 
 # Man pages from the commands' own help (ArgumentParser's generate-manual plugin), in $(MANOUT).
 man: release
@@ -37,6 +38,7 @@ man: release
 # The camera tests boot a VM (../shared/tools/v4l2-vm) that wants both cores: they run after the rest.
 test: setup
 	$(SWIFT) build --build-tests
+	scripts/check-vector-code.sh .build/debug
 	$(SWIFT) test --skip-build --skip CameraVMTests
 	$(SWIFT) test --skip-build --filter CameraVMTests
 

@@ -30,8 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        .target(name: "CDlibWideHOG", cxxSettings: dlibCxx),
         .target(
             name: "CDlibFace",
+            dependencies: ["CDlibWideHOG"],
             cxxSettings: dlibCxx,
             linkerSettings: [
                 .linkedLibrary("dlib"), .linkedLibrary("openblas"), .linkedLibrary("lapack"),

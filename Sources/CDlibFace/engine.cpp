@@ -2,6 +2,7 @@
 // exactly; they are dlib's examples dnn_face_recognition_ex.cpp and
 // dnn_mmod_face_detection_ex.cpp.
 #include "CDlibFace.h"
+#include "CDlibWideHOG.h"
 
 #include <dlib/dnn.h>
 #include <dlib/image_processing.h>
@@ -14,6 +15,8 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -78,6 +81,13 @@ struct fd_engine {
     facenet::anet_type embedder;
     facenet::mmod_type mmod;
     bool has_mmod = false;
+    // The same detector built for AVX2 and FMA, when the CPU has them; `hog` otherwise.
+    fd_wide_hog *wide_hog = nullptr;
+    bool use_wide_hog = false;
+    fd_engine() = default;
+    fd_engine(const fd_engine &) = delete;
+    fd_engine &operator=(const fd_engine &) = delete;
+    ~fd_engine() { fd_wide_hog_close(wide_hog); }
 };
 
 namespace {
@@ -99,8 +109,23 @@ faceview::view<P> view_of(const uint8_t *pixels, int width, int height) {
 
 rectangle to_dlib(fd_rect r) { return rectangle(r.left, r.top, r.right, r.bottom); }
 
+void collect_wide(void *context, fd_wide_box box) {
+    auto &found = *static_cast<std::vector<rect_detection> *>(context);
+    rect_detection d;
+    d.rect = rectangle(box.left, box.top, box.right, box.bottom);
+    d.detection_confidence = box.score;
+    d.weight_index = 0;
+    found.push_back(d);
+}
+
 int hog_detect(fd_engine *e, const uint8_t *pixels, int w, int h, double scale, double threshold,
                std::vector<rect_detection> &found) {
+    if (e->use_wide_hog) {
+        char err[256] = {0};
+        if (fd_wide_hog_detect(e->wide_hog, pixels, w, h, scale, threshold, collect_wide, &found, err, sizeof err) != 0)
+            throw std::runtime_error(err);
+        return 0;
+    }
     auto src = view_of<unsigned char>(pixels, w, h);
     if (scale == 1.0) {
         e->hog(src, found, threshold);
@@ -162,6 +187,14 @@ fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
     try {
         std::unique_ptr<fd_engine> e(new fd_engine);
         e->hog = get_frontal_face_detector();
+        if (fd_wide_hog_supported()) {
+            std::ostringstream detector;
+            serialize(e->hog, detector);
+            const std::string bytes = detector.str();
+            // Unreadable there (it cannot be: the same bytes): the baseline detector serves.
+            e->wide_hog = fd_wide_hog_open(bytes.data(), bytes.size(), nullptr, 0);
+            e->use_wide_hog = e->wide_hog != nullptr;
+        }
         deserialize(landmarks_path) >> e->landmarks;
         if (e->landmarks.num_parts() != 5) {
             write_error(err, err_len, std::string(landmarks_path) + ": expected a 5-point shape predictor, found " +
@@ -189,6 +222,13 @@ fd_engine *fd_engine_open(const char *landmarks_path, const char *embedder_path,
 void fd_engine_close(fd_engine *engine) noexcept { delete engine; }
 
 int fd_engine_has_mmod(const fd_engine *engine) noexcept { return engine && engine->has_mmod ? 1 : 0; }
+
+int fd_wide_hog_available(void) noexcept { return fd_wide_hog_supported(); }
+
+int fd_engine_use_wide_hog(fd_engine *engine, int wide) noexcept {
+    engine->use_wide_hog = wide && engine->wide_hog;
+    return engine->use_wide_hog ? 1 : 0;
+}
 
 int fd_detect(fd_engine *e, int detector, const uint8_t *pixels, int w, int h, int channels,
               double scale, double threshold, fd_rect *out, int capacity, char *err, size_t err_len) noexcept {

@@ -31,10 +31,12 @@ struct Facebench: AsyncParsableCommand {
 
 extension FaceEngine {
     /// Engines as faced runs them: one for looking, one for the describe stage, one more for
-    /// part of each frame's detection; one BLAS thread each.
-    static func pipelineEngines(models: String?) throws -> (engine: FaceEngine, describer: FaceEngine, helper: FaceEngine) {
+    /// part of each frame's detection; one BLAS thread each. `baselineHOG`: the detector built for
+    /// any x86-64, where faced would run its AVX2 build (to compare).
+    static func pipelineEngines(models: String?, baselineHOG: Bool = false) throws -> (engine: FaceEngine, describer: FaceEngine, helper: FaceEngine) {
         let paths = try FaceModels(directory: FaceModels.resolveDirectory(models))
         let engines = (try FaceEngine(models: paths), try FaceEngine(models: paths), try FaceEngine(models: paths))
+        if baselineHOG { for engine in [engines.0, engines.1, engines.2] { engine.useHOGBuild(.baseline) } }
         FaceEngine.setBLASThreads(1)
         return engines
     }

@@ -43,6 +43,9 @@ struct PipelineBench: AsyncParsableCommand {
     @Flag(help: "Detect on the look thread alone, without faced's second detector (to compare).")
     var oneDetector = false
 
+    @Flag(help: "Detect with the HOG detector built for any x86-64, not its AVX2 build (to compare).")
+    var baselineHog = false
+
     @Flag(help: "Feed frames at 30 fps on the wall clock, the latest winning, as a camera does.")
     var paced = false
 
@@ -56,7 +59,7 @@ struct PipelineBench: AsyncParsableCommand {
         let wh = size.split(separator: "x").compactMap { Int($0) }
         guard wh.count == 2 else { throw ValidationError("--size must be WIDTHxHEIGHT") }
         let decoder = ImageDecoder()
-        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
+        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models, baselineHOG: baselineHog)
         func load(_ name: String) throws -> RGBImage {
             let photo = try decoder.decode(contentsOf: photos + "/" + name)
             guard closeUp, let face = try engine.detect(photo).first?.box else { return photo }

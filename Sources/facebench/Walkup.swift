@@ -43,6 +43,9 @@ struct Walkup: AsyncParsableCommand {
     @Flag(help: "Detect on the look thread alone, without faced's second detector (to compare).")
     var oneDetector = false
 
+    @Flag(help: "Detect with the HOG detector built for any x86-64, not its AVX2 build (to compare).")
+    var baselineHog = false
+
     /// Who is enrolled, from which frame, and the point their face is nearest.
     static let enrolled = [(name: "hoodie", frame: 60, x: 947, y: 738), (name: "whitehair", frame: 60, x: 232, y: 730)]
 
@@ -56,7 +59,7 @@ struct Walkup: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: clip, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ValidationError("\(clip): no such file; give the walk-up clip with --clip PATH")
         }
-        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
+        let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models, baselineHOG: baselineHog)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-walkup-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -80,14 +83,14 @@ struct Walkup: AsyncParsableCommand {
 
         let unpaced = try await run(paced: false, gallery: gallery, engine: engine, describer: describer, helper: oneDetector ? nil : helper, work: work)
         let paced = try await run(paced: true, gallery: gallery, engine: engine, describer: describer, helper: oneDetector ? nil : helper, work: work)
-        let report = Report(clip: clip, minFace: minFace, fps: fps, enrolled: Self.enrolled.map(\.name), unpaced: unpaced, paced: paced)
+        let report = Report(clip: clip, minFace: minFace, fps: fps, enrolled: Self.enrolled.map(\.name), hogBuild: engine.hogBuild.rawValue, unpaced: unpaced, paced: paced)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("walk-up: \(clip), min face \(minFace) px, \(fps) fps; enrolled \(report.enrolled.joined(separator: ", ")) from frame 60")
+        print("walk-up: \(clip), min face \(minFace) px, \(fps) fps; HOG build \(report.hogBuild); enrolled \(report.enrolled.joined(separator: ", ")) from frame 60")
         print(String(format: "unpaced (every frame, media time): %d frames in %.2f s, %.1f fps; CPU %.2f s, %.2f cores, %.1f frames per CPU-second",
                      unpaced.processed, unpaced.seconds, unpaced.fps, unpaced.cpuSeconds, unpaced.cores, unpaced.framesPerCPUSecond))
         print("  decisions: \(unpaced.decisions.count); granted: \(unpaced.granted.joined(separator: ", "))")
@@ -235,6 +238,8 @@ struct Walkup: AsyncParsableCommand {
         var minFace: Int
         var fps: Double
         var enrolled: [String]
+        /// The HOG detector's build ("AVX2" or "baseline").
+        var hogBuild: String
         var unpaced: RunReport
         var paced: RunReport
     }

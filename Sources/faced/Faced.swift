@@ -286,7 +286,7 @@ struct Faced: AsyncParsableCommand {
                 report(event)
                 board.update { $0.add(event) }
             }
-            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name), \(Self.blasKernels.description)")
+            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name), \(Self.blasKernels.description), HOG build \(engine.hogBuild.rawValue)")
             if case .reexecFailed = Self.blasKernels { log(Self.blasKernels.description, .warning) }
             if !setup.source.isLive {
                 notifier.ready(status: "reading \(frames.name)")

@@ -45,6 +45,13 @@ const char *fd_blas_core(void) FD_NOEXCEPT;
 const char *fd_blas_best_core(void) FD_NOEXCEPT;
 int fd_engine_has_mmod(const fd_engine *engine) FD_NOEXCEPT;
 
+/// HOG detection with the detector built for AVX2 and FMA (1; only where the CPU has them: the
+/// default there) or the baseline build (0). Returns 1 when the wide one is now in use.
+int fd_engine_use_wide_hog(fd_engine *engine, int wide) FD_NOEXCEPT;
+
+/// 1 when this build and CPU can run the AVX2 build of the HOG detector.
+int fd_wide_hog_available(void) FD_NOEXCEPT;
+
 /// Detects faces. HOG takes gray (channels 1); MMOD takes RGB (channels 3).
 /// The image is resized by `scale` before detection; boxes come back in input coordinates.
 /// Returns the number of faces found (may exceed `capacity`; only `capacity` are written),
