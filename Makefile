@@ -29,16 +29,19 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release
-	scripts/check-vector-code.sh .build/release
+	scripts/check-vector-code.py .build/release
 
 # Man pages from the commands' own help (ArgumentParser's generate-manual plugin), in $(MANOUT).
 man: release
 	$(SWIFT) package plugin generate-manual --configuration release
 
 # The camera tests boot a VM (../shared/tools/v4l2-vm) that wants both cores: they run after the rest.
+# Before the suite: no AVX code outside the detector's AVX2 build, and the test program runs on
+# an emulated CPU without AVX.
 test: setup
 	$(SWIFT) build --build-tests
-	scripts/check-vector-code.sh .build/debug
+	scripts/check-vector-code.py .build/debug
+	scripts/test-without-avx.sh .build/debug
 	$(SWIFT) test --skip-build --skip CameraVMTests
 	$(SWIFT) test --skip-build --filter CameraVMTests
 

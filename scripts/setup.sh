@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libturbojpeg0-dev libpng-dev
   libv4l-dev v4l-utils libsqlite3-dev libsystemd-dev
   python3-pip unzip sqlite3 systemd
-  binutils
+  binutils qemu-user
 )
 
 install_apt() {

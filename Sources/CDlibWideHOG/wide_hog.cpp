@@ -4,23 +4,24 @@
 
 #include <cstdio>
 
-#if defined(__x86_64__) && defined(__clang__)
+#if defined(__x86_64__) && defined(__clang__) && __has_include(<bits/stdc++.h>)
 #define FD_WIDE_BUILT 1
-// This file is built for every x86-64; only what lies between the pragmas below is AVX2 code.
-// Every standard header comes first, outside it: the library's templates this file instantiates
-// are the same symbols as everywhere else in the program, and the linker keeps one copy of each,
-// which must then run on any CPU.
+// This file is built for every x86-64; the functions declared between the pragmas below are built
+// for AVX2 (scripts/check-vector-code.py checks that none of them runs as the program loads).
+// Every standard header comes first, outside them: the library's templates this file
+// instantiates are the same symbols as everywhere else in the program, and the linker keeps one
+// copy of each, which must run on any CPU.
 #include <bits/stdc++.h>
 #include <cpuid.h>
 #include <immintrin.h>
-// dlib picks its vector code from these (its own test of the compiler's flags would say SSE2).
-#define DLIB_HAVE_SSE2
+// dlib's CPU tests are inline functions outside its namespace, whose bodies depend on its
+// DLIB_HAVE_* macros: included before those are set, they are the baseline build's own.
+#include <dlib/simd/simd_check.h>
+// dlib picks its vector code from these as its headers are read.
 #define DLIB_HAVE_SSE3
 #define DLIB_HAVE_SSE41
 #define DLIB_HAVE_AVX
 #define DLIB_HAVE_AVX2
-// Its CPU tests are inline functions outside its namespace: baseline too.
-#include <dlib/simd/simd_check.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 // dlib is header templates: the baseline build (CDlibFace) instantiates the same ones. Under

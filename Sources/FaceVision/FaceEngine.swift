@@ -152,21 +152,16 @@ public final class FaceEngine: Sendable {
         case baseline
     }
 
-    private let wideHOG = Locked(true)
-
     /// Whether this build and CPU can run the AVX2 build of the detector.
     public static var avx2HOGSupported: Bool { fd_wide_hog_available() == 1 }
 
     /// The HOG build detection runs on.
-    public var hogBuild: HOGBuild {
-        handle.withLock { fd_engine_use_wide_hog($0, wideHOG.withLock { $0 } ? 1 : 0) } == 1 ? .avx2 : .baseline
-    }
+    public var hogBuild: HOGBuild { handle.withLock { fd_engine_wide_hog_in_use($0) } == 1 ? .avx2 : .baseline }
 
     /// Asks for a HOG build (the AVX2 one is granted only where the CPU has it); returns the one in use.
     @discardableResult
     public func useHOGBuild(_ build: HOGBuild) -> HOGBuild {
-        wideHOG.withLock { $0 = build == .avx2 }
-        return hogBuild
+        handle.withLock { fd_engine_use_wide_hog($0, build == .avx2 ? 1 : 0) } == 1 ? .avx2 : .baseline
     }
 
     /// Threads OpenBLAS may use within one call, for the whole process. Workers that each own an

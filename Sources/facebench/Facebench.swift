@@ -34,7 +34,7 @@ extension FaceEngine {
     /// part of each frame's detection; one BLAS thread each. `baselineHOG`: the detector built for
     /// any x86-64, where faced would run its AVX2 build (to compare).
     static func pipelineEngines(models: String?, baselineHOG: Bool = false) throws -> (engine: FaceEngine, describer: FaceEngine, helper: FaceEngine) {
-        let paths = try FaceModels(directory: FaceModels.resolveDirectory(models))
+        let paths = FaceModels(directory: FaceModels.resolveDirectory(models))
         let engines = (try FaceEngine(models: paths), try FaceEngine(models: paths), try FaceEngine(models: paths))
         if baselineHOG { for engine in [engines.0, engines.1, engines.2] { engine.useHOGBuild(.baseline) } }
         FaceEngine.setBLASThreads(1)

@@ -36,3 +36,16 @@ struct HOGBuildTests {
         }
     }
 }
+
+/// On a CPU without AVX2 (`make test` runs this under qemu's Nehalem, which has no AVX at all):
+/// the program loads, the baseline build runs, and asking for the AVX2 one changes nothing.
+@Suite(.enabled(if: !FaceEngine.avx2HOGSupported, "this CPU runs the AVX2 build; `make test` runs this suite again on an emulated CPU without AVX"))
+struct BaselineHOGTests {
+    @Test func withoutAVX2TheBaselineBuildFindsTheGroup() throws {
+        let engine = try FaceEngine(models: FaceModels(directory: Fixtures.modelsDirectory))
+        #expect(engine.hogBuild == .baseline)
+        #expect(engine.useHOGBuild(.avx2) == .baseline)
+        let faces = try engine.detect(try Fixtures.image("t1.jpg").grayscale(), minFace: 60)
+        #expect(faces.count == 6)
+    }
+}

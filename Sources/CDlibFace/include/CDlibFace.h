@@ -49,7 +49,11 @@ int fd_engine_has_mmod(const fd_engine *engine) FD_NOEXCEPT;
 /// default there) or the baseline build (0). Returns 1 when the wide one is now in use.
 int fd_engine_use_wide_hog(fd_engine *engine, int wide) FD_NOEXCEPT;
 
-/// 1 when this build and CPU can run the AVX2 build of the HOG detector.
+/// 1 when HOG detection runs on the AVX2 build.
+int fd_engine_wide_hog_in_use(const fd_engine *engine) FD_NOEXCEPT;
+
+/// 1 when this build and CPU can run the AVX2 build of the HOG detector (CDlibWideHOG's test,
+/// for Swift, which does not import that module).
 int fd_wide_hog_available(void) FD_NOEXCEPT;
 
 /// Detects faces. HOG takes gray (channels 1); MMOD takes RGB (channels 3).
