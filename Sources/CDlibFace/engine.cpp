@@ -225,9 +225,10 @@ int fd_engine_has_mmod(const fd_engine *engine) noexcept { return engine && engi
 
 int fd_wide_hog_available(void) noexcept { return fd_wide_hog_supported(); }
 
-int fd_engine_wide_hog_in_use(const fd_engine *engine) noexcept { return engine->use_wide_hog ? 1 : 0; }
+int fd_engine_wide_hog_in_use(const fd_engine *engine) noexcept { return engine && engine->use_wide_hog ? 1 : 0; }
 
 int fd_engine_use_wide_hog(fd_engine *engine, int wide) noexcept {
+    if (!engine) return 0;
     engine->use_wide_hog = wide && engine->wide_hog;
     return engine->use_wide_hog ? 1 : 0;
 }

@@ -7,7 +7,9 @@
 #if defined(__x86_64__) && defined(__clang__) && __has_include(<bits/stdc++.h>)
 #define FD_WIDE_BUILT 1
 // This file is built for every x86-64; the functions declared between the pragmas below are built
-// for AVX2 (scripts/check-vector-code.py checks that none of them runs as the program loads).
+// for AVX2. One of them runs as the program loads, on any CPU: the constructor of dlib's
+// OBJECT_PART_NOT_PRESENT (a point, two plain stores); scripts/check-vector-code.py fails the
+// build if it, or anything else reached from the static initialisers, ever holds AVX code.
 // Every standard header comes first, outside them: the library's templates this file
 // instantiates are the same symbols as everywhere else in the program, and the linker keeps one
 // copy of each, which must run on any CPU.

@@ -189,10 +189,12 @@ struct DetectionPlanner: Sendable {
 
     /// Motion that one search down to the smallest face took in, with half a face around it, less
     /// than this long ago (and fewer than `motionSearchEveryFrames` frames ago) is searched again
-    /// only then (every fourth frame at 30 fps): a face that appears in it (someone smaller beside
-    /// or behind a followed face, a head rising above a walker's shoulders) is found that late at
-    /// most. Searching such motion on every third frame instead took 1.2x the CPU on the walk-up clip.
-    static let motionSearchEvery: TimeInterval = 0.133
+    /// on the first frame after that (every fourth frame at 25 or 30 fps; halfway between frames,
+    /// so that a few milliseconds of timestamp jitter do not decide): a face that appears in it
+    /// (someone smaller beside or behind a followed face, a head rising above a walker's
+    /// shoulders) is found that late at most, plus a frame. Searching such motion on every third
+    /// frame instead took 1.2x the CPU on the walk-up clip.
+    static let motionSearchEvery: TimeInterval = 0.125
     /// ... and at most this many frames later, whatever their times say: a source that sends
     /// frames faster than a camera (a replay read as fast as it goes) would otherwise leave a
     /// short visit unsearched.

@@ -117,7 +117,7 @@ import Testing
                 "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
-    /// Motion where a search down to the smallest face looked within the last 0.1 s (a face
+    /// Motion where a search down to the smallest face looked within the last 0.125 s (a face
     /// moving inside its area, a walker's body) is searched again every fourth frame; between,
     /// a followed face's own search covers faces near its size. Motion where nothing was searched
     /// lately (someone coming into view, a walker leaving the searched area) is searched at once.
@@ -159,8 +159,9 @@ import Testing
         // A frame planned but never searched (it failed) does not count as the search.
         var failing = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&failing, motion: nil, at: t0)
-        _ = failing.plan(frame: Self.frame, motion: still([moving]), step: 8, tracks: [face], at: t0 + 0.1)
-        let next = plan(&failing, motion: still([moving]), tracks: [face], at: t0 + 0.1 + 1.0 / 30)
+        let failed = failing.plan(frame: Self.frame, motion: still([moving]), step: 8, tracks: [face], at: t0 + 0.15)
+        #expect(failed.contains { $0.minFace == 80 }, "the frame that fails was to search the motion: \(failed)")
+        let next = plan(&failing, motion: still([moving]), tracks: [face], at: t0 + 0.15 + 1.0 / 30)
         #expect(next.contains { $0.minFace == 80 }, "searched on the frame after the one that failed: \(next)")
     }
 
@@ -181,6 +182,7 @@ import Testing
             if i >= 10, jobs.contains(where: { $0.minFace <= 80 && $0.region.intersection(face) == face }) { faceSearched.append(i) }
         }
         #expect(faceSearched.first == 10, "\(faceSearched)")
+        #expect(faceSearched.count >= 12, "searched again and again, not once: \(faceSearched)")
         #expect(zip(faceSearched, faceSearched.dropFirst()).allSatisfy { $1 - $0 <= 4 }, "searched at most every fourth frame: \(faceSearched)")
     }
 

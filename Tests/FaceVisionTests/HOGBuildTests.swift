@@ -49,3 +49,14 @@ struct BaselineHOGTests {
         #expect(faces.count == 6)
     }
 }
+
+/// The AVX2 build is there wherever the CPU says it has AVX2 and FMA: a build that lost it (a
+/// compiler or library its guard does not take) would otherwise only skip `HOGBuildTests`.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/proc/cpuinfo"), "no /proc/cpuinfo to read the CPU's flags from"))
+struct HOGBuildPresenceTests {
+    @Test func aCPUWithAVX2AndFMARunsTheAVX2Build() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        #expect(FaceEngine.avx2HOGSupported == (flags.contains("avx2") && flags.contains("fma")), "CPU flags avx2 \(flags.contains("avx2")), fma \(flags.contains("fma"))")
+    }
+}
