@@ -2,6 +2,7 @@
 // exactly; they are dlib's examples dnn_face_recognition_ex.cpp and
 // dnn_mmod_face_detection_ex.cpp.
 #include "CDlibFace.h"
+#include "CDlibFaceView.h"
 #include "CDlibWideHOG.h"
 
 #include <dlib/dnn.h>
@@ -55,20 +56,6 @@ template <typename SUBNET> using rcon5 = relu<affine<con5<45, SUBNET>>>;
 using mmod_type = loss_mmod<con<1, 9, 9, 1, 1, rcon5<rcon5<rcon5<downsampler<
     input_rgb_image_pyramid<pyramid_down<6>>>>>>>>;
 }  // namespace facenet
-
-// A read-only view over a caller's packed buffer, so dlib reads Swift's memory in place.
-namespace faceview {
-template <typename P>
-struct view {
-    const P *data;
-    long rows, cols;
-};
-template <typename P> long num_rows(const view<P> &v) { return v.rows; }
-template <typename P> long num_columns(const view<P> &v) { return v.cols; }
-template <typename P> const void *image_data(const view<P> &v) { return v.data; }
-template <typename P> void *image_data(view<P> &v) { return const_cast<P *>(v.data); }
-template <typename P> long width_step(const view<P> &v) { return v.cols * sizeof(P); }
-}  // namespace faceview
 
 namespace dlib {
 template <typename P> struct image_traits<faceview::view<P>> { typedef P pixel_type; };

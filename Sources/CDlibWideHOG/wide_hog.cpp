@@ -16,6 +16,8 @@
 #include <bits/stdc++.h>
 #include <cpuid.h>
 #include <immintrin.h>
+// The view over the caller's pixels: baseline code, the same as the baseline build's.
+#include "CDlibFaceView.h"
 // dlib's CPU tests are inline functions outside its namespace, whose bodies depend on its
 // DLIB_HAVE_* macros: included before those are set, they are the baseline build's own.
 #include <dlib/simd/simd_check.h>
@@ -35,27 +37,14 @@
 
 namespace wide = faced_wide_dlib;
 
-namespace {
-template <typename P>
-struct view {
-    const P *data;
-    long rows, cols;
-};
-template <typename P> long num_rows(const view<P> &v) { return v.rows; }
-template <typename P> long num_columns(const view<P> &v) { return v.cols; }
-template <typename P> const void *image_data(const view<P> &v) { return v.data; }
-template <typename P> void *image_data(view<P> &v) { return const_cast<P *>(v.data); }
-template <typename P> long width_step(const view<P> &v) { return v.cols * sizeof(P); }
-}  // namespace
-
 namespace faced_wide_dlib {
-template <typename P> struct image_traits<::view<P>> { typedef P pixel_type; };
+template <typename P> struct image_traits<faceview::view<P>> { typedef P pixel_type; };
 }  // namespace faced_wide_dlib
 
 namespace {
 void detect_wide(wide::frontal_face_detector &detector, const uint8_t *pixels, int w, int h, double scale,
                  double threshold, std::vector<wide::rect_detection> &faces) {
-    view<unsigned char> src{pixels, h, w};
+    faceview::view<unsigned char> src{pixels, h, w};
     if (scale == 1.0) {
         detector(src, faces, threshold);
     } else {
