@@ -104,6 +104,11 @@ public final class Pipeline {
     /// Told of each frame looked at (neither dark nor failed): its index and the faces found in it,
     /// in camera pixels; on the pipeline's thread. For benchmarks that score detection (facebench recall).
     public var facesFound: ((_ frame: Int, _ boxes: [PixelRect]) -> Void)?
+    /// Told of how each followed face's surface moved since a frame about `SurfaceWatch.step`
+    /// before (the liveness measurement): its track, the frame's index, the measurement; on the
+    /// pipeline's thread. For benchmarks.
+    public var surfaceMeasured: ((_ track: Int64, _ frame: Int, _ motion: SurfaceMotion) -> Void)?
+    private var surfaces = SurfaceWatch()
     /// The largest frame a replay may claim, in pixels; a camera's frames must have its negotiated size.
     public var maxFramePixels: Int {
         get { analyzer.maxFramePixels }
@@ -195,7 +200,7 @@ public final class Pipeline {
         recording.tick()
         reloadGalleryIfChanged()
         let frame = looked.frame
-        var seen: (faces: [SeenFace], image: RGBImage?, scale: Double)?
+        var seen: (faces: [SeenFace], image: RGBImage?, gray: GrayImage?, scale: Double)?
         switch looked.outcome {
         case let .failed(error):
             return badFrame(frame, error)
@@ -203,14 +208,14 @@ public final class Pipeline {
             break
         case let .looked(detections, picture, scale):
             guard var picture, !detections.isEmpty else {
-                seen = ([], nil, scale)
+                seen = ([], nil, nil, scale)
                 break
             }
             do {
                 let skip = Self.settled(detections.map { $0.box.scaled(by: scale) }, among: decider.tracker.claimedAreas(at: frame.time),
                                         settled: decider.settledAreas(at: frame.time) + decider.strangerAreas(at: frame.time))
                 let (faces, image) = try analyzer.describe(detections, in: &picture, skipping: skip)
-                seen = (faces, image, scale)
+                seen = (faces, image, picture.gray, scale)
             } catch {
                 return badFrame(frame, error)
             }
@@ -221,7 +226,7 @@ public final class Pipeline {
         if let seen {
             if let change = watch.light(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
             facesFound?(frame.index, seen.faces.map { $0.detection.box.scaled(by: seen.scale) })
-            events += decide(seen.faces, image: seen.image, scale: seen.scale, at: frame.time)
+            events += decide(seen.faces, image: seen.image, gray: seen.gray, scale: seen.scale, at: frame.time, frame: frame.index)
         } else {
             events += decide([], image: nil, at: frame.time)
             if let change = watch.dark(at: frame.time) { events.append(recording.camera(change, at: frame.time)) }
@@ -267,7 +272,8 @@ public final class Pipeline {
     }
 
     /// The faces of one frame through the decider, and its outcomes through the recorder.
-    private func decide(_ faces: [SeenFace], image: RGBImage?, scale: Double = 1, at time: Date) -> [AuditEvent] {
+    private func decide(_ faces: [SeenFace], image: RGBImage?, gray: GrayImage? = nil, scale: Double = 1, at time: Date,
+                        frame: Int = 0) -> [AuditEvent] {
         let start = ContinuousClock.now
         defer { decideTime.withLock { $0 += ContinuousClock.now - start } }
         // In camera pixels: the picture's scale changes with where the detector looked.
@@ -282,6 +288,15 @@ public final class Pipeline {
             return face
         }
         let step = decider.step(live, at: time)
+        if let gray, let surfaceMeasured {
+            for (id, face) in zip(step.trackIDs, faces) {
+                let box = face.detection.box
+                let landmarks: FaceLandmarks? = if case let .described(described) = face { described.landmarks }
+                    else { try? analyzer.describer.landmarks(of: box, in: gray) }
+                let patch = FacePatch(gray: gray, box: box, landmarks: landmarks, cameraPixels: scale)
+                if let motion = surfaces.observe(id, patch, at: time) { surfaceMeasured(id, frame, motion) }
+            }
+        }
         var crops = [Int64: RGBImage]()
         if settings.snapshotDirectory != nil, let image {
             for (id, face) in zip(step.trackIDs, faces) { crops[id] = Self.faceCrop(image, face.detection.box) }
@@ -291,6 +306,7 @@ public final class Pipeline {
             events.append(recording.record(outcome, people: people, crop: crops[outcome.trackID] ?? lastCrop[outcome.trackID]))
         }
         for id in step.ended {
+            surfaces.ended(id)
             recording.trackEnded(id)
             lastCrop[id] = nil
         }

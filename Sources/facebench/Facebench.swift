@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceVision
+import Foundation
 
 @main
 struct Facebench: AsyncParsableCommand {
@@ -13,7 +14,7 @@ struct Facebench: AsyncParsableCommand {
               .build/release/facebench calibrate --faces-dev ../shared/faces-dev
               .build/release/facebench visits --faces-dev ../shared/faces-dev
             """,
-        subcommands: [Speed.self, PipelineBench.self, Idle.self, Walkup.self, AnchorReplay.self, Recall.self, LogBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
+        subcommands: [Speed.self, PipelineBench.self, Idle.self, Walkup.self, LivenessBench.self, AnchorReplay.self, Recall.self, LogBench.self, Calibrate.self, Replay.self, Visits.self, MakeFrames.self, Capture.self, Quality.self, Refusals.self, Soak.self],
         defaultSubcommand: Speed.self
     )
 
@@ -39,5 +40,24 @@ extension FaceEngine {
         if baselineHOG { for engine in [engines.0, engines.1, engines.2] { engine.useHOGBuild(.baseline) } }
         FaceEngine.setBLASThreads(1)
         return engines
+    }
+}
+
+/// A person's folder of the labelled photo set (`../shared/faces-dev`): name and photo paths.
+struct FacesDevPerson {
+    var name: String
+    var photos: [String]
+
+    /// Every folder of `folder` (not those starting with "_" or ".") with a JPEG or PNG in it, by name.
+    static func all(in folder: String) throws -> [FacesDevPerson] {
+        let fm = FileManager.default
+        return try fm.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }.sorted().compactMap { name in
+            let dir = folder + "/" + name
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+            let photos = try fm.contentsOfDirectory(atPath: dir).filter { [".jpg", ".jpeg", ".png"].contains(where: $0.lowercased().hasSuffix) }
+                .sorted().map { dir + "/" + $0 }
+            return photos.isEmpty ? nil : FacesDevPerson(name: name, photos: photos)
+        }
     }
 }

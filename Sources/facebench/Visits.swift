@@ -215,15 +215,7 @@ struct Visits: ParsableCommand {
     }
 
     func listPeople() throws -> [Person] {
-        let fm = FileManager.default
-        return try fm.contentsOfDirectory(atPath: facesDev).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }.sorted().compactMap { name in
-            let dir = facesDev + "/" + name
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-            let photos = try fm.contentsOfDirectory(atPath: dir).filter { [".jpg", ".jpeg", ".png"].contains(where: $0.lowercased().hasSuffix) }
-                .sorted().map { dir + "/" + $0 }
-            return photos.isEmpty ? nil : Person(name: name, photos: photos)
-        }
+        try FacesDevPerson.all(in: facesDev).map { Person(name: $0.name, photos: $0.photos) }
     }
 
     /// One replay through a fresh pipeline, frames stamped `1/fps` apart; decisions read back

@@ -1,0 +1,219 @@
+import FaceStore
+import FaceVision
+import Foundation
+
+/// How a picture of someone is held to the camera.
+public enum AttackKind: String, CaseIterable, Sendable, Codable {
+    /// A photo printed with a white margin, held in the hand: it tilts about both axes, turns a
+    /// little, comes closer, trembles.
+    case print
+    /// The same, the paper bowed (held at its sides): no longer one plane.
+    case bentPrint = "bent-print"
+    /// A photo on a phone's screen held in the hand: a black bezel, the screen's own light, the
+    /// pixel grid (moiré in the camera's picture) and a glare, faint to strong, that stays where the light is.
+    case screen
+    /// A photo held perfectly still (on a stand): only the camera's noise.
+    case still
+}
+
+/// One attack visit: a face photo as `kind` shows it to the camera, frame after frame. The
+/// picture is a plane (or a bowed sheet) in front of a pinhole camera, its pose a smooth random
+/// motion from `seed`; frames carry the camera's noise, and `jpeg(frame:)` its compression.
+public struct AttackScene: Sendable {
+    public let kind: AttackKind
+    public let width: Int
+    public let height: Int
+    public let fps: Double
+    public let frameCount: Int
+    public let seed: UInt64
+    /// The face's width in the frame at the visit's start, camera pixels.
+    public let faceWidth: Double
+    /// The light on the scene: the picture's and the background's brightness (printed pictures
+    /// and walls), 1 for a well lit door.
+    public let light: Double
+    private let card: RGBImage
+    /// The face's centre on the card, card pixels.
+    private let faceOnCard: (x: Double, y: Double, width: Double)
+    private let background: RGBImage
+    private let motion: [Double]
+    private let bow: Double
+
+    /// `photo`: a head-and-shoulders crop and its face (`VisitorPhotos.Photo`); its largest level is printed.
+    public init(photo: VisitorPhotos.Photo, kind: AttackKind, seed: UInt64, faceWidth: Double = 120, light: Double = 1,
+                width: Int = 1280, height: Int = 720, fps: Double = 25, frames: Int = 50) throws {
+        self.kind = kind
+        self.width = width
+        self.height = height
+        self.fps = fps
+        frameCount = frames
+        self.seed = seed
+        self.faceWidth = faceWidth
+        self.light = light
+        var rng = SeededRandom(seed: seed)
+        let picture = photo.levels[0], face = photo.faces[0]
+        (card, faceOnCard) = try Self.card(picture, face: face, kind: kind)
+        background = try VisitScene.background(width: width, height: height, rng: &rng)
+        // Per axis: two slow sines and a tremor, with random amplitudes and phases.
+        motion = (0 ..< 24).map { _ in Double.random(in: 0 ... 1, using: &rng) }
+        bow = kind == .bentPrint ? Double.random(in: 0.06 ... 0.14, using: &rng) * (Bool.random(using: &rng) ? 1 : -1) : 0
+    }
+
+    /// The picture as held: printed with a white margin and the printer's duller tones, or on a
+    /// screen with a black bezel, a brighter picture and a visible pixel grid.
+    private static func card(_ picture: RGBImage, face: PixelRect, kind: AttackKind) throws -> (RGBImage, (x: Double, y: Double, width: Double)) {
+        let margin = max(6, picture.width / 14)
+        let w = picture.width + 2 * margin, h = picture.height + 2 * margin
+        let screen = kind == .screen
+        var pixels = [UInt8](repeating: screen ? 12 : 238, count: w * h * 3)
+        for y in 0 ..< picture.height {
+            for x in 0 ..< picture.width {
+                let src = (y * picture.width + x) * 3, dst = ((y + margin) * w + x + margin) * 3
+                for c in 0 ..< 3 {
+                    let v = Double(picture.pixels[src + c])
+                    let out: Double
+                    if screen {
+                        // Lit from behind, a touch blue; every third column and row a little darker (the sub-pixels' grid).
+                        let grid = (x % 3 == 0 || y % 3 == 0) ? 0.82 : 1.0
+                        out = min(255, (v * 1.08 + 10) * grid * (c == 2 ? 1.04 : 1))
+                    } else {
+                        // Ink on paper: no black blacker than the ink, no white whiter than the paper.
+                        out = 22 + v * 0.82
+                    }
+                    pixels[dst + c] = UInt8(max(0, min(255, out.rounded())))
+                }
+            }
+        }
+        let card = try RGBImage(width: w, height: h, pixels: pixels)
+        return (card, (Double(face.x + margin) + Double(face.width) / 2, Double(face.y + margin) + Double(face.height) / 2, Double(face.width)))
+    }
+
+    /// Camera focal length in pixels (a 65° wide view).
+    private var focal: Double { Double(width) * 0.78 }
+
+    /// The card's pose at `frame`: rotations about x, y and z (radians), and where its face's
+    /// centre is in front of the camera (x, y, z in card pixels).
+    private func pose(at frame: Int) -> (rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double) {
+        let t = Double(frame) / fps
+        let m = motion
+        func wave(_ i: Int, _ amplitude: Double) -> Double {
+            // Hands sway at about 0.3-1 Hz, and tremble at 6-10 Hz by a tenth of that.
+            let slow = sin(2 * .pi * (0.3 + 0.7 * m[i]) * t + 6.3 * m[i + 1]) + 0.5 * sin(2 * .pi * (0.2 + 0.5 * m[i + 2]) * t + 6.3 * m[i + 3])
+            let tremor = 0.1 * sin(2 * .pi * (6 + 4 * m[i + 4]) * t + 6.3 * m[i + 5])
+            return amplitude * (slow / 1.5 + tremor)
+        }
+        let startZ = focal * faceOnCard.width / faceWidth
+        if kind == .still {
+            return (0.05 * (m[0] - 0.5), 0.05 * (m[1] - 0.5), 0.03 * (m[2] - 0.5), 0, 0, startZ)
+        }
+        let degrees = Double.pi / 180
+        // Tilts of up to about 15°, a turn of 5°, a drift of a fifth of the face, a fifth closer over the visit.
+        let approach = 1 - 0.2 * min(1, t / (Double(frameCount) / fps))
+        return (wave(0, (6 + 10 * m[18]) * degrees), wave(6, (6 + 10 * m[19]) * degrees), wave(12, 5 * degrees),
+                wave(1, 0.2 * faceOnCard.width), wave(7, 0.2 * faceOnCard.width), startZ * approach)
+    }
+
+    /// Where card point (u, v) lands in the frame at `pose`; nil behind the camera.
+    private func project(_ u: Double, _ v: Double, _ p: (rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double)) -> Point? {
+        // The card's own coordinates, centred on its face, with the bow (about the vertical axis) as depth.
+        let x0 = u - faceOnCard.x, y0 = v - faceOnCard.y
+        let half = Double(card.width) / 2
+        let along = (u - half) / half
+        let z0 = bow * Double(card.width) * (along * along - 1 / 3.0)
+        // z, then y, then x.
+        let (cz, sz, cy, sy, cx, sx) = (cos(p.rz), sin(p.rz), cos(p.ry), sin(p.ry), cos(p.rx), sin(p.rx))
+        let x1 = cz * x0 - sz * y0, y1 = sz * x0 + cz * y0, z1 = z0
+        let x2 = cy * x1 + sy * z1, z2 = -sy * x1 + cy * z1
+        let y3 = cx * y1 - sx * z2, z3 = sx * y1 + cx * z2
+        let z = z3 + p.z
+        guard z > 1 else { return nil }
+        return Point(x: Float(focal * (x2 + p.x) / z + Double(width) / 2), y: Float(focal * (y3 + p.y) / z + Double(height) / 2))
+    }
+
+    /// The face's box in `frame`, camera pixels (where the card's face box lands).
+    public func faceBox(at frame: Int) -> PixelRect {
+        let p = pose(at: frame), r = faceOnCard.width / 2
+        let corners = [(-r, -r), (r, -r), (r, r), (-r, r)].compactMap { project(faceOnCard.x + $0.0, faceOnCard.y + $0.1, p) }
+        let xs = corners.map { Double($0.x) }, ys = corners.map { Double($0.y) }
+        guard let x0 = xs.min(), let x1 = xs.max(), let y0 = ys.min(), let y1 = ys.max() else { return PixelRect(x: 0, y: 0, width: 0, height: 0) }
+        return PixelRect(x: Int(x0), y: Int(y0), width: Int(x1 - x0), height: Int(y1 - y0))
+    }
+
+    public func render(frame: Int) -> RGBImage {
+        var out = background.adjusted(gain: light).pixels
+        let p = pose(at: frame)
+        // A flat card is one quad, drawn through its exact homography; a bowed one in strips.
+        let strips = bow == 0 ? 1 : 32
+        let stripWidth = Double(card.width) / Double(strips)
+        let cardLight = light * (kind == .screen ? 1 : 0.95)
+        // A camera's pixel takes the light of its whole area: as many spots a side as card pixels
+        // fall in it (2 to 6), averaged.
+        let perPixel = faceOnCard.width / Double(max(1, faceBox(at: frame).width))
+        let n = min(6, max(2, Int(perPixel.rounded(.up))))
+        let spots = (0 ..< n * n).map { (Float($0 % n) + 0.5) / Float(n) }.indices.map { i in
+            ((Float(i % n) + 0.5) / Float(n), (Float(i / n) + 0.5) / Float(n))
+        }
+        out.withUnsafeMutableBufferPointer { dst in
+            card.pixels.withUnsafeBufferPointer { src in
+                for s in 0 ..< strips {
+                    let u0 = Double(s) * stripWidth, u1 = u0 + stripWidth, v0 = 0.0, v1 = Double(card.height)
+                    let corners = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+                    let projected = corners.compactMap { project($0.0, $0.1, p) }
+                    guard projected.count == 4,
+                          let back = Homography.fitted(from: projected, to: corners.map { Point(x: Float($0.0), y: Float($0.1)) }) else { continue }
+                    let xs = projected.map(\.x), ys = projected.map(\.y)
+                    let bx0 = max(0, Int(xs.min()!.rounded(.down))), bx1 = min(width - 1, Int(xs.max()!.rounded(.up)))
+                    let by0 = max(0, Int(ys.min()!.rounded(.down))), by1 = min(height - 1, Int(ys.max()!.rounded(.up)))
+                    guard bx0 <= bx1, by0 <= by1 else { continue }
+                    for y in by0 ... by1 {
+                        for x in bx0 ... bx1 {
+                            // Finer detail than the spots, as the screen's grid, aliases into moiré as in a camera.
+                            var sum = (0.0, 0.0, 0.0), inside = 0
+                            for (dx, dy) in spots {
+                                let (u, v) = back.apply(Point(x: Float(x) + dx, y: Float(y) + dy))
+                                guard u >= u0, u < u1, v >= v0, v < v1 else { continue }
+                                let cu = min(card.width - 1, Int(u)), cv = min(card.height - 1, Int(v))
+                                let i = (cv * card.width + cu) * 3
+                                sum.0 += Double(src[i]); sum.1 += Double(src[i + 1]); sum.2 += Double(src[i + 2])
+                                inside += 1
+                            }
+                            guard inside > 0 else { continue }
+                            let o = (y * width + x) * 3
+                            // The card's share of a pixel on its edge; the rest stays background.
+                            let share = Double(inside) / Double(spots.count)
+                            let card = [sum.0, sum.1, sum.2].map { $0 / Double(inside) * cardLight }
+                            for c in 0 ..< 3 { dst[o + c] = UInt8(min(255, card[c] * share + Double(dst[o + c]) * (1 - share))) }
+                        }
+                    }
+                }
+            }
+        }
+        if kind == .screen { addGlare(&out, pose: p) }
+        let image = (try? RGBImage(width: width, height: height, pixels: out)) ?? background
+        return image.exposed(gain: 1, gamma: 1, noise: 3, seed: seed &+ UInt64(frame) &* 7919)
+    }
+
+    /// A lamp's reflection on the screen: where it is depends on how the screen is tilted, not on
+    /// what it shows.
+    private func addGlare(_ pixels: inout [UInt8], pose p: (rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double)) {
+        guard let centre = project(faceOnCard.x, faceOnCard.y, p) else { return }
+        let scale = focal / p.z
+        let gx = Double(centre.x) + (0.6 * (motion[20] - 0.5) + 2 * p.ry) * faceOnCard.width * scale
+        let gy = Double(centre.y) + (0.6 * (motion[21] - 0.5) - 2 * p.rx) * faceOnCard.width * scale
+        let radius = (0.25 + 0.3 * motion[22]) * faceOnCard.width * scale, strength = 140 * motion[23]
+        let box = PixelRect(x: Int(gx - 2 * radius), y: Int(gy - 2 * radius), width: Int(4 * radius), height: Int(4 * radius))
+        guard let region = box.intersection(PixelRect(x: 0, y: 0, width: width, height: height)) else { return }
+        for y in region.y ..< region.maxY {
+            for x in region.x ..< region.maxX {
+                let d2 = ((Double(x) - gx) * (Double(x) - gx) + (Double(y) - gy) * (Double(y) - gy)) / (radius * radius)
+                let add = strength * exp(-d2)
+                let o = (y * width + x) * 3
+                for c in 0 ..< 3 { pixels[o + c] = UInt8(min(255, Double(pixels[o + c]) + add)) }
+            }
+        }
+    }
+
+    /// Frame `frame` as a camera's MJPEG frame.
+    public func jpeg(frame: Int, quality: Int = 85) throws -> [UInt8] {
+        try JPEGEncoder(quality: quality).encode(render(frame: frame))
+    }
+}
