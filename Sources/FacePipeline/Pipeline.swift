@@ -327,6 +327,7 @@ public final class Pipeline {
     public func finishTracks(at time: Date) -> [AuditEvent] {
         let events = decider.finish(at: time).map { recording.record($0, people: people, crop: lastCrop[$0.trackID]) }
         lastCrop.removeAll()
+        surfaces.removeAll()
         return events
     }
 

@@ -53,8 +53,9 @@ public struct AttackScene: Sendable {
         let picture = photo.levels[0], face = photo.faces[0]
         (card, faceOnCard) = try Self.card(picture, face: face, kind: kind)
         background = try VisitScene.background(width: width, height: height, rng: &rng)
-        // Per axis: two slow sines and a tremor, with random amplitudes and phases.
-        motion = (0 ..< 24).map { _ in Double.random(in: 0 ... 1, using: &rng) }
+        // Per axis (tilts, turn, drifts: 6 values each from 0, 6, 12, 24, 30), two slow sines and a
+        // tremor with random frequencies and phases; 18-23 for amplitudes and the glare.
+        motion = (0 ..< 36).map { _ in Double.random(in: 0 ... 1, using: &rng) }
         bow = kind == .bentPrint ? Double.random(in: 0.06 ... 0.14, using: &rng) * (Bool.random(using: &rng) ? 1 : -1) : 0
     }
 
@@ -109,7 +110,7 @@ public struct AttackScene: Sendable {
         // Tilts of up to about 15°, a turn of 5°, a drift of a fifth of the face, a fifth closer over the visit.
         let approach = 1 - 0.2 * min(1, t / (Double(frameCount) / fps))
         return (wave(0, (6 + 10 * m[18]) * degrees), wave(6, (6 + 10 * m[19]) * degrees), wave(12, 5 * degrees),
-                wave(1, 0.2 * faceOnCard.width), wave(7, 0.2 * faceOnCard.width), startZ * approach)
+                wave(24, 0.2 * faceOnCard.width), wave(30, 0.2 * faceOnCard.width), startZ * approach)
     }
 
     /// Where card point (u, v) lands in the frame at `pose`; nil behind the camera.
@@ -149,42 +150,43 @@ public struct AttackScene: Sendable {
         // fall in it (2 to 6), averaged.
         let perPixel = faceOnCard.width / Double(max(1, faceBox(at: frame).width))
         let n = min(6, max(2, Int(perPixel.rounded(.up))))
-        let spots = (0 ..< n * n).map { (Float($0 % n) + 0.5) / Float(n) }.indices.map { i in
-            ((Float(i % n) + 0.5) / Float(n), (Float(i / n) + 0.5) / Float(n))
-        }
-        out.withUnsafeMutableBufferPointer { dst in
-            card.pixels.withUnsafeBufferPointer { src in
-                for s in 0 ..< strips {
-                    let u0 = Double(s) * stripWidth, u1 = u0 + stripWidth, v0 = 0.0, v1 = Double(card.height)
-                    let corners = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
-                    let projected = corners.compactMap { project($0.0, $0.1, p) }
-                    guard projected.count == 4,
-                          let back = Homography.fitted(from: projected, to: corners.map { Point(x: Float($0.0), y: Float($0.1)) }) else { continue }
-                    let xs = projected.map(\.x), ys = projected.map(\.y)
-                    let bx0 = max(0, Int(xs.min()!.rounded(.down))), bx1 = min(width - 1, Int(xs.max()!.rounded(.up)))
-                    let by0 = max(0, Int(ys.min()!.rounded(.down))), by1 = min(height - 1, Int(ys.max()!.rounded(.up)))
-                    guard bx0 <= bx1, by0 <= by1 else { continue }
-                    for y in by0 ... by1 {
-                        for x in bx0 ... bx1 {
-                            // Finer detail than the spots, as the screen's grid, aliases into moiré as in a camera.
-                            var sum = (0.0, 0.0, 0.0), inside = 0
-                            for (dx, dy) in spots {
-                                let (u, v) = back.apply(Point(x: Float(x) + dx, y: Float(y) + dy))
-                                guard u >= u0, u < u1, v >= v0, v < v1 else { continue }
-                                let cu = min(card.width - 1, Int(u)), cv = min(card.height - 1, Int(v))
-                                let i = (cv * card.width + cu) * 3
-                                sum.0 += Double(src[i]); sum.1 += Double(src[i + 1]); sum.2 += Double(src[i + 2])
-                                inside += 1
-                            }
-                            guard inside > 0 else { continue }
-                            let o = (y * width + x) * 3
-                            // The card's share of a pixel on its edge; the rest stays background.
-                            let share = Double(inside) / Double(spots.count)
-                            let card = [sum.0, sum.1, sum.2].map { $0 / Double(inside) * cardLight }
-                            for c in 0 ..< 3 { dst[o + c] = UInt8(min(255, card[c] * share + Double(dst[o + c]) * (1 - share))) }
+        let spots = (0 ..< n * n).map { i in ((Float(i % n) + 0.5) / Float(n), (Float(i / n) + 0.5) / Float(n)) }
+        // Spots summed over every strip first, then blended with the background once: a pixel
+        // that two strips share is all card.
+        var sums = [Double](repeating: 0, count: width * height * 3), spotsIn = [Int](repeating: 0, count: width * height)
+        card.pixels.withUnsafeBufferPointer { src in
+            for s in 0 ..< strips {
+                let u0 = Double(s) * stripWidth, u1 = u0 + stripWidth, v0 = 0.0, v1 = Double(card.height)
+                let corners = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+                let projected = corners.compactMap { project($0.0, $0.1, p) }
+                guard projected.count == 4,
+                      let back = Homography.fitted(from: projected, to: corners.map { Point(x: Float($0.0), y: Float($0.1)) }) else { continue }
+                let xs = projected.map(\.x), ys = projected.map(\.y)
+                let bx0 = max(0, Int(xs.min()!.rounded(.down))), bx1 = min(width - 1, Int(xs.max()!.rounded(.up)))
+                let by0 = max(0, Int(ys.min()!.rounded(.down))), by1 = min(height - 1, Int(ys.max()!.rounded(.up)))
+                guard bx0 <= bx1, by0 <= by1 else { continue }
+                for y in by0 ... by1 {
+                    for x in bx0 ... bx1 {
+                        // Finer detail than the spots, as the screen's grid, aliases into moiré as in a camera.
+                        for (dx, dy) in spots {
+                            let (u, v) = back.apply(Point(x: Float(x) + dx, y: Float(y) + dy))
+                            guard u >= u0, u < u1, v >= v0, v < v1 else { continue }
+                            let cu = min(card.width - 1, Int(u)), cv = min(card.height - 1, Int(v))
+                            let i = (cv * card.width + cu) * 3, o = (y * width + x) * 3
+                            sums[o] += Double(src[i]); sums[o + 1] += Double(src[i + 1]); sums[o + 2] += Double(src[i + 2])
+                            spotsIn[y * width + x] += 1
                         }
                     }
                 }
+            }
+        }
+        for pixel in spotsIn.indices where spotsIn[pixel] > 0 {
+            // The card's share of a pixel on its edge; the rest stays background.
+            let inside = min(spotsIn[pixel], spots.count)
+            let share = Double(inside) / Double(spots.count)
+            for c in 0 ..< 3 {
+                let o = pixel * 3 + c
+                out[o] = UInt8(min(255, sums[o] / Double(spotsIn[pixel]) * cardLight * share + Double(out[o]) * (1 - share)))
             }
         }
         if kind == .screen { addGlare(&out, pose: p) }

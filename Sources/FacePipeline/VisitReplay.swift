@@ -11,6 +11,12 @@ public struct VisitorPhotos: Sendable {
         public var levels: [RGBImage]
         /// The face box in each level.
         public var faces: [PixelRect]
+
+        public init(path: String, levels: [RGBImage], faces: [PixelRect]) {
+            self.path = path
+            self.levels = levels
+            self.faces = faces
+        }
     }
 
     public var person: String

@@ -54,10 +54,10 @@ public struct FacePatch: Sendable {
             // The eyes' line, pointing left to right in the picture.
             var angle = atan2(eyeB.y - eyeA.y, eyeB.x - eyeA.x)
             if eyeB.x < eyeA.x { angle = atan2(eyeA.y - eyeB.y, eyeA.x - eyeB.x) }
-            // Down the face, from between the eyes: towards the nose.
-            let downX = -sin(angle), downY = cos(angle)
-            let reach = 0.5 * d
-            surface = Ellipse(centre: Point(x: between.x + downX * reach, y: between.y + downY * reach),
+            // From between the eyes to the bottom of the nose (a turned head carries the nose
+            // sideways): the ellipse's middle lies 4/5 of the way, about the nose's tip.
+            let nose = p[4]
+            surface = Ellipse(centre: Point(x: between.x + 0.8 * (nose.x - between.x), y: between.y + 0.8 * (nose.y - between.y)),
                               across: 0.8 * d, along: 0.85 * d, angle: angle)
         } else {
             let w = Self.faceWidth, h = Float(box.height) / scale
@@ -147,11 +147,9 @@ public struct SurfaceMotion: Sendable, Hashable {
         guard starts.count >= fewestPoints else { return nil }
         var from = [Point](), to = [Point]()
         for p in starts {
-            // B's patch is centred on B's box: start from where the face's motion puts the point.
-            let guess = b.patchPoint(a.framePoint(p))
-            guard let q = track(p, from: pyramidA, to: pyramidB, guess: guess),
-                  let back = track(q, from: pyramidB, to: pyramidA, guess: p),
-                  hypot(back.x - p.x, back.y - p.y) <= maxRoundTrip else { continue }
+            // Each patch is centred on its own box and as wide as its face: a point of the face
+            // is about where it was in the patch, however far the face moved in the frame.
+            guard let q = followed(p, pyramidA, pyramidB, guesses: [p]) else { continue }
             from.append(p)
             // In A's patch pixels, so that distances are over A's face width.
             to.append(a.patchPoint(b.framePoint(q)))
@@ -175,10 +173,9 @@ public struct SurfaceMotion: Sendable, Hashable {
         let starts = corners(in: pyramidA.levels[0], inside: nil, outside: grown)
         var followed = 0, rigid = 0
         for p in starts {
-            let guess = b.patchPoint(a.framePoint(p))
-            guard let q = track(p, from: pyramidA, to: pyramidB, guess: guess),
-                  let back = track(q, from: pyramidB, to: pyramidA, guess: p),
-                  hypot(back.x - p.x, back.y - p.y) <= maxRoundTrip else { continue }
+            // Around the face, a point may have moved with it (hair, the picture's margin) or
+            // stayed where it was in the frame (a wall): each start is tried.
+            guard let q = Self.followed(p, pyramidA, pyramidB, guesses: [p, b.patchPoint(a.framePoint(p))]) else { continue }
             followed += 1
             if plane.distance(p, a.patchPoint(b.framePoint(q))) <= rigidDistance { rigid += 1 }
         }
@@ -219,6 +216,18 @@ public struct SurfaceMotion: Sendable, Hashable {
     }
 
     static let detailSigma: Float = 4
+
+    /// Where `p` of `a` went in `b`, from the first of `guesses` that follows it there and back
+    /// to within `maxRoundTrip`; nil when none does.
+    static func followed(_ p: Point, _ a: Pyramid, _ b: Pyramid, guesses: [Point]) -> Point? {
+        for guess in guesses {
+            if let q = track(p, from: a, to: b, guess: guess), let back = track(q, from: b, to: a, guess: p),
+               hypot(back.x - p.x, back.y - p.y) <= maxRoundTrip {
+                return q
+            }
+        }
+        return nil
+    }
 
     /// Patch pixels: a hundredth of the face's width.
     static let rigidDistance = Double(FacePatch.faceWidth) / 100
@@ -464,7 +473,8 @@ public struct Homography: Sendable {
         for _ in 0 ..< samples {
             var picked = Set<Int>()
             while picked.count < 4 { picked.insert(next(n)) }
-            let index = Array(picked)
+            // Sorted: a set's order differs from one process to the next.
+            let index = picked.sorted()
             guard let h = fitted(from: index.map { from[$0] }, to: index.map { to[$0] }) else { continue }
             for i in 0 ..< n { let d = h.distance(from[i], to[i]); squared[i] = d * d }
             squared.sort()

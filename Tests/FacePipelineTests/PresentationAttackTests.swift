@@ -32,6 +32,30 @@ import Testing
         }
     }
 
+    /// A bowed sheet is drawn in strips: where two strips share a camera pixel, it is all card
+    /// (no seam of background shows through).
+    @Test func aBentPrintHasNoSeams() throws {
+        let dark = try RGBImage(width: 300, height: 360, fill: 0)
+        let photo = VisitorPhotos.Photo(path: "dark", levels: [dark], faces: [PixelRect(x: 90, y: 90, width: 120, height: 120)])
+        for seed: UInt64 in 1 ... 3 {
+            let scene = try AttackScene(photo: photo, kind: .bentPrint, seed: seed, faceWidth: 120, width: 640, height: 480, frames: 5)
+            let image = scene.render(frame: 2)
+            let box = scene.faceBox(at: 2)
+            var off = 0, counted = 0
+            for y in box.y ..< box.maxY {
+                for x in box.x ..< box.maxX {
+                    let v = Int(image.pixels[(y * image.width + x) * 3 + 1])
+                    counted += 1
+                    // Black ink prints at 21 (22 dimmed by the card's light), noise adds at most 8; the
+                    // background is about 50-140, so a quarter of it in a seam shows.
+                    if v > 33 { off += 1 }
+                }
+            }
+            #expect(counted > 5000)
+            #expect(off == 0, "seed \(seed): \(off) pixels of the face's box show the background")
+        }
+    }
+
     @Test func theSameSeedDrawsTheSameFrames() throws {
         let a = try Self.scene(.screen), b = try Self.scene(.screen)
         #expect(a.render(frame: 7) == b.render(frame: 7))
