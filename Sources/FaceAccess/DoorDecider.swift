@@ -85,6 +85,8 @@ public struct TrackOutcome: Sendable {
     public var earlier: (decision: Decision, time: Date)?
     /// Decided as the track ended (out of sight, or the stream ended).
     public var atEnd: Bool
+    /// What the face's surface showed, when the decision needed a proof of a live face.
+    public var liveness: LivenessFinding?
 }
 
 /// The evidence and decision stage, pure: faces of each frame in, decisions out. It follows each
@@ -114,12 +116,15 @@ public struct DoorDecider: Sendable {
         var refusal: (decision: Decision, time: Date)?
         /// Frames in a row (counted or not) whose nearest enrolled face was clearly too far.
         var farFromEveryone = 0
+        /// How the face's surface moved, step by step (the liveness evidence), the latest `keptSteps`.
+        var surface = [SurfaceMotion]()
 
         /// Decided for the whole visit: nothing its frames show can change that.
         var settled: Bool {
             if granted { return true }
             guard let reason = refusal?.decision.reason else { return false }
-            return ![.unknown, .ambiguous].contains(reason)
+            // A face that gave no proof of life yet may still give one.
+            return ![.unknown, .ambiguous, .liveness].contains(reason)
         }
     }
 
@@ -173,16 +178,34 @@ public struct DoorDecider: Sendable {
         public var ended: [Int64]
     }
 
+    /// Steps of a track's surface kept: about 10 s of a 30 fps camera.
+    static let keptSteps = 300
+
+    /// Whether any grant may need a proof of a live face: the door's mode or a person's own.
+    public var needsLiveness: Bool {
+        policy.liveness == .motion || rights.values.contains { $0.liveness == .motion }
+    }
+
+    /// The liveness mode that applies to `person`: the stricter of the door's and their own.
+    func livenessMode(of person: Int64) -> LivenessMode { policy.liveness.stricter(rights[person]?.liveness) }
+
     /// One frame's faces (none for a frame without any, a dark or a bad frame: tracks age).
-    public mutating func step(_ faces: [LiveFace], at time: Date) -> Step {
+    /// `surface` measures how the face at an index, on the track given, moved since its track's
+    /// earlier frames; it is asked for the faces of tracks still open, before they are weighed.
+    public mutating func step(_ faces: [LiveFace], at time: Date,
+                              surface: ((_ track: Int64, _ face: Int) -> SurfaceMotion?)? = nil) -> Step {
         let (ids, ended) = tracker.update(faces: faces.map { TrackedFace(box: $0.box, embedding: $0.embedding) }, at: time)
         var outcomes = [TrackOutcome]()
         for track in ended { if let outcome = close(track, at: time) { outcomes.append(outcome) } }
-        for (id, face) in zip(ids, faces) {
+        for (index, (id, face)) in zip(ids, faces).enumerated() {
             if tracks[id] == nil, let track = tracker.tracks.first(where: { $0.id == id }) {
                 tracks[id] = TrackEvidence(firstSeen: track.firstSeen)
             }
             guard let evidence = tracks[id], !evidence.granted else { continue }
+            if let surface, let motion = surface(id, index) {
+                tracks[id]!.surface.append(motion)
+                if tracks[id]!.surface.count > Self.keptSteps { tracks[id]!.surface.removeFirst() }
+            }
             guard let embedding = face.embedding else {
                 // A stranger, embedded less often, is still refused once the patience runs out.
                 if evidence.refusal == nil, evidence.farFromEveryone >= Self.strangerFrames, let outcome = weigh(id, at: time) {
@@ -320,12 +343,25 @@ public struct DoorDecider: Sendable {
         var summary = bar.summarise(counted(evidence), levelOf: { self.rights[$0]?.level })
         let average = average(of: evidence)
         if case .recognised = summary.finding, !confirmed(summary, average, evidence, under: bar) { summary.finding = .undecided }
+        let patient = time.timeIntervalSince(evidence.firstSeen) < policy.patience
         if let decision = decide(summary, at: time), case .granted = decision {
-            return outcome(id, decision, summary, average, at: time, atEnd: false)
+            let (gated, liveness) = gate(decision, evidence)
+            if case .granted = gated { return outcome(id, gated, summary, average, at: time, atEnd: false, liveness: liveness) }
+            // Recognised but not shown live yet: the face has until the patience runs out to show it.
+            guard evidence.refusal == nil, !patient else { return nil }
+            return outcome(id, gated, summary, average, at: time, atEnd: false, liveness: liveness)
         }
-        guard evidence.refusal == nil, time.timeIntervalSince(evidence.firstSeen) >= policy.patience,
-              let (decision, final) = finalDecision(evidence, average, at: time) else { return nil }
-        return outcome(id, decision, final, average, at: time, atEnd: false)
+        guard evidence.refusal == nil, !patient, let (decision, final) = finalDecision(evidence, average, at: time) else { return nil }
+        let (gated, liveness) = gate(decision, evidence)
+        return outcome(id, gated, final, average, at: time, atEnd: false, liveness: liveness)
+    }
+
+    /// A grant to someone whose grants need a proof of a live face stands only with that proof;
+    /// without it, it is a denial for `liveness`. Returns what the surface showed when it was asked.
+    private func gate(_ decision: Decision, _ evidence: TrackEvidence) -> (Decision, LivenessFinding?) {
+        guard case let .granted(person) = decision, livenessMode(of: person) == .motion else { return (decision, nil) }
+        let finding = policy.livenessRule.judge(evidence.surface)
+        return (finding.live ? decision : .denied(personID: person, reason: .liveness), finding)
     }
 
     /// What a track's frames come to when no more are waited for: undecided evidence is unknown,
@@ -356,13 +392,13 @@ public struct DoorDecider: Sendable {
         // Weighed as of the last frame the face was seen in: a cooldown or schedule that ends
         // after the person left does not change what they were.
         guard let (final, summary) = finalDecision(evidence, average, at: min(time, track.lastSeen)) else { return nil }
-        var decision = final
+        var (decision, liveness) = gate(final, evidence)
         if case .granted = decision { decision = .denied(personID: nil, reason: .unknown) }
-        return outcome(track.id, decision, summary, average, at: time, atEnd: true)
+        return outcome(track.id, decision, summary, average, at: time, atEnd: true, liveness: liveness)
     }
 
     private mutating func outcome(_ id: Int64, _ decision: Decision, _ summary: EvidenceSummary, _ average: MatchResult?,
-                                  at time: Date, atEnd: Bool) -> TrackOutcome {
+                                  at time: Date, atEnd: Bool, liveness: LivenessFinding? = nil) -> TrackOutcome {
         let evidence = tracks[id]!
         // The frames shown: from the oldest of the last M counted ones on, with the uncounted among them.
         let counted = evidence.frames.indices.filter { evidence.frames[$0].counts }
@@ -370,7 +406,8 @@ public struct DoorDecider: Sendable {
         let result = TrackOutcome(
             trackID: id, firstSeen: evidence.firstSeen, time: time, decision: decision, summary: summary,
             lastMatch: evidence.frames.last?.observation.result, average: average, averageOf: evidence.best.count,
-            frames: Array(evidence.frames[from...]), earlier: decision.reason == nil ? evidence.refusal : nil, atEnd: atEnd)
+            frames: Array(evidence.frames[from...]), earlier: decision.reason == nil ? evidence.refusal : nil, atEnd: atEnd,
+            liveness: liveness)
         if case let .granted(person) = decision {
             tracks[id]!.granted = true
             tracks[id]!.frames.removeAll()

@@ -26,6 +26,8 @@ public struct AccessManifest: Sendable {
         public var photos: [String]
         /// The person's own level: the stricter of it and the door's applies.
         public var level: SecurityLevel?
+        /// The person's own liveness mode: it can only add the door's proof of a live face.
+        public var liveness: LivenessMode?
         /// The person's own weekly windows.
         public var schedules: [String] = []
         /// Take the largest face of a photo with several (a group or phone photo), as `enroll --largest`.
@@ -138,7 +140,7 @@ public struct AccessManifest: Sendable {
                     let full = "people.\(person)"
                     var entry = Entry(name: try name(person, full, what: "person"))
                     guard let fields = peopleTable[person]!.table else { throw fail(full, "must be a table: [people.\(person)]") }
-                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "schedules", "largest", "quality"]
+                    let allowed = ["display_name", "groups", "enabled", "valid_from", "valid_until", "photos", "level", "liveness", "schedules", "largest", "quality"]
                     for field in fields.keys.sorted() {
                         let k = "\(full).\(field)", v = fields[field]!
                         switch field {
@@ -161,6 +163,13 @@ public struct AccessManifest: Sendable {
                                 throw fail(k, "must be one of \(SecurityLevel.presets.map(\.name).joined(separator: ", ")), got \"\(text)\"")
                             }
                             entry.level = level
+                        case "liveness":
+                            let text = try string(v, k)
+                            guard let mode = LivenessMode(rawValue: text.lowercased()) else {
+                                throw fail(k, "must be one of \(LivenessMode.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+                            }
+                            // "off" is the door's own choice; a person's "off" would waive nothing.
+                            entry.liveness = mode == .off ? nil : mode
                         case "schedules": entry.schedules = try schedules(v, k)
                         case "largest":
                             guard let b = v.bool else { throw fail(k, "must be true or false, got \(v.type)") }

@@ -23,14 +23,17 @@ public struct AccessRights: Sendable, Hashable {
     public var schedules: [Schedule]
     /// The person's own level: it can only raise the door's bar, never lower it.
     public var level: SecurityLevel?
+    /// The person's own liveness mode: it can only add a proof to the door's, never waive it.
+    public var liveness: LivenessMode?
 
     public init(enabled: Bool = true, validFrom: Date? = nil, validUntil: Date? = nil, schedules: [Schedule] = [],
-                level: SecurityLevel? = nil) {
+                level: SecurityLevel? = nil, liveness: LivenessMode? = nil) {
         self.enabled = enabled
         self.validFrom = validFrom
         self.validUntil = validUntil
         self.schedules = schedules
         self.level = level
+        self.liveness = liveness
     }
 }
 
@@ -87,10 +90,13 @@ public struct Policy: Sendable {
     public var rejoin: TimeInterval
     /// What a live frame's face must be to count as evidence.
     public var quality: EvidenceQuality
+    /// Whether a grant needs a proof of a live face, and the rule that proves it.
+    public var liveness: LivenessMode
+    public var livenessRule: LivenessRule
 
     public init(level: SecurityLevel = .standard, evidence: EvidenceRule = .standard, cooldown: TimeInterval = 10,
                 timeZone: TimeZone = .current, patience: TimeInterval = 3, rejoin: TimeInterval = 2,
-                quality: EvidenceQuality = EvidenceQuality()) {
+                quality: EvidenceQuality = EvidenceQuality(), liveness: LivenessMode = .off, livenessRule: LivenessRule = .standard) {
         self.level = level
         self.evidence = evidence
         self.cooldown = cooldown
@@ -98,6 +104,8 @@ public struct Policy: Sendable {
         self.patience = patience
         self.rejoin = rejoin
         self.quality = quality
+        self.liveness = liveness
+        self.livenessRule = livenessRule
     }
 
     /// Reads the last M observations. A person is recognised when at least K of them match that
@@ -169,7 +177,9 @@ extension AccessRights {
         }
         // An unknown level name is read as strict: a typo must not lower the bar.
         let level = entry.securityLevel.map { SecurityLevel.named($0) ?? .strict }
+        // Likewise an unknown liveness mode is read as the strictest.
+        let liveness = entry.liveness.map { LivenessMode(rawValue: $0) ?? .motion }
         self.init(enabled: entry.enabled && readable, validFrom: entry.validFrom, validUntil: entry.validUntil, schedules: schedules,
-                  level: level)
+                  level: level, liveness: liveness)
     }
 }

@@ -191,6 +191,7 @@ public struct Syncer: Sendable {
         change("groups", SyncPlan.list(access?.groups ?? []), SyncPlan.list(Set(entry.groups).sorted()), isNew: isNew)
         change("schedules", SyncPlan.list(access?.ownSchedules ?? []), SyncPlan.list(entry.schedules), isNew: isNew)
         change("level", person?.securityLevel ?? "(none)", entry.level?.name ?? "(none)", isNew: isNew)
+        change("liveness", person?.liveness ?? "(none)", entry.liveness?.rawValue ?? "(none)", isNew: isNew)
         return changes
     }
 
@@ -223,7 +224,7 @@ public struct Syncer: Sendable {
             spread += Enroller.spread(of: p.entry.name, p.kept.map { ($0.sourceName, $0.values) } + new.map { ($0.path, $0.face.embedding.values) })
             people.append(PersonSync(name: p.entry.name, displayName: p.entry.displayName ?? p.entry.name, enabled: p.entry.enabled,
                                      validFrom: p.entry.validFrom, validUntil: p.entry.validUntil, securityLevel: p.entry.level?.name,
-                                     groups: p.entry.groups, schedules: p.entry.schedules, addTemplates: new.map(\.template),
+                                     liveness: p.entry.liveness?.rawValue, groups: p.entry.groups, schedules: p.entry.schedules, addTemplates: new.map(\.template),
                                      removeSHA256: p.removed.map(\.sourceSHA256)))
         }
         if !plan.isEmpty {

@@ -29,6 +29,7 @@ public struct DaemonOptions: Sendable, Equatable {
     public var evidenceMinFace: Int?
     public var evidenceMinSharpness: Double?
     public var evidenceMaxYaw: Double?
+    public var liveness: String?
     public var timezone: String?
     public var snapshots: String?
     public var snapshotGranted: Bool?
@@ -156,6 +157,7 @@ public struct ConfigKey: Sendable {
         .number("policy.evidence_min_face", "--evidence-min-face", \.evidenceMinFace, "narrowest face that counts as evidence, px", range: 0 ... 2000, integer: true),
         .number("policy.evidence_min_sharpness", "--evidence-min-sharpness", \.evidenceMinSharpness, "least sharpness of a face that counts as evidence", range: 0 ... 200, integer: false),
         .number("policy.evidence_max_yaw", "--evidence-max-yaw", \.evidenceMaxYaw, "largest head turn of a face that counts as evidence, degrees", range: 10 ... 90, integer: false),
+        .string("policy.liveness", "--liveness", \.liveness, "proof of a live face a grant needs", allowed: LivenessMode.allCases.map(\.rawValue)),
         .string("policy.timezone", "--timezone", \.timezone, "IANA time zone for schedules", valid: { text in
             TimeZone(identifier: text) == nil ? "must be an IANA time zone such as \"Europe/Berlin\", got \"\(text)\"" : nil
         }),
@@ -307,6 +309,7 @@ extension DaemonOptions {
         let quality = EvidenceQuality()
         o.evidenceMinFace = o.evidenceMinFace ?? quality.minFace; o.evidenceMinSharpness = o.evidenceMinSharpness ?? quality.minSharpness
         o.evidenceMaxYaw = o.evidenceMaxYaw ?? quality.maxYaw
+        o.liveness = o.liveness ?? LivenessMode.off.rawValue
         o.timezone = o.timezone ?? TimeZone.current.identifier; o.snapshotGranted = o.snapshotGranted ?? false
         o.snapshotRetentionDays = o.snapshotRetentionDays ?? 30; o.actionTimeout = o.actionTimeout ?? 5
         o.statsInterval = o.statsInterval ?? 300
@@ -336,7 +339,8 @@ extension DaemonOptions {
                             evidence: o.evidence.flatMap(EvidenceRule.init(parsing:)) ?? EvidenceRule(),
                             cooldown: o.cooldown!, timeZone: o.timezone.flatMap(TimeZone.init(identifier:)) ?? .current,
                             patience: o.patience!, rejoin: o.rejoin!,
-                            quality: EvidenceQuality(minFace: o.evidenceMinFace!, minSharpness: o.evidenceMinSharpness!, maxYaw: o.evidenceMaxYaw!))
+                            quality: EvidenceQuality(minFace: o.evidenceMinFace!, minSharpness: o.evidenceMinSharpness!, maxYaw: o.evidenceMaxYaw!),
+                            liveness: o.liveness.flatMap(LivenessMode.init(rawValue:)) ?? .off)
         let door = action.map { DoorAction(argv: [$0] + (actionArgs ?? []), timeout: .milliseconds(Int64(o.actionTimeout! * 1000))) }
         let settings = PipelineSettings(camera: o.camera!, minFace: o.minFace!, detector: o.detector.flatMap(FaceDetector.init) ?? .hog,
                                         policy: policy, snapshotDirectory: snapshots, snapshotGranted: o.snapshotGranted!,

@@ -72,6 +72,7 @@ final class DecisionRecorder {
                                  distance: best.map { Double($0.distance) }, person: best?.name, faceWidth: frame.width,
                                  sharpness: frame.sharpness, yaw: frame.yaw, skipped: frame.issues)
         }
+        event.livenessEvidence = outcome.liveness?.evidence
         if let average = outcome.average?.best {
             let words = String(format: "the average of its %d best frames is %.3f from %@", outcome.averageOf, average.distance, average.name)
             event.detail = event.detail.map { $0 + "; " + words } ?? words

@@ -287,16 +287,20 @@ public final class Pipeline {
             }
             return face
         }
-        let step = decider.step(live, at: time)
-        if let gray, let surfaceMeasured {
-            for (id, face) in zip(step.trackIDs, faces) {
-                let box = face.detection.box
+        // The liveness evidence: how each open track's face moved since its earlier frames.
+        var measure: ((Int64, Int) -> SurfaceMotion?)?
+        if let gray, decider.needsLiveness || surfaceMeasured != nil {
+            measure = { [self] id, index in
+                let face = faces[index], box = face.detection.box
                 let landmarks: FaceLandmarks? = if case let .described(described) = face { described.landmarks }
                     else { try? analyzer.describer.landmarks(of: box, in: gray) }
                 let patch = FacePatch(gray: gray, box: box, landmarks: landmarks, cameraPixels: scale)
-                if let motion = surfaces.observe(id, patch, at: time) { surfaceMeasured(id, frame, motion) }
+                let motion = surfaces.observe(id, patch, at: time)
+                if let motion { surfaceMeasured?(id, frame, motion) }
+                return motion
             }
         }
+        let step = decider.step(live, at: time, surface: measure)
         var crops = [Int64: RGBImage]()
         if settings.snapshotDirectory != nil, let image {
             for (id, face) in zip(step.trackIDs, faces) { crops[id] = Self.faceCrop(image, face.detection.box) }

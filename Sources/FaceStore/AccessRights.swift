@@ -14,9 +14,11 @@ public struct PersonUpdate: Sendable {
     public var schedules: [String]?
     /// `.some(nil)` clears the person's own security level.
     public var securityLevel: String??
+    /// `.some(nil)` clears the person's own liveness mode.
+    public var liveness: String??
 
     public init(displayName: String? = nil, enabled: Bool? = nil, validFrom: Date?? = nil, validUntil: Date?? = nil,
-                groups: [String]? = nil, schedules: [String]? = nil, securityLevel: String?? = nil) {
+                groups: [String]? = nil, schedules: [String]? = nil, securityLevel: String?? = nil, liveness: String?? = nil) {
         self.displayName = displayName
         self.enabled = enabled
         self.validFrom = validFrom
@@ -24,6 +26,7 @@ public struct PersonUpdate: Sendable {
         self.groups = groups
         self.schedules = schedules
         self.securityLevel = securityLevel
+        self.liveness = liveness
     }
 }
 
@@ -39,6 +42,7 @@ extension PersonUpdate {
         if let groups { parts.append("groups " + (groups.isEmpty ? "none" : groups.joined(separator: ", "))) }
         if let schedules { parts.append("schedules " + (schedules.isEmpty ? "none" : schedules.joined(separator: "; "))) }
         if let securityLevel { parts.append("level \(securityLevel ?? "the door's")") }
+        if let liveness { parts.append("liveness \(liveness ?? "the door's")") }
         return parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")
     }
 }
@@ -61,6 +65,7 @@ extension FaceStore {
             if let v = update.validFrom { person.validFrom = v }
             if let v = update.validUntil { person.validUntil = v }
             if let v = update.securityLevel { person.securityLevel = v }
+            if let v = update.liveness { person.liveness = v }
             try person.update(db)
             if let groups = update.groups {
                 try Person.checkGroups(groups.map(Names.groupKey), in: db)

@@ -59,6 +59,9 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var closestName: String?
     /// The track's evidence window frame by frame, `FrameEvidence.json` (schema v6).
     public var frames: String?
+    /// What the face's surface showed against the liveness rule, `LivenessEvidence.json`, on
+    /// decisions taken under `liveness = motion` (schema v8).
+    public var liveness: String?
     public var prevHash: String = ""
     public var hash: String = ""
 
@@ -67,7 +70,7 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
         case personName = "person_name", bestDistance = "best_distance", runnerUpName = "runner_up_name"
         case runnerUpDistance = "runner_up_distance", margin, framesUsed = "frames_used", evidence
         case latencyMs = "latency_ms", snapshotPath = "snapshot_path", refEventID = "ref_event_id", detail
-        case closestName = "closest_name", frames
+        case closestName = "closest_name", frames, liveness
         case prevHash = "prev_hash", hash
     }
 
@@ -93,6 +96,12 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
         set { frames = newValue.map(FrameEvidence.json) }
     }
 
+    /// The `liveness` column, typed; nil when absent or unreadable.
+    public var livenessEvidence: LivenessEvidence? {
+        get { liveness.flatMap(LivenessEvidence.parse) }
+        set { liveness = newValue?.json }
+    }
+
     /// Every field but the hashes, in a fixed order, one `name=value` per line; strings escaped
     /// so that no value can forge a line; absent values as a bare name. Fields added after v5
     /// follow, only when present: the text, and so the hash, of an older row stays what it was.
@@ -110,7 +119,7 @@ public struct AuditEvent: Codable, Sendable, Hashable, FetchableRecord, MutableP
             ("frames_used", framesUsed.map(String.init)), ("evidence", s(evidence)), ("latency_ms", latencyMs.map { "\($0)" }),
             ("snapshot_path", s(snapshotPath)), ("ref_event_id", refEventID.map(String.init)), ("detail", s(detail)),
         ]
-        let added: [(String, String?)] = [("closest_name", s(closestName)), ("frames", s(frames))]
+        let added: [(String, String?)] = [("closest_name", s(closestName)), ("frames", s(frames)), ("liveness", s(liveness))]
         return (fields.map { name, value in value.map { "\(name)=\($0)" } ?? name }
             + added.compactMap { name, value in value.map { "\(name)=\($0)" } }).joined(separator: "\n")
     }

@@ -52,6 +52,8 @@ extension AuditEvent {
 /// Why a visitor was not let in.
 public enum DenialReason: String, CustomStringConvertible, Sendable, Hashable, Codable, CaseIterable {
     case unknown, ambiguous, disabled, expired, outsideSchedule = "outside_schedule", cooldown
+    /// Recognised, but the face gave no proof of being a live head (`LivenessMode.motion`).
+    case liveness
     public var description: String { rawValue }
 }
 
@@ -144,6 +146,68 @@ public struct FrameEvidence: Codable, Sendable, Hashable {
             }
         }
         return out + "\""
+    }
+}
+
+/// What a track's surface showed against the liveness rule, as stored with the decision (the
+/// `liveness` column) and shown by `facectl why`.
+public struct LivenessEvidence: Codable, Sendable, Hashable {
+    public var live: Bool
+    /// Steps of about 0.1 s measured, and those in which the face moved enough to count.
+    public var steps: Int
+    public var moved: Int
+    /// Steps that must have moved.
+    public var fewestSteps: Int
+    /// Median share of the face's width its surface moved off a plane; at least `minResidual` to be live.
+    public var residual: Double?
+    public var minResidual: Double
+    /// Median share of the points around the face that moved with its plane; at most `maxSurround` to be live.
+    public var surround: Double?
+    public var maxSurround: Double
+
+    public init(live: Bool, steps: Int, moved: Int, fewestSteps: Int, residual: Double?, minResidual: Double,
+                surround: Double?, maxSurround: Double) {
+        self.live = live
+        self.steps = steps
+        self.moved = moved
+        self.fewestSteps = fewestSteps
+        self.residual = residual
+        self.minResidual = minResidual
+        self.surround = surround
+        self.maxSurround = maxSurround
+    }
+
+    /// The column's text: sorted keys, absent values left out, fixed decimals, written by hand
+    /// as `FrameEvidence.json` is, so that the hashed text never depends on an encoder.
+    public var json: String {
+        var fields = [(String, String)]()
+        fields.append(("fewestSteps", String(fewestSteps)))
+        fields.append(("live", live ? "true" : "false"))
+        fields.append(("maxSurround", FrameEvidence.number(maxSurround, 2)))
+        fields.append(("minResidual", FrameEvidence.number(minResidual, 4)))
+        fields.append(("moved", String(moved)))
+        if let residual { fields.append(("residual", FrameEvidence.number(residual, 4))) }
+        fields.append(("steps", String(steps)))
+        if let surround { fields.append(("surround", FrameEvidence.number(surround, 2))) }
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// Reads the column; nil when the text is not such an object.
+    public static func parse(_ text: String) -> LivenessEvidence? {
+        try? JSONDecoder().decode(LivenessEvidence.self, from: Data(text.utf8))
+    }
+
+    /// One line for `facectl why`: what was measured against what limit.
+    public var explanation: String {
+        func f(_ v: Double?, _ d: Int) -> String { v.map { String(format: "%.\(d)f", $0) } ?? "not measured" }
+        let verdict = live ? "live" : "no proof of a live face"
+        guard moved >= fewestSteps else {
+            return "\(verdict): the face moved enough in \(moved) of \(steps) steps of 0.1 s (needs \(fewestSteps)); "
+                + "a picture held still and a head held still look alike"
+        }
+        return "\(verdict): over \(moved) steps that moved, the surface left a plane by \(f(residual, 4)) of the face's width "
+            + "(needs ≥ \(f(minResidual, 4))) and \(f(surround.map { $0 * 100 }, 0)) % of what is around it moved with the face "
+            + "(needs ≤ \(f(maxSurround * 100, 0)) %)"
     }
 }
 

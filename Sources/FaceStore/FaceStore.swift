@@ -244,9 +244,11 @@ public final class FaceStore: Sendable {
     public func snapshot() throws -> GallerySnapshot {
         try reader.read { db in
             let generation = try Int64.fetchOne(db, sql: "SELECT generation FROM gallery_state WHERE id = 1") ?? 0
+            // A reader may read a gallery from before v8, which has no liveness column.
+            let liveness = try db.columns(in: "people").contains { $0.name == "liveness" } ? "p.liveness" : "NULL AS liveness"
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT t.id AS template_id, t.vector, p.id AS person_id, p.name, p.display_name, p.enabled,
-                       p.valid_from, p.valid_until, p.security_level
+                       p.valid_from, p.valid_until, p.security_level, \(liveness)
                 FROM templates t JOIN people p ON p.id = t.person_id ORDER BY p.id, t.id
                 """)
             let access = try Self.accessRows(db)
@@ -260,6 +262,7 @@ public final class FaceStore: Sendable {
                                                       validFrom: validFrom, validUntil: validUntil,
                                                       groups: access.groups[personID] ?? [], schedules: access.schedules[personID] ?? [])
                     entry.securityLevel = row["security_level"]
+                    entry.liveness = row["liveness"]
                     people.append(entry)
                 }
                 owner.append(Int32(people.count - 1))

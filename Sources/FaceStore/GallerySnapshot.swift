@@ -14,6 +14,8 @@ public struct GallerySnapshot: Sendable {
         public var schedules: [String]
         /// The person's own security level, if any (stricter than the door's).
         public var securityLevel: String?
+        /// The person's own liveness mode, if any (stricter than the door's).
+        public var liveness: String?
 
         public init(personID: Int64, name: String, displayName: String, enabled: Bool, validFrom: Date? = nil,
                     validUntil: Date? = nil, groups: [String] = [], schedules: [String] = []) {

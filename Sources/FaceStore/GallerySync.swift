@@ -9,6 +9,8 @@ public struct PersonSync: Sendable {
     public var validFrom: Date?
     public var validUntil: Date?
     public var securityLevel: String?
+    /// The person's own liveness mode; nil: the door's.
+    public var liveness: String?
     public var groups: [String]
     public var schedules: [String]
     public var addTemplates: [FaceTemplate]
@@ -16,13 +18,14 @@ public struct PersonSync: Sendable {
     public var removeSHA256: [String]
 
     public init(name: String, displayName: String, enabled: Bool, validFrom: Date?, validUntil: Date?, securityLevel: String?,
-                groups: [String], schedules: [String], addTemplates: [FaceTemplate], removeSHA256: [String]) {
+                liveness: String? = nil, groups: [String], schedules: [String], addTemplates: [FaceTemplate], removeSHA256: [String]) {
         self.name = name
         self.displayName = displayName
         self.enabled = enabled
         self.validFrom = validFrom
         self.validUntil = validUntil
         self.securityLevel = securityLevel
+        self.liveness = liveness
         self.groups = groups
         self.schedules = schedules
         self.addTemplates = addTemplates
@@ -73,6 +76,7 @@ extension FaceStore {
                 person.validFrom = wanted.validFrom
                 person.validUntil = wanted.validUntil
                 person.securityLevel = wanted.securityLevel
+                person.liveness = wanted.liveness
                 if stored == nil { try person.insert(db) } else if person != stored { try person.update(db) }
                 let id = person.id!
                 for sha in wanted.removeSHA256 {

@@ -15,6 +15,8 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
     public var validUntil: Date?
     /// A security level stricter than the door's for this person ("strict"), if set.
     public var securityLevel: String?
+    /// A liveness mode stricter than the door's for this person ("motion"), if set.
+    public var liveness: String?
 
     public init(id: Int64? = nil, name: String, displayName: String? = nil, createdAt: Date = Date(), enabled: Bool = true) {
         self.id = id
@@ -26,7 +28,7 @@ public struct Person: Codable, Sendable, Hashable, FetchableRecord, MutablePersi
 
     enum CodingKeys: String, CodingKey {
         case id, name, displayName = "display_name", createdAt = "created_at", enabled
-        case validFrom = "valid_from", validUntil = "valid_until", securityLevel = "security_level"
+        case validFrom = "valid_from", validUntil = "valid_until", securityLevel = "security_level", liveness
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }

@@ -5,9 +5,10 @@ enum Schema {
     /// Every migration's identifier, oldest first.
     static let versions: [String] = migrator.migrations
     /// Migrations a reader does without: they add only what faced's own writing uses.
-    /// (v6's columns read as absent: a reader shows an older gallery's events as they were; v7 only speeds queries up.)
+    /// (v6's and v8's columns read as absent: a reader shows an older gallery's events as they were; v7 only speeds queries up.)
     static let readerOptional: Set<String> = ["v5: spooled event keys", "v6: closest person and frames of events",
-                                              "v7: indexes for asking the log"]
+                                              "v7: indexes for asking the log",
+                                              "v8: liveness of people and events"]
     /// "v5": how messages name this build's schema.
     static var currentVersion: String { "v\(versions.count)" }
 
@@ -136,6 +137,12 @@ enum Schema {
             // door's rows over a time range, without scanning a year of a busy door's log.
             try db.execute(sql: "CREATE INDEX events_person_time ON events(person_name COLLATE NOCASE, time)")
             try db.execute(sql: "CREATE INDEX events_camera_time ON events(camera, time)")
+        }
+        migrator.registerMigration("v8: liveness of people and events") { db in
+            // A person's own liveness mode ("motion"), stricter than the door's; nil: the door's.
+            try db.alter(table: "people") { t in t.add(column: "liveness", .text) }
+            // What the face's surface showed against the liveness rule (LivenessEvidence.json).
+            try db.alter(table: "events") { t in t.add(column: "liveness", .text) }
         }
         return migrator
     }

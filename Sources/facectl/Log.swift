@@ -37,7 +37,7 @@ struct LogList: ParsableCommand {
     var person: String?
     @Option(help: "granted, denied or unknown.")
     var decision: AuditEvent.Decision?
-    @Option(help: ArgumentHelp("Why a visitor was refused (unknown, ambiguous, disabled, expired, outside_schedule, cooldown), "
+    @Option(help: ArgumentHelp("Why a visitor was refused (unknown, ambiguous, disabled, expired, outside_schedule, cooldown, liveness), "
                                + "how a door action ended (ok, failed, ...), an admin change (enroll, ...) or a camera change (camera_lost, ...).",
                                valueName: "reason"))
     var reason: AuditEvent.Reason?

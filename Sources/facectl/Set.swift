@@ -52,6 +52,10 @@ struct Set_: ParsableCommand {
                                valueName: "level"))
     var level: String?
 
+    @Option(help: ArgumentHelp("'motion' to require a proof of a live face for this person even where the door does not ask for one, or 'none' for the door's setting. It can only add the proof: a door with liveness = motion asks it of everyone.",
+                               valueName: "mode"))
+    var liveness: String?
+
     @OptionGroup var zone: ZoneOptions
     @OptionGroup var store: StoreOptions
 
@@ -60,6 +64,9 @@ struct Set_: ParsableCommand {
         for spec in schedule { _ = try parseSchedule(spec) }
         if let level, level != "none", SecurityLevel.named(level) == nil {
             throw ValidationError("--level must be relaxed, standard, strict or none, got '\(level)'")
+        }
+        if let liveness, !["motion", "none"].contains(liveness.lowercased()) {
+            throw ValidationError("--liveness must be motion or none, got '\(Names.escaped(liveness))'")
         }
         _ = try date(validFrom, "--valid-from", zone: .gmt)
         _ = try date(validUntil, "--valid-until", zone: .gmt)
@@ -73,7 +80,7 @@ struct Set_: ParsableCommand {
         if let displayName, let problem = Names.displayNameProblem(displayName) {
             throw ValidationError("--display-name '\(Names.escaped(displayName))': \(problem)")
         }
-        let changes: [Any?] = [access, displayName, validFrom, validUntil, groups, level]
+        let changes: [Any?] = [access, displayName, validFrom, validUntil, groups, level, liveness]
         if changes.allSatisfy({ $0 == nil }) && schedule.isEmpty && !noSchedules {
             throw ValidationError("nothing to change; see `facectl set --help`")
         }
@@ -101,7 +108,8 @@ struct Set_: ParsableCommand {
             validFrom: try date(validFrom, "--valid-from", zone: zone), validUntil: try date(validUntil, "--valid-until", zone: zone),
             groups: groups.map(groupNames),
             schedules: noSchedules ? [] : (schedule.isEmpty ? nil : try schedule.map { try parseSchedule($0).description }),
-            securityLevel: level.map { $0 == "none" ? String?.none : $0.lowercased() })
+            securityLevel: level.map { $0 == "none" ? String?.none : $0.lowercased() },
+            liveness: liveness.map { $0.lowercased() == "none" ? String?.none : $0.lowercased() })
         let person = try gallery.update(name: name, update)
         print(try AccessView(person: person, store: gallery, display: TimeDisplay(zone: zone)).text)
     }
@@ -172,6 +180,7 @@ struct AccessView {
             "display:    \(person.displayName)",
             "enabled:    \(person.enabled ? "yes" : "no")",
             "level:      \(person.securityLevel.map { "\($0) (the stricter of this and the door's)" } ?? "the door's")",
+            "liveness:   \(person.liveness.map { "\($0) (asked even where the door does not)" } ?? "the door's")",
             "valid:      from \(day(person.validFrom)) until \(day(person.validUntil)); \(display.header)",
             "groups:     \(access.groups.isEmpty ? "none" : access.groups.joined(separator: ", "))",
             "schedules:  \(access.ownSchedules.isEmpty ? "none of their own" : access.ownSchedules.joined(separator: "; "))",

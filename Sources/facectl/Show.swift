@@ -57,6 +57,7 @@ struct Show: ParsableCommand {
         var validFrom: Date?
         var validUntil: Date?
         var securityLevel: String?
+        var liveness: String?
         var groups: [String]
         var schedules: [String]
         var groupSchedules: [String: [String]]
@@ -76,7 +77,7 @@ struct Show: ParsableCommand {
         let access = try gallery.access(ofPersonID: person.id!)
         let details = Details(name: person.name, displayName: person.displayName, enabled: person.enabled,
                               createdAt: person.createdAt, validFrom: person.validFrom, validUntil: person.validUntil,
-                              securityLevel: person.securityLevel, groups: access.groups, schedules: access.ownSchedules, groupSchedules: access.groupSchedules,
+                              securityLevel: person.securityLevel, liveness: person.liveness, groups: access.groups, schedules: access.ownSchedules, groupSchedules: access.groupSchedules,
                               templates: templates)
         if let contactSheet { try writeSheet(to: contactSheet, templates: try gallery.templates(ofPersonID: person.id!)) }
         if json { return try printJSON(details) }

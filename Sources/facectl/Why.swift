@@ -88,9 +88,11 @@ struct Explanation {
         case .denial(.expired)?: "expired: the person is recognised but outside their valid-from / valid-until dates."
         case .denial(.outsideSchedule)?: "outside_schedule: the person is recognised but no schedule of theirs or of their groups covers this time."
         case .denial(.cooldown)?: "cooldown: the person was let in moments ago; a second grant waits for the cooldown to pass."
+        case .denial(.liveness)?: "liveness: the person is recognised, but within the patience the face gave no proof of being a live head (liveness = motion): a photo held to the camera looks like this, and so does someone who held perfectly still."
         case let other?: other.rawValue
         }
         lines.append("Rule that decided: \(rule)")
+        if let liveness = event.livenessEvidence { lines.append("Liveness (motion): \(liveness.explanation).") }
         if let ref = event.refEventID {
             if let earlier {
                 let logged = (earlier.decision?.rawValue ?? earlier.kind.rawValue)

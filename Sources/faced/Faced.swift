@@ -116,6 +116,9 @@ struct Faced: AsyncParsableCommand {
     @Option(help: ArgumentHelp("... and turned by at most this many degrees (default 45). [policy.evidence_max_yaw]", valueName: "degrees"))
     var evidenceMaxYaw: Double?
 
+    @Option(help: ArgumentHelp("Proof of a live face a grant needs: off (default; a photo of a member held to the camera opens the door) or motion (the face must move as a head does, not as a picture). [policy.liveness]", valueName: "mode"))
+    var liveness: String?
+
     @Option(help: ArgumentHelp("Time zone for schedules, IANA name (default the system's). [policy.timezone]", valueName: "zone"))
     var timezone: String?
 
@@ -158,7 +161,7 @@ struct Faced: AsyncParsableCommand {
         var o = DaemonOptions()
         o.source = source; o.fps = fps; o.size = size; o.format = format; o.exposure = exposure; o.gain = gain
         o.powerLine = powerLine; o.camera = camera; o.db = db; o.models = models; o.minFace = minFace; o.detector = detector
-        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.patience = patience; o.rejoin = rejoin; o.evidenceMinFace = evidenceMinFace; o.evidenceMinSharpness = evidenceMinSharpness; o.evidenceMaxYaw = evidenceMaxYaw; o.timezone = timezone; o.snapshots = snapshots
+        o.level = level; o.evidence = evidence; o.cooldown = cooldown; o.patience = patience; o.rejoin = rejoin; o.evidenceMinFace = evidenceMinFace; o.evidenceMinSharpness = evidenceMinSharpness; o.evidenceMaxYaw = evidenceMaxYaw; o.liveness = liveness; o.timezone = timezone; o.snapshots = snapshots
         o.snapshotGranted = snapshotGranted; o.snapshotRetentionDays = snapshotRetentionDays; o.action = action
         o.actionArgs = actionArg.isEmpty ? nil : actionArg; o.actionTimeout = actionTimeout; o.statsInterval = statsInterval
         o.loop = loop ? true : nil; o.mediaTime = mediaTime ? true : nil; o.statusFile = statusFile

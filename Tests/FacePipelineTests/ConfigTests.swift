@@ -33,7 +33,7 @@ import Testing
             levle = "relaxed"
             """)
         #expect(e?.line == 4 && e?.key == "policy.levle")
-        #expect(e?.description == "faced.toml:4: policy.levle: unknown key; [policy] takes level, evidence, cooldown, patience, rejoin, evidence_min_face, evidence_min_sharpness, evidence_max_yaw, timezone")
+        #expect(e?.description == "faced.toml:4: policy.levle: unknown key; [policy] takes level, evidence, cooldown, patience, rejoin, evidence_min_face, evidence_min_sharpness, evidence_max_yaw, liveness, timezone")
         let section = error("database = \"/tmp/x.db\"\n[camrea]\nsource = \"v4l2:/dev/video0\"\n")
         #expect(section?.line == 2 && section?.key == "camrea" && section?.message.hasPrefix("unknown section") == true)
     }

@@ -50,7 +50,10 @@ struct WalkupClipTests {
         return try JPEGEncoder(quality: 95).encode(try image.cropped(to: region))
     }
 
-    @Test func twoEnrolledPeopleAreEachGrantedOnceAndEveryoneIsOneEventOrSo() async throws {
+    /// With `--liveness motion` as well: both enrolled people still get in (their faces moved
+    /// as heads do), and nobody is refused for liveness.
+    @Test(arguments: [[String](), ["--liveness", "motion"]])
+    func twoEnrolledPeopleAreEachGrantedOnceAndEveryoneIsOneEventOrSo(_ flags: [String]) async throws {
         let clip = try #require(Self.clip)
         let dir = try TempDirectory()
         let db = dir.file("faced.db")
@@ -62,13 +65,17 @@ struct WalkupClipTests {
             #expect(enroll.status == 0, "\(enroll.stderr)")
         }
         let faced = try Binaries.run("faced", ["--source", "mjpeg:\(clip)", "--media-time", "--fps", "25", "--min-face", "48", "--db", db,
-                                               "--exit-at-end", "--status-file", dir.file("status.json")])
+                                               "--exit-at-end", "--status-file", dir.file("status.json")] + flags)
         #expect(faced.status == 0, "\(faced.stderr)")
         let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
         let why = decisions.map { "#\($0.id ?? 0) track \($0.trackID ?? 0) \($0.time) \($0.decision?.rawValue ?? "") \($0.personName ?? "") "
             + "\($0.bestDistance.map { String(format: "%.3f", $0) } ?? "-") \($0.detail ?? "")" }.joined(separator: "\n")
         let granted = decisions.filter { $0.decision == .granted }.compactMap(\.personName).sorted()
         #expect(granted == Self.enrolled.map(\.name).sorted(), "each enrolled person once, nobody else:\n\(why)")
+        #expect(!decisions.contains { $0.reason == .denial(.liveness) }, "\(why)")
+        if !flags.isEmpty {
+            #expect(decisions.filter { $0.decision == .granted }.allSatisfy { $0.livenessEvidence?.live == true }, "\(why)")
+        }
         #expect(abs(decisions.count - Self.distinctPeople) <= 1, "\(decisions.count) decisions for \(Self.distinctPeople) people:\n\(why)")
     }
 }

@@ -79,13 +79,14 @@ import Testing
         #expect(try reader.verifyChain().checked == 3 && reader.verifyChain().firstBreak == nil)
         let old = try reader.events(EventFilter())
         #expect(old.map(\.decision) == [.granted, .unknown, nil] && old.map(\.reason) == [nil, .denial(.unknown), .action(.ok)])
-        #expect(old.allSatisfy { $0.closestName == nil && $0.frames == nil })
+        #expect(old.allSatisfy { $0.closestName == nil && $0.frames == nil && $0.liveness == nil })
+        #expect(try reader.snapshot().count == 0)
         #expect(try reader.events(EventFilter(reason: .action(.ok))).map(\.id) == [3])
 
         // A writer migrates it; the old rows still verify and new rows with the new fields chain on.
         let store = try FaceStore(path: path, create: false)
         let columns = try store.writer.read { try $0.columns(in: "events").map(\.name) }
-        #expect(columns.suffix(2) == ["closest_name", "frames"])
+        #expect(columns.suffix(3) == ["closest_name", "frames", "liveness"])
         var event = AuditEvent(kind: .decision, time: Date(), camera: "door")
         event.decision = .unknown
         event.reason = .denial(.unknown)
@@ -103,6 +104,22 @@ import Testing
         // An edit to a new field is found like any other.
         try store.writer.write { try $0.execute(sql: "UPDATE events SET closest_name = 'biden' WHERE id = 4") }
         #expect(try store.verifyChain().firstBreak?.eventID == 4)
+        try store.writer.write { try $0.execute(sql: "UPDATE events SET closest_name = 'obama' WHERE id = 4") }
+        #expect(try store.verifyChain().firstBreak == nil)
+
+        // v8: a refusal for liveness with what the surface showed, chained and covered by the hash.
+        var refusal = AuditEvent(kind: .decision, time: Date(), camera: "door")
+        refusal.decision = .denied
+        refusal.reason = .denial(.liveness)
+        refusal.livenessEvidence = LivenessEvidence(live: false, steps: 31, moved: 20, fewestSteps: 5, residual: 0.00412,
+                                                    minResidual: 0.006, surround: 0.876, maxSurround: 0.4)
+        #expect(refusal.liveness == "{\"fewestSteps\":5,\"live\":false,\"maxSurround\":0.40,\"minResidual\":0.0060,\"moved\":20,\"residual\":0.0041,\"steps\":31,\"surround\":0.88}")
+        let refused = try store.append(refusal)
+        let read = try #require(try store.event(id: refused.id!))
+        #expect(read.reason == .denial(.liveness) && read.livenessEvidence?.surround == 0.88 && read.livenessEvidence?.live == false)
+        #expect(try store.verifyChain().firstBreak == nil)
+        try store.writer.write { try $0.execute(sql: "UPDATE events SET liveness = replace(liveness, 'false', 'true') WHERE id = 5") }
+        #expect(try store.verifyChain().firstBreak?.eventID == 5)
     }
 
     @Test func framesAreWrittenAsFixedJSON() {

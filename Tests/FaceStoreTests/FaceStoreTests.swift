@@ -25,7 +25,7 @@ import Testing
         let migrations = try store.writer.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
         #expect(migrations == ["v1: people and templates", "v2: hash-chained events", "v3: access rights", "v4: quality figures and per-person level",
                                "v5: spooled event keys", "v6: closest person and frames of events",
-                               "v7: indexes for asking the log"])
+                               "v7: indexes for asking the log", "v8: liveness of people and events"])
     }
 
     @Test func enrollStoresVectorsExactly() throws {

@@ -1,0 +1,78 @@
+import FaceStore
+import FaceVision
+import Foundation
+
+/// Whether a grant needs a proof that the face is a live head rather than a picture.
+public enum LivenessMode: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+    /// No proof asked: a photo of a member held to the camera opens the door.
+    case off
+    /// The face's surface must move off a plane as a head does (`SurfaceMotion`), and what is
+    /// around it must not move with it as a picture's margin does.
+    case motion
+
+    public var description: String { rawValue }
+
+    /// The stricter of the two: a person's own mode can only add a proof, never waive the door's.
+    public func stricter(_ other: LivenessMode?) -> LivenessMode {
+        self == .motion || other == .motion ? .motion : .off
+    }
+}
+
+/// When the steps of a track's surface prove a live head. A track is judged on the steps in
+/// which its face moved at least `movedEnough` of its width (a picture held still shows no
+/// parallax, nor does a head held still): with `fewestSteps` of them, it is live when the median
+/// residual off the face's plane is at least `minResidual` and the median share of the points
+/// around the face that moved with that plane is at most `maxSurround`.
+///
+/// Chosen on `facebench liveness` (see the README's figures): the surround separates the
+/// generated prints and screens from the real faces of the walk-up clip on its own; the
+/// residual is the weaker signal on small, compressed faces, and its limit is set low enough to
+/// pass every real track, to stop the flattest pictures (a face cut out of a print, whose
+/// surround is the real background).
+public struct LivenessRule: Sendable, Hashable {
+    public var movedEnough: Double
+    public var fewestSteps: Int
+    public var minResidual: Double
+    public var maxSurround: Double
+
+    public init(movedEnough: Double = 0.02, fewestSteps: Int = 5, minResidual: Double = 0.006, maxSurround: Double = 0.4) {
+        self.movedEnough = movedEnough
+        self.fewestSteps = fewestSteps
+        self.minResidual = minResidual
+        self.maxSurround = maxSurround
+    }
+
+    public static let standard = LivenessRule()
+
+    /// What `steps` (a track's, oldest first) come to under this rule.
+    public func judge(_ steps: [SurfaceMotion]) -> LivenessFinding {
+        // Written so that a value that is not a number never proves anything: a door fails closed.
+        let moving = steps.filter { $0.motion >= movedEnough }
+        let residuals: [Double] = moving.map(\.residual).sorted()
+        let surrounds: [Double] = moving.compactMap(\.rigidSurround).sorted()
+        let residual: Double? = residuals.isEmpty ? nil : residuals[residuals.count / 2]
+        let surround: Double? = surrounds.isEmpty ? nil : surrounds[surrounds.count / 2]
+        var live = moving.count >= fewestSteps
+        if let residual { live = live && residual >= minResidual } else { live = false }
+        if let surround { live = live && surround <= maxSurround }
+        return LivenessFinding(steps: steps.count, moved: moving.count, residual: residual, surround: surround, live: live, rule: self)
+    }
+}
+
+/// What a track's surface showed, against the rule it was judged by.
+public struct LivenessFinding: Sendable, Hashable {
+    /// Steps measured, and those in which the face moved enough to count.
+    public var steps: Int
+    public var moved: Int
+    /// Median residual and surround share over the steps that moved; nil when none measured it.
+    public var residual: Double?
+    public var surround: Double?
+    public var live: Bool
+    public var rule: LivenessRule
+
+    /// As stored with the decision (`LivenessEvidence`).
+    public var evidence: LivenessEvidence {
+        LivenessEvidence(live: live, steps: steps, moved: moved, fewestSteps: rule.fewestSteps, residual: residual,
+                         minResidual: rule.minResidual, surround: surround, maxSurround: rule.maxSurround)
+    }
+}
