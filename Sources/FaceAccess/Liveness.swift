@@ -35,7 +35,7 @@ public struct LivenessRule: Sendable, Hashable {
     public var minResidual: Double
     public var maxSurround: Double
 
-    public init(movedEnough: Double = 0.02, fewestSteps: Int = 5, minResidual: Double = 0.006, maxSurround: Double = 0.4) {
+    public init(movedEnough: Double = 0.02, fewestSteps: Int = 8, minResidual: Double = 0.006, maxSurround: Double = 0.4) {
         self.movedEnough = movedEnough
         self.fewestSteps = fewestSteps
         self.minResidual = minResidual

@@ -153,42 +153,21 @@ public struct AttackScene: Sendable {
         let spots = (0 ..< n * n).map { i in ((Float(i % n) + 0.5) / Float(n), (Float(i / n) + 0.5) / Float(n)) }
         // Spots summed over every strip first, then blended with the background once: a pixel
         // that two strips share is all card.
-        var sums = [Double](repeating: 0, count: width * height * 3), spotsIn = [Int](repeating: 0, count: width * height)
-        card.pixels.withUnsafeBufferPointer { src in
-            for s in 0 ..< strips {
-                let u0 = Double(s) * stripWidth, u1 = u0 + stripWidth, v0 = 0.0, v1 = Double(card.height)
-                let corners = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
-                let projected = corners.compactMap { project($0.0, $0.1, p) }
-                guard projected.count == 4,
-                      let back = Homography.fitted(from: projected, to: corners.map { Point(x: Float($0.0), y: Float($0.1)) }) else { continue }
-                let xs = projected.map(\.x), ys = projected.map(\.y)
-                let bx0 = max(0, Int(xs.min()!.rounded(.down))), bx1 = min(width - 1, Int(xs.max()!.rounded(.up)))
-                let by0 = max(0, Int(ys.min()!.rounded(.down))), by1 = min(height - 1, Int(ys.max()!.rounded(.up)))
-                guard bx0 <= bx1, by0 <= by1 else { continue }
-                for y in by0 ... by1 {
-                    for x in bx0 ... bx1 {
-                        // Finer detail than the spots, as the screen's grid, aliases into moiré as in a camera.
-                        for (dx, dy) in spots {
-                            let (u, v) = back.apply(Point(x: Float(x) + dx, y: Float(y) + dy))
-                            guard u >= u0, u < u1, v >= v0, v < v1 else { continue }
-                            let cu = min(card.width - 1, Int(u)), cv = min(card.height - 1, Int(v))
-                            let i = (cv * card.width + cu) * 3, o = (y * width + x) * 3
-                            sums[o] += Double(src[i]); sums[o + 1] += Double(src[i + 1]); sums[o + 2] += Double(src[i + 2])
-                            spotsIn[y * width + x] += 1
-                        }
-                    }
-                }
-            }
+        var samples = AreaSamples(width: width, height: height)
+        for s in 0 ..< strips {
+            let u0 = Double(s) * stripWidth, u1 = u0 + stripWidth, v0 = 0.0, v1 = Double(card.height)
+            let corners = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+            let projected = corners.compactMap { project($0.0, $0.1, p) }
+            guard projected.count == 4,
+                  let back = Homography.fitted(from: projected, to: corners.map { Point(x: Float($0.0), y: Float($0.1)) }) else { continue }
+            let xs = projected.map(\.x), ys = projected.map(\.y)
+            let bx0 = max(0, Int(xs.min()!.rounded(.down))), bx1 = min(width - 1, Int(xs.max()!.rounded(.up)))
+            let by0 = max(0, Int(ys.min()!.rounded(.down))), by1 = min(height - 1, Int(ys.max()!.rounded(.up)))
+            guard bx0 <= bx1, by0 <= by1 else { continue }
+            samples.add(card, through: back, part: (u0, u1, v0, v1), pixels: PixelRect(x: bx0, y: by0, width: bx1 - bx0 + 1, height: by1 - by0 + 1),
+                        spotOffsets: spots)
         }
-        for pixel in spotsIn.indices where spotsIn[pixel] > 0 {
-            // The card's share of a pixel on its edge; the rest stays background.
-            let inside = min(spotsIn[pixel], spots.count)
-            let share = Double(inside) / Double(spots.count)
-            for c in 0 ..< 3 {
-                let o = pixel * 3 + c
-                out[o] = UInt8(min(255, sums[o] / Double(spotsIn[pixel]) * cardLight * share + Double(out[o]) * (1 - share)))
-            }
-        }
+        samples.blend(over: &out, perPixel: spots.count, gain: cardLight)
         if kind == .screen { addGlare(&out, pose: p) }
         let image = (try? RGBImage(width: width, height: height, pixels: out)) ?? background
         return image.exposed(gain: 1, gamma: 1, noise: 3, seed: seed &+ UInt64(frame) &* 7919)

@@ -130,3 +130,60 @@ extension Image where Format == RGB8 {
         return out
     }
 }
+
+/// Draws part of a picture seen through a homography, as a camera's pixels see it: each pixel
+/// averages several spots of its area (finer detail than the spots aliases, as in a camera).
+/// Sums are kept per pixel so that several parts (the strips of a bowed sheet) blend once.
+public struct AreaSamples: Sendable {
+    public let width: Int
+    public let height: Int
+    /// RGB sums, 3 per pixel, and how many spots fell on the picture, per pixel.
+    public private(set) var sums: [Double]
+    public private(set) var spots: [Int]
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        sums = [Double](repeating: 0, count: width * height * 3)
+        spots = [Int](repeating: 0, count: width * height)
+    }
+
+    /// Adds the spots (offsets within a pixel, 0..<1) of the frame pixels in `pixels` (clipped to
+    /// the frame) that `back` (frame → picture) puts inside the picture's part u0..<u1, v0..<v1.
+    public mutating func add(_ picture: RGBImage, through back: Homography, part: (u0: Double, u1: Double, v0: Double, v1: Double),
+                             pixels: PixelRect, spotOffsets: [(Float, Float)]) {
+        guard let region = pixels.intersection(PixelRect(x: 0, y: 0, width: width, height: height)) else { return }
+        let w = width, pw = picture.width, ph = picture.height
+        picture.pixels.withUnsafeBufferPointer { src in
+            sums.withUnsafeMutableBufferPointer { sums in
+                spots.withUnsafeMutableBufferPointer { spots in
+                    for y in region.y ..< region.maxY {
+                        for x in region.x ..< region.maxX {
+                            for (dx, dy) in spotOffsets {
+                                let (u, v) = back.apply(Point(x: Float(x) + dx, y: Float(y) + dy))
+                                guard u >= part.u0, u < part.u1, v >= part.v0, v < part.v1 else { continue }
+                                let i = (min(ph - 1, Int(v)) * pw + min(pw - 1, Int(u))) * 3, o = (y * w + x) * 3
+                                sums[o] += Double(src[i]); sums[o + 1] += Double(src[i + 1]); sums[o + 2] += Double(src[i + 2])
+                                spots[y * w + x] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Blends the sums over `background` (RGB, this size): a pixel all of whose `perPixel` spots
+    /// fell on the picture is the picture's average times `gain`; one on its edge, its share.
+    public func blend(over background: inout [UInt8], perPixel: Int, gain: Double) {
+        background.withUnsafeMutableBufferPointer { out in
+            for pixel in spots.indices where spots[pixel] > 0 {
+                let share = Double(min(spots[pixel], perPixel)) / Double(perPixel)
+                for c in 0 ..< 3 {
+                    let o = pixel * 3 + c
+                    out[o] = UInt8(min(255, sums[o] / Double(spots[pixel]) * gain * share + Double(out[o]) * (1 - share)))
+                }
+            }
+        }
+    }
+}

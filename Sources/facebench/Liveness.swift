@@ -50,10 +50,6 @@ struct LivenessBench: AsyncParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
-    static let residualLimits = [0.004, 0.006, 0.007, 0.008, 0.009, 0.010, 0.012]
-    static let surroundLimits = [0.3, 0.4, 0.5, 0.6, 0.7]
-    static let bothLimits = [(0.008, 0.5), (0.008, 0.6), (0.009, 0.5), (0.009, 0.6)]
-
     func validate() throws {
         guard attacks >= 0 else { throw ValidationError("--attacks must be 0 or more") }
         guard minFace >= 20 else { throw ValidationError("--min-face must be at least 20") }
@@ -68,57 +64,31 @@ struct LivenessBench: AsyncParsableCommand {
             throw ValidationError("\(facesDev): no such folder; give the photo set with --faces-dev DIR")
         }
         let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("facebench-liveness-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let store = try FaceStore(path: work + "/gallery.db")
-        defer { _ = store.close() }
-
         let fps = 25.0
-        let clipTracks = try await measure(MJPEGFileSource(path: clip, fps: fps, clock: .media), engine: engine, describer: describer,
-                                           helper: helper, store: store)
+        let trial = LivenessTrial(engine: engine, describer: describer, helper: helper, minFace: minFace)
+        let clipTracks = try await trial.measure(mjpeg: clip, fps: fps)
         let bonaFide = clipTracks.filter { Double($0.lastFrame - $0.firstFrame) / fps >= 1 }
         var visits = [AttackVisit]()
         if attacks > 0 {
-            let people = try FacesDevPerson.all(in: facesDev)
+            let people = try FacesDevPerson.all(in: facesDev).map { (name: $0.name, photos: $0.photos) }
             guard !people.isEmpty else { throw ValidationError("\(facesDev): no person folders with photos") }
-            var rng = SeededRandom(seed: seed)
-            var loaded = [String: VisitorPhotos]()
-            for i in 0 ..< attacks {
-                let kind = AttackKind.allCases[i % AttackKind.allCases.count]
-                var visitor: VisitorPhotos?
-                for _ in 0 ..< 50 where visitor == nil {
-                    let person = people[Int.random(in: 0 ..< people.count, using: &rng)]
-                    if loaded[person.name] == nil {
-                        loaded[person.name] = VisitorPhotos.load(person: person.name, paths: person.photos, engine: engine).visitor
-                    }
-                    if let v = loaded[person.name], !v.photos.isEmpty { visitor = v }
-                }
-                guard let visitor else { throw ValidationError("\(facesDev): no usable face photo found") }
-                let photo = visitor.photos[Int.random(in: 0 ..< visitor.photos.count, using: &rng)]
-                let faceWidth = [80.0, 110, 150, 200][Int.random(in: 0 ..< 4, using: &rng)]
-                let light = [0.6, 0.8, 1.0, 1.2][Int.random(in: 0 ..< 4, using: &rng)]
-                let scene = try AttackScene(photo: photo, kind: kind, seed: rng.next(), faceWidth: faceWidth, light: light, fps: fps)
-                let path = work + "/attack.mjpeg"
-                var bytes = [UInt8]()
-                for f in 0 ..< scene.frameCount { bytes += try scene.jpeg(frame: f) }
-                try Data(bytes).write(to: URL(fileURLWithPath: path))
-                let tracks = try await measure(MJPEGFileSource(path: path, fps: fps, clock: .media), engine: engine, describer: describer,
-                                               helper: helper, store: store)
-                visits.append(AttackVisit(kind: kind.rawValue, person: visitor.person, photo: URL(fileURLWithPath: photo.path).lastPathComponent,
-                                          faceWidth: faceWidth, light: light, tracks: tracks))
+            let plan = try AttackPlan.visits(attacks, people: people, seed: seed, engine: engine)
+            for (i, visit) in plan.enumerated() {
+                let tracks = try await trial.measure(try visit.scene(fps: fps))
+                visits.append(AttackVisit(kind: visit.kind.rawValue, person: visit.person, photo: URL(fileURLWithPath: visit.photo.path).lastPathComponent,
+                                          faceWidth: visit.faceWidth, light: visit.light, tracks: tracks))
                 if !json { FileHandle.standardError.write(Data("\r\(i + 1)/\(attacks) attack visits".utf8)) }
             }
             if !json { FileHandle.standardError.write(Data("\n".utf8)) }
         }
-        let rules = Self.residualLimits.map { ($0, 1.0) } + Self.surroundLimits.map { (0.0, $0) } + Self.bothLimits
-        let report = Report(clip: clip, bonaFide: bonaFide, shortTracks: clipTracks.count - bonaFide.count, attacks: visits,
-                            rules: rules.map { residual, surround in
-                                Report.Rule(residual: residual, surroundAtMost: surround,
-                                            bpcer: Self.share(bonaFide.map { !$0.live(residual: residual, surroundAtMost: surround) }),
+        let rules = [LivenessRule.standard] + Self.grid.filter { $0 != .standard }
+        let report = Report(clip: clip, fps: fps, bonaFide: bonaFide, shortTracks: clipTracks.count - bonaFide.count, attacks: visits,
+                            rules: rules.map { rule in
+                                Report.Rule(fewestSteps: rule.fewestSteps, residual: rule.minResidual, surroundAtMost: rule.maxSurround,
+                                            standard: rule == .standard,
+                                            bpcer: Self.share(bonaFide.map { $0.provenAt(rule) == nil }),
                                             apcer: Dictionary(uniqueKeysWithValues: AttackKind.allCases.map { kind in
-                                                (kind.rawValue, Self.share(visits.filter { $0.kind == kind.rawValue }
-                                                    .map { $0.live(residual: residual, surroundAtMost: surround) }))
+                                                (kind.rawValue, Self.share(visits.filter { $0.kind == kind.rawValue }.map { $0.live(rule) }))
                                             }))
                             })
         if json {
@@ -130,60 +100,21 @@ struct LivenessBench: AsyncParsableCommand {
         print(report.text)
     }
 
-    /// One replay through a fresh pipeline: each track's steps.
-    func measure(_ source: MJPEGFileSource, engine: FaceEngine, describer: FaceEngine, helper: FaceEngine, store: FaceStore) async throws -> [TrackFigures] {
-        let pipeline = try Pipeline(engine: engine, describer: describer, helper: helper, store: store, settings: PipelineSettings(minFace: minFace))
-        let measured = MeasuredSteps()
-        pipeline.surfaceMeasured = { track, frame, motion in measured.add(track, frame, motion) }
-        var runner = Runner(pipeline: pipeline, source: source, latestWins: false) { _ in }
-        runner.mediaTime = true
-        try await runner.run()
-        return measured.tracks
+    /// Rules around the standard one: fewer or more steps, other limits on each figure.
+    static var grid: [LivenessRule] {
+        var rules = [LivenessRule]()
+        for steps in [3, 5, 8] {
+            for residual in [0.0, 0.004, 0.006, 0.008] {
+                for surround in [0.3, 0.4, 0.5, 1.0] where residual > 0 || surround < 1 {
+                    rules.append(LivenessRule(fewestSteps: steps, minResidual: residual, maxSurround: surround))
+                }
+            }
+        }
+        return rules
     }
 
     static func share(_ flags: [Bool]) -> Double? {
         flags.isEmpty ? nil : Double(flags.filter { $0 }.count) / Double(flags.count)
-    }
-}
-
-/// One track's liveness steps.
-struct TrackFigures: Codable {
-    var track: Int64
-    var firstFrame: Int
-    var lastFrame: Int
-    /// Each step's residual, motion, surround share and points, in frame order.
-    var residuals: [Double]
-    var points: [Int]
-    var motions: [Double] = []
-    var rigid: [Double?] = []
-
-    /// A step counts when the face moved at least this share of its width: a picture or a head
-    /// that holds still shows no parallax either way.
-    static let movedEnough = 0.02
-    /// ... and a track is judged on at least this many such steps.
-    static let fewestSteps = 3
-
-    var movingSteps: [Int] { residuals.indices.filter { motions.indices.contains($0) && motions[$0] >= Self.movedEnough } }
-
-    /// The median residual over the steps that moved; nil for fewer than `fewestSteps`.
-    var figure: Double? {
-        let steps = movingSteps
-        guard steps.count >= Self.fewestSteps else { return nil }
-        return steps.map { residuals[$0] }.sorted()[steps.count / 2]
-    }
-
-    /// The median share of the surround that moved with the face's plane, over the steps that
-    /// moved and measured it; nil where none did.
-    var surround: Double? {
-        let shares = movingSteps.compactMap { rigid.indices.contains($0) ? rigid[$0] : nil }.sorted()
-        return shares.isEmpty ? nil : shares[shares.count / 2]
-    }
-
-    /// Live under the limits: enough steps that moved, off a plane by at least `residual`, and
-    /// the surround (where measured) not moving with the face more than `surroundAtMost`.
-    func live(residual: Double, surroundAtMost: Double = 1) -> Bool {
-        guard let figure, figure >= residual else { return false }
-        return (surround ?? 0) <= surroundAtMost
     }
 }
 
@@ -193,42 +124,33 @@ struct AttackVisit: Codable {
     var photo: String
     var faceWidth: Double
     var light: Double
-    var tracks: [TrackFigures]
+    var tracks: [TrackSteps]
 
-    /// Any of its tracks would pass as live (a visit that measured nothing passes nothing).
-    func live(residual: Double, surroundAtMost: Double = 1) -> Bool { tracks.contains { $0.live(residual: residual, surroundAtMost: surroundAtMost) } }
-    var figure: Double? { tracks.compactMap(\.figure).max() }
-    var surround: Double? { tracks.compactMap(\.surround).min() }
-}
-
-final class MeasuredSteps: @unchecked Sendable {
-    private var byTrack = [Int64: TrackFigures]()
-
-    func add(_ track: Int64, _ frame: Int, _ motion: SurfaceMotion) {
-        var figures = byTrack[track] ?? TrackFigures(track: track, firstFrame: frame, lastFrame: frame, residuals: [], points: [])
-        figures.lastFrame = frame
-        figures.residuals.append(motion.residual)
-        figures.points.append(motion.points)
-        figures.motions.append(motion.motion)
-        figures.rigid.append(motion.rigidSurround)
-        byTrack[track] = figures
-    }
-
-    var tracks: [TrackFigures] { byTrack.values.sorted { $0.track < $1.track } }
+    /// Any of its tracks was found live at some frame, as the door judges at every frame.
+    func live(_ rule: LivenessRule) -> Bool { tracks.contains { $0.provenAt(rule) != nil } }
+    /// Over all its steps: its tracks' largest median residual and smallest surround.
+    var residual: Double? { tracks.compactMap { $0.finding(.standard).residual }.max() }
+    var surround: Double? { tracks.compactMap { $0.finding(.standard).surround }.min() }
+    var judged: Bool { tracks.contains { $0.finding(.standard).moved >= LivenessRule.standard.fewestSteps } }
 }
 
 extension LivenessBench {
     struct Report: Codable {
         struct Rule: Codable {
-            /// A track is live when its figure is at least `residual` and its surround at most `surroundAtMost`.
+            /// A track is live once `fewestSteps` steps moved, their median residual is at least
+            /// `residual` and their surround at most `surroundAtMost`.
+            var fewestSteps: Int
             var residual: Double
             var surroundAtMost: Double
+            /// faced's rule (`LivenessRule.standard`).
+            var standard: Bool
             var bpcer: Double?
             var apcer: [String: Double?]
         }
 
         var clip: String
-        var bonaFide: [TrackFigures]
+        var fps: Double
+        var bonaFide: [TrackSteps]
         /// Tracks of the clip measured for less than a second: not counted.
         var shortTracks: Int
         var attacks: [AttackVisit]
@@ -237,32 +159,38 @@ extension LivenessBench {
         var text: String {
             func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
             func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "-" }
-            var lines = ["bona fide: \(clip): \(bonaFide.count) tracks followed for 1 s or more (\(shortTracks) shorter, not counted)"]
-            var table = Table(header: ["track", "frames", "steps", "moved", "median", "surround", "points"])
+            let rule = LivenessRule.standard
+            var lines = ["faced's rule: live once \(rule.fewestSteps) steps moved ≥ \(Int(rule.movedEnough * 100)) % of the face's width, "
+                + "their median residual ≥ \(rule.minResidual) and surround ≤ \(rule.maxSurround), judged at every frame"]
+            lines.append("bona fide: \(clip): \(bonaFide.count) tracks followed for 1 s or more (\(shortTracks) shorter, not counted)")
+            var table = Table(header: ["track", "frames", "steps", "moved", "median", "surround", "points", "live after"])
             for t in bonaFide {
-                table.add(["\(t.track)", "\(t.firstFrame)-\(t.lastFrame)", "\(t.residuals.count)", "\(t.movingSteps.count)", f(t.figure),
-                           t.surround.map { String(format: "%.2f", $0) } ?? "-", "\(t.points.sorted()[t.points.count / 2])"])
+                let finding = t.finding(rule)
+                let proof = t.provenAt(rule).map { String(format: "%.2f s", Double(t.frames[$0] - t.firstFrame) / fps + 0.1) } ?? "never"
+                table.add(["\(t.track)", "\(t.firstFrame)-\(t.lastFrame)", "\(finding.steps)", "\(finding.moved)", f(finding.residual),
+                           finding.surround.map { String(format: "%.2f", $0) } ?? "-", "\(t.points.sorted()[t.points.count / 2])", proof])
             }
             lines.append(table.render())
+            lines.append("(live after: from the track's first step, about 0.1 s after its first frame)")
             if !attacks.isEmpty {
-                lines.append("attacks: \(attacks.count) visits; a visit's figure is its tracks' largest median residual, its surround their smallest")
+                lines.append("attacks: \(attacks.count) visits; over all its steps, a visit's figure is its tracks' largest median residual, its surround their smallest")
                 var kinds = Table(header: ["kind", "visits", "judged", "median", "p90", "max", "surround p10", "min"])
                 for kind in AttackKind.allCases.map(\.rawValue) {
                     let visits = attacks.filter { $0.kind == kind }
-                    let figures = visits.compactMap(\.figure).sorted()
-                    let surrounds = visits.compactMap(\.surround).sorted()
-                    kinds.add([kind, "\(visits.count)", "\(figures.count)", f(figures.isEmpty ? nil : figures[figures.count / 2]),
+                    let figures = visits.filter(\.judged).compactMap(\.residual).sorted()
+                    let surrounds = visits.filter(\.judged).compactMap(\.surround).sorted()
+                    kinds.add([kind, "\(visits.count)", "\(visits.filter(\.judged).count)", f(figures.isEmpty ? nil : figures[figures.count / 2]),
                                f(figures.isEmpty ? nil : figures[min(figures.count - 1, figures.count * 9 / 10)]), f(figures.last),
                                surrounds.isEmpty ? "-" : String(format: "%.2f", surrounds[surrounds.count / 10]),
                                surrounds.first.map { String(format: "%.2f", $0) } ?? "-"])
                 }
                 lines.append(kinds.render())
             }
-            lines.append("rules: live when the median residual is at least R and the surround moves with the face at most S;")
-            lines.append("bona fide refused (BPCER) and attack visits passed (APCER)")
-            var rates = Table(header: ["R", "S", "BPCER"] + AttackKind.allCases.map(\.rawValue))
+            lines.append("rules, judged at every frame as the door does: bona fide tracks never found live (BPCER) and attack visits found live at some frame (APCER)")
+            var rates = Table(header: ["", "steps", "R ≥", "S ≤", "BPCER"] + AttackKind.allCases.map(\.rawValue))
             for rule in rules {
-                rates.add([String(format: "%.3f", rule.residual), String(format: "%.2f", rule.surroundAtMost), pct(rule.bpcer)]
+                rates.add([rule.standard ? "faced" : "", "\(rule.fewestSteps)", String(format: "%.3f", rule.residual),
+                           String(format: "%.2f", rule.surroundAtMost), pct(rule.bpcer)]
                     + AttackKind.allCases.map { pct(rule.apcer[$0.rawValue] ?? nil) })
             }
             lines.append(rates.render())

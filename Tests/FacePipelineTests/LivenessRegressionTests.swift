@@ -1,0 +1,53 @@
+import FaceAccess
+import FacePipeline
+import FaceTestSupport
+import Foundation
+import Testing
+
+/// faced's liveness rule against `facebench liveness`'s limits (issue 15): at most 5 % of the
+/// walk-up clip's real faces never found live, at most 1 % of generated attack visits found live
+/// at some frame. The bench measures 200 visits in a release build; here a sample of them, each
+/// as the bench makes it (same plan, same seed), so that any pass at all is over the limit.
+@Suite(.enabled(if: Fixtures.sharedVideo("walkup-entrance-1080p.mjpeg") != nil,
+                "../shared/videos/walkup-entrance-1080p.mjpeg is absent on this machine"),
+       .enabled(if: Fixtures.facesDev != nil, "../shared/faces-dev is absent on this machine"))
+struct LivenessRegressionTests {
+    static let trial = LivenessTrial(engine: Fixtures.engine, minFace: 48)
+
+    @Test func everyRealFaceOfTheWalkUpClipIsFoundLive() async throws {
+        let clip = try #require(Fixtures.sharedVideo("walkup-entrance-1080p.mjpeg"))
+        let tracks = try await Self.trial.measure(mjpeg: clip, fps: 25).filter { Double($0.lastFrame - $0.firstFrame) / 25 >= 1 }
+        // 4 people are followed for a second or more (facebench liveness).
+        #expect(tracks.count >= 4)
+        let refused = tracks.filter { $0.provenAt(.standard) == nil }
+        let figures = tracks.map { t in
+            let f = t.finding(.standard)
+            return "track \(t.track): \(f.moved)/\(f.steps) moved, residual \(f.residual ?? -1), surround \(f.surround ?? -1)"
+        }
+        #expect(Double(refused.count) <= 0.05 * Double(tracks.count), "never found live: \(refused.map(\.track)); \(figures)")
+    }
+
+    /// The bench's first visits (seed 1), every kind in turn.
+    static let sample = 24
+
+    @Test func noAttackVisitIsFoundLive() async throws {
+        let facesDev = try #require(Fixtures.facesDev)
+        let people = try FileManager.default.contentsOfDirectory(atPath: facesDev).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }.sorted()
+            .compactMap { name -> (name: String, photos: [String])? in
+                let dir = facesDev + "/" + name
+                guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
+                let photos = files.filter { [".jpg", ".jpeg", ".png"].contains(where: $0.lowercased().hasSuffix) }.sorted().map { dir + "/" + $0 }
+                return photos.isEmpty ? nil : (name, photos)
+            }
+        let visits = try AttackPlan.visits(Self.sample, people: people, seed: 1, engine: Fixtures.engine)
+        var judged = 0
+        for visit in visits {
+            let tracks = try await Self.trial.measure(try visit.scene())
+            let live = tracks.filter { $0.provenAt(.standard) != nil }
+            #expect(live.isEmpty, "\(visit.kind.rawValue) of \(visit.person) at \(visit.faceWidth) px, light \(visit.light): found live")
+            if visit.kind != .still { judged += tracks.contains { $0.finding(.standard).moved >= LivenessRule.standard.fewestSteps } ? 1 : 0 }
+        }
+        // The moving pictures were judged, not merely unmeasured.
+        #expect(judged >= Self.sample * 3 / 4 - 1, "\(judged) moving visits judged")
+    }
+}
