@@ -309,7 +309,7 @@ extension DaemonOptions {
         let quality = EvidenceQuality()
         o.evidenceMinFace = o.evidenceMinFace ?? quality.minFace; o.evidenceMinSharpness = o.evidenceMinSharpness ?? quality.minSharpness
         o.evidenceMaxYaw = o.evidenceMaxYaw ?? quality.maxYaw
-        o.liveness = o.liveness ?? LivenessMode.off.rawValue
+        o.liveness = o.liveness ?? LivenessMode.motion.rawValue
         o.timezone = o.timezone ?? TimeZone.current.identifier; o.snapshotGranted = o.snapshotGranted ?? false
         o.snapshotRetentionDays = o.snapshotRetentionDays ?? 30; o.actionTimeout = o.actionTimeout ?? 5
         o.statsInterval = o.statsInterval ?? 300
@@ -340,7 +340,7 @@ extension DaemonOptions {
                             cooldown: o.cooldown!, timeZone: o.timezone.flatMap(TimeZone.init(identifier:)) ?? .current,
                             patience: o.patience!, rejoin: o.rejoin!,
                             quality: EvidenceQuality(minFace: o.evidenceMinFace!, minSharpness: o.evidenceMinSharpness!, maxYaw: o.evidenceMaxYaw!),
-                            liveness: o.liveness.flatMap(LivenessMode.init(rawValue:)) ?? .off)
+                            liveness: o.liveness.flatMap(LivenessMode.init(rawValue:)) ?? .motion)
         let door = action.map { DoorAction(argv: [$0] + (actionArgs ?? []), timeout: .milliseconds(Int64(o.actionTimeout! * 1000))) }
         let settings = PipelineSettings(camera: o.camera!, minFace: o.minFace!, detector: o.detector.flatMap(FaceDetector.init) ?? .hog,
                                         policy: policy, snapshotDirectory: snapshots, snapshotGranted: o.snapshotGranted!,

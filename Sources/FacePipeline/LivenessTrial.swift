@@ -97,16 +97,20 @@ public struct AttackPlan {
     public static let faceWidths: [Double] = [80, 110, 150, 200]
     public static let lights = [0.6, 0.8, 1.0, 1.2]
 
-    /// `count` visits over `people` (name and photo paths), kinds in turn; people whose photos
+    /// The kinds the limits are on (printed, bowed, on a screen, held still); a cut-out
+    /// is measured apart.
+    public static let heldPictures: [AttackKind] = [.print, .bentPrint, .screen, .still]
+
+    /// `count` visits over `people` (name and photo paths), `kinds` in turn; people whose photos
     /// hold no usable face are passed over. Photos are read only when drawn.
-    public static func visits(_ count: Int, people: [(name: String, photos: [String])], seed: UInt64,
+    public static func visits(_ count: Int, kinds: [AttackKind] = heldPictures, people: [(name: String, photos: [String])], seed: UInt64,
                               engine: FaceEngine) throws -> [Visit] {
-        guard !people.isEmpty else { return [] }
+        guard !people.isEmpty, !kinds.isEmpty else { return [] }
         var rng = SeededRandom(seed: seed)
         var loaded = [String: VisitorPhotos]()
         var visits = [Visit]()
         for i in 0 ..< count {
-            let kind = AttackKind.allCases[i % AttackKind.allCases.count]
+            let kind = kinds[i % kinds.count]
             var visitor: VisitorPhotos?
             for _ in 0 ..< 50 where visitor == nil {
                 let person = people[Int.random(in: 0 ..< people.count, using: &rng)]

@@ -14,6 +14,9 @@ public enum AttackKind: String, CaseIterable, Sendable, Codable {
     case screen
     /// A photo held perfectly still (on a stand): only the camera's noise.
     case still
+    /// A print cut along the head's outline (forehead to chin, ear to ear) and held by hand as
+    /// `print`: what shows around the face is the real scene behind it, which does not move with it.
+    case cutout = "cut-out"
 }
 
 /// One attack visit: a face photo as `kind` shows it to the camera, frame after frame. The
@@ -32,6 +35,8 @@ public struct AttackScene: Sendable {
     /// and walls), 1 for a well lit door.
     public let light: Double
     private let card: RGBImage
+    /// Which card pixels are there (a cut-out's head); nil: all of them.
+    private let cardMask: [Bool]?
     /// The face's centre on the card, card pixels.
     private let faceOnCard: (x: Double, y: Double, width: Double)
     private let background: RGBImage
@@ -52,6 +57,7 @@ public struct AttackScene: Sendable {
         var rng = SeededRandom(seed: seed)
         let picture = photo.levels[0], face = photo.faces[0]
         (card, faceOnCard) = try Self.card(picture, face: face, kind: kind)
+        cardMask = kind == .cutout ? Self.headMask(width: card.width, height: card.height, face: faceOnCard) : nil
         background = try VisitScene.background(width: width, height: height, rng: &rng)
         // Per axis (tilts, turn, drifts: 6 values each from 0, 6, 12, 24, 30), two slow sines and a
         // tremor with random frequencies and phases; 18-23 for amplitudes and the glare.
@@ -86,6 +92,20 @@ public struct AttackScene: Sendable {
         }
         let card = try RGBImage(width: w, height: h, pixels: pixels)
         return (card, (Double(face.x + margin) + Double(face.width) / 2, Double(face.y + margin) + Double(face.height) / 2, Double(face.width)))
+    }
+
+    /// The head a pair of scissors would leave: an ellipse a little wider than the face box and
+    /// reaching from above the brows to below the chin (dlib's box spans brows to mouth).
+    private static func headMask(width: Int, height: Int, face: (x: Double, y: Double, width: Double)) -> [Bool] {
+        let a = 0.62 * face.width, b = 0.8 * face.width, cy = face.y + 0.05 * face.width
+        var mask = [Bool](repeating: false, count: width * height)
+        for y in 0 ..< height {
+            for x in 0 ..< width {
+                let dx = (Double(x) + 0.5 - face.x) / a, dy = (Double(y) + 0.5 - cy) / b
+                mask[y * width + x] = dx * dx + dy * dy <= 1
+            }
+        }
+        return mask
     }
 
     /// Camera focal length in pixels (a 65° wide view).
@@ -165,7 +185,7 @@ public struct AttackScene: Sendable {
             let by0 = max(0, Int(ys.min()!.rounded(.down))), by1 = min(height - 1, Int(ys.max()!.rounded(.up)))
             guard bx0 <= bx1, by0 <= by1 else { continue }
             samples.add(card, through: back, part: (u0, u1, v0, v1), pixels: PixelRect(x: bx0, y: by0, width: bx1 - bx0 + 1, height: by1 - by0 + 1),
-                        spotOffsets: spots)
+                        spotOffsets: spots, mask: cardMask)
         }
         samples.blend(over: &out, perPixel: spots.count, gain: cardLight)
         if kind == .screen { addGlare(&out, pose: p) }

@@ -149,9 +149,11 @@ public struct AreaSamples: Sendable {
     }
 
     /// Adds the spots (offsets within a pixel, 0..<1) of the frame pixels in `pixels` (clipped to
-    /// the frame) that `back` (frame → picture) puts inside the picture's part u0..<u1, v0..<v1.
+    /// the frame) that `back` (frame → picture) puts inside the picture's part u0..<u1, v0..<v1,
+    /// on a picture pixel `mask` keeps (all when nil).
     public mutating func add(_ picture: RGBImage, through back: Homography, part: (u0: Double, u1: Double, v0: Double, v1: Double),
-                             pixels: PixelRect, spotOffsets: [(Float, Float)]) {
+                             pixels: PixelRect, spotOffsets: [(Float, Float)], mask: [Bool]? = nil) {
+        precondition(mask == nil || mask!.count == picture.width * picture.height, "one mask entry per picture pixel")
         guard let region = pixels.intersection(PixelRect(x: 0, y: 0, width: width, height: height)) else { return }
         let w = width, pw = picture.width, ph = picture.height
         picture.pixels.withUnsafeBufferPointer { src in
@@ -162,7 +164,9 @@ public struct AreaSamples: Sendable {
                             for (dx, dy) in spotOffsets {
                                 let (u, v) = back.apply(Point(x: Float(x) + dx, y: Float(y) + dy))
                                 guard u >= part.u0, u < part.u1, v >= part.v0, v < part.v1 else { continue }
-                                let i = (min(ph - 1, Int(v)) * pw + min(pw - 1, Int(u))) * 3, o = (y * w + x) * 3
+                                let p = min(ph - 1, Int(v)) * pw + min(pw - 1, Int(u))
+                                if let mask, !mask[p] { continue }
+                                let i = p * 3, o = (y * w + x) * 3
                                 sums[o] += Double(src[i]); sums[o + 1] += Double(src[i + 1]); sums[o + 2] += Double(src[i + 2])
                                 spots[y * w + x] += 1
                             }

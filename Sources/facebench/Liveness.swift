@@ -44,6 +44,10 @@ struct LivenessBench: AsyncParsableCommand {
     @Option(help: "Attack visits to generate, spread evenly over the attack kinds.")
     var attacks = 200
 
+    @Option(help: ArgumentHelp("Attack kinds, in turn (comma-separated): \(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "kinds"))
+    var kinds = AttackPlan.heldPictures.map(\.rawValue).joined(separator: ",")
+
     @Option(help: "Seed of the generated attacks.")
     var seed: UInt64 = 1
 
@@ -53,6 +57,7 @@ struct LivenessBench: AsyncParsableCommand {
     func validate() throws {
         guard attacks >= 0 else { throw ValidationError("--attacks must be 0 or more") }
         guard minFace >= 20 else { throw ValidationError("--min-face must be at least 20") }
+        _ = try attackKinds()
     }
 
     func run() async throws {
@@ -72,7 +77,7 @@ struct LivenessBench: AsyncParsableCommand {
         if attacks > 0 {
             let people = try FacesDevPerson.all(in: facesDev).map { (name: $0.name, photos: $0.photos) }
             guard !people.isEmpty else { throw ValidationError("\(facesDev): no person folders with photos") }
-            let plan = try AttackPlan.visits(attacks, people: people, seed: seed, engine: engine)
+            let plan = try AttackPlan.visits(attacks, kinds: try attackKinds(), people: people, seed: seed, engine: engine)
             for (i, visit) in plan.enumerated() {
                 let tracks = try await trial.measure(try visit.scene(fps: fps))
                 visits.append(AttackVisit(kind: visit.kind.rawValue, person: visit.person, photo: URL(fileURLWithPath: visit.photo.path).lastPathComponent,
@@ -111,6 +116,17 @@ struct LivenessBench: AsyncParsableCommand {
             }
         }
         return rules
+    }
+
+    func attackKinds() throws -> [AttackKind] {
+        let words = kinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !words.isEmpty else { throw ValidationError("--kinds lists no kind; give some of \(AttackKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        return try words.map { word in
+            guard let kind = AttackKind(rawValue: word) else {
+                throw ValidationError("--kinds: unknown kind '\(word)'; use \(AttackKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
+        }
     }
 
     static func share(_ flags: [Bool]) -> Double? {
@@ -156,6 +172,9 @@ extension LivenessBench {
         var attacks: [AttackVisit]
         var rules: [Rule]
 
+        /// The kinds that were generated.
+        var shownKinds: [AttackKind] { AttackKind.allCases.filter { kind in attacks.contains { $0.kind == kind.rawValue } } }
+
         var text: String {
             func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
             func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "-" }
@@ -175,7 +194,7 @@ extension LivenessBench {
             if !attacks.isEmpty {
                 lines.append("attacks: \(attacks.count) visits; over all its steps, a visit's figure is its tracks' largest median residual, its surround their smallest")
                 var kinds = Table(header: ["kind", "visits", "judged", "median", "p90", "max", "surround p10", "min"])
-                for kind in AttackKind.allCases.map(\.rawValue) {
+                for kind in shownKinds.map(\.rawValue) {
                     let visits = attacks.filter { $0.kind == kind }
                     let figures = visits.filter(\.judged).compactMap(\.residual).sorted()
                     let surrounds = visits.filter(\.judged).compactMap(\.surround).sorted()
@@ -187,11 +206,11 @@ extension LivenessBench {
                 lines.append(kinds.render())
             }
             lines.append("rules, judged at every frame as the door does: bona fide tracks never found live (BPCER) and attack visits found live at some frame (APCER)")
-            var rates = Table(header: ["", "steps", "R ≥", "S ≤", "BPCER"] + AttackKind.allCases.map(\.rawValue))
+            var rates = Table(header: ["", "steps", "R ≥", "S ≤", "BPCER"] + shownKinds.map(\.rawValue))
             for rule in rules {
                 rates.add([rule.standard ? "faced" : "", "\(rule.fewestSteps)", String(format: "%.3f", rule.residual),
                            String(format: "%.2f", rule.surroundAtMost), pct(rule.bpcer)]
-                    + AttackKind.allCases.map { pct(rule.apcer[$0.rawValue] ?? nil) })
+                    + shownKinds.map { pct(rule.apcer[$0.rawValue] ?? nil) })
             }
             lines.append(rates.render())
             return lines.joined(separator: "\n")

@@ -116,7 +116,7 @@ struct Faced: AsyncParsableCommand {
     @Option(help: ArgumentHelp("... and turned by at most this many degrees (default 45). [policy.evidence_max_yaw]", valueName: "degrees"))
     var evidenceMaxYaw: Double?
 
-    @Option(help: ArgumentHelp("Proof of a live face a grant needs: off (default; a photo of a member held to the camera opens the door) or motion (the face must move as a head does, not as a picture). [policy.liveness]", valueName: "mode"))
+    @Option(help: ArgumentHelp("Proof of a live face a grant needs: motion (default: the face must move as a head does, not as a flat picture) or off (none: a photo of a member held to the camera opens the door). [policy.liveness]", valueName: "mode"))
     var liveness: String?
 
     @Option(help: ArgumentHelp("Time zone for schedules, IANA name (default the system's). [policy.timezone]", valueName: "zone"))
@@ -289,7 +289,7 @@ struct Faced: AsyncParsableCommand {
                 report(event)
                 board.update { $0.add(event) }
             }
-            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name), \(Self.blasKernels.description), HOG build \(engine.hogBuild.rawValue)")
+            log("started: source \(frames.name), gallery \(store.path), level \(settings.policy.level.name), liveness \(settings.policy.liveness), \(Self.blasKernels.description), HOG build \(engine.hogBuild.rawValue)")
             if case .reexecFailed = Self.blasKernels { log(Self.blasKernels.description, .warning) }
             if !setup.source.isLive {
                 notifier.ready(status: "reading \(frames.name)")

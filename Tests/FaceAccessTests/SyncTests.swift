@@ -58,6 +58,7 @@ import Testing
             [people.biden]
             valid_until = "2027-06-30T18:00:00Z"
             level = "strict"
+            liveness = "motion"
 
             """
         for (name, _) in extra { text += "[people.\(name)]\ngroups = [\"visitors\"]\n\n" }
@@ -86,7 +87,7 @@ import Testing
         let plan = try Syncer(store: store).plan(try AccessManifest(file: manifestPath), prune: false)
         let until = try #require(AccessTime.parse("2027-06-30T18:00:00Z")).formatted(Date.ISO8601FormatStyle(timeZone: .current))
         var expected = [
-            "+ biden: new, 1 photo; valid until \(until); level strict", "    + biden/biden.jpg",
+            "+ biden: new, 1 photo; valid until \(until); level strict; liveness motion", "    + biden/biden.jpg",
         ]
         for (name, count) in extra.sorted(by: { $0.name < $1.name }) where name < "obama" {
             expected.append("+ \(name): new, \(count) photos; groups visitors")
@@ -116,6 +117,8 @@ import Testing
         #expect(try store.groups().first { $0.name == "staff" }?.schedules == ["mon-fri 07:00-20:00"])
         let biden = try #require(try store.person(named: "biden"))
         #expect(biden.securityLevel == "strict" && biden.validUntil == AccessTime.parse("2027-06-30T18:00:00Z"))
+        #expect(try biden.liveness == "motion" && store.person(named: "obama")?.liveness == nil)
+        #expect(try store.snapshot().people.first { $0.name == "biden" }?.liveness == "motion")
         #expect(first.spread.isEmpty, "\(first.spread)")
         #expect(first.conflicts.isEmpty, "\(first.conflicts)")
 
@@ -219,6 +222,7 @@ import Testing
         #expect(bob.quality == [.minFace: 60, .maxYaw: 45] && manifest.limits(of: bob).minFace == 60)
         let carol = try #require(manifest.people.first { $0.name == "carol" })
         #expect(carol.level == .strict && !carol.enabled && carol.photos == ["carol"] && !carol.largest && bob.largest)
+        #expect(carol.liveness == .motion && bob.liveness == nil)
     }
 
     /// Found by fuzzing (Fuzz/FuzzManifest): toml++ aborted the process on these headers.
@@ -245,11 +249,13 @@ import Testing
 
     @Test func errorsNameTheKeyAndLine() {
         let unknown = error("[people.alice]\ngroups = [\"staff\"]\nbadge = 7\n")
-        #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, schedules, largest, quality")
+        #expect(unknown?.description == "/tmp/access.toml:3: people.alice.badge: unknown key; allowed here: display_name, groups, enabled, valid_from, valid_until, photos, level, liveness, schedules, largest, quality")
         let type = error("[people.alice]\nenabled = \"yes\"\n")
         #expect(type?.description == "/tmp/access.toml:2: people.alice.enabled: must be true or false, got string")
         let level = error("[people.alice]\nlevel = \"lax\"\n")
         #expect(level?.description == "/tmp/access.toml:2: people.alice.level: must be one of relaxed, standard, strict, got \"lax\"")
+        let liveness = error("[people.alice]\nliveness = \"blink\"\n")
+        #expect(liveness?.description == "/tmp/access.toml:2: people.alice.liveness: must be one of off, motion, got \"blink\"")
         let schedule = error("[groups.staff]\nschedules = [\"mon-fri 25:00-26:00\"]\n")
         #expect(schedule?.key == "groups.staff.schedules" && schedule?.line == 2)
         let date = error("[people.alice]\nvalid_until = 2027-06-30\n")

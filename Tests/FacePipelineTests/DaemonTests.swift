@@ -38,7 +38,7 @@ import Testing
 
     @Test func replayGrantsObamaOnceAndLogsBidenAsUnknown() throws {
         let (script, hookLog) = try hook()
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--camera", "front",
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--camera", "front",
                                              "--action", script, "--snapshots", dir.file("snapshots")])
         #expect(run.status == 0, "\(run.stderr)")
         // The embedder's kernels, named at start: never OpenBLAS's generic fallback on a CPU that has better ones.
@@ -85,7 +85,7 @@ import Testing
     /// The "teach it this person" loop: an unknown visitor's snapshot enrolled by event id, then
     /// recognised in another photo.
     @Test func anUnknownVisitorIsEnrolledFromTheLog() throws {
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", dir.file("snapshots")])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", dir.file("snapshots")])
         #expect(run.status == 0, "\(run.stderr)")
         let store = try FaceStore(path: db, create: false)
         let unknown = try #require(try store.events(EventFilter(decision: .unknown)).first)
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func editingARowWithSQLiteIsCaught() throws {
-        #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
+        #expect(try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         sqlite.arguments = [db, "UPDATE events SET decision = 'granted', reason = NULL WHERE decision = 'unknown'"]
@@ -133,7 +133,7 @@ import Testing
             .empty(frames: 6), .photo(try Fixtures.image("biden.jpg"), frames: 8),
         ]).bytes
         let long = try dir.write("long.mjpeg", Array([[UInt8]](repeating: visit, count: 20).joined()))
-        let process = Binaries.process("faced", ["--source", "mjpeg:\(long)", "--db", db, "--cooldown", "0", "--exit-at-end"])
+        let process = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(long)", "--db", db, "--cooldown", "0", "--exit-at-end"])
         process.standardError = FileHandle(forWritingAtPath: try dir.write("faced.log", []))
         try process.run()
         let store = try FaceStore(path: db, create: false)
@@ -163,7 +163,7 @@ import Testing
         let window = String(format: "%@ %02d:00-%02d:00", day, later.hour!, later.hour! + 1)
         let set = try Binaries.run("facectl", ["set", "obama", "--schedule", window, "--db", db])
         #expect(set.status == 0, "\(set.stderr)")
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--timezone", "UTC"])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--timezone", "UTC"])
         #expect(run.status == 0, "\(run.stderr)")
         let decisions = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
         #expect(decisions.map(\.reason?.rawValue) == ["outside_schedule", "unknown"])
@@ -175,7 +175,7 @@ import Testing
         let bad = try Binaries.run("facectl", ["set", "obama", "--schedule", "someday 9-5", "--db", db])
         #expect(bad.status == 1 && bad.stderr.contains("invalid schedule 'someday 9-5'"))
         #expect(try GalleryFingerprint(FaceStore(path: db, create: false)) == before)
-        #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
+        #expect(try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
         let again = try FaceStore(path: db, create: false).events(EventFilter()).filter { $0.kind == .decision }
         #expect(again.suffix(2).map(\.reason?.rawValue) == ["disabled", "unknown"])
     }
@@ -185,7 +185,7 @@ import Testing
         for day in ["2020-01-01", "2099-01-01"] {
             try FileManager.default.createDirectory(atPath: snapshots + "/" + day, withIntermediateDirectories: true)
         }
-        let args = ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--cooldown", "600", "--snapshots", snapshots,
+        let args = ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--cooldown", "600", "--snapshots", snapshots,
                     "--snapshot-retention-days", "7"]
         #expect(try Binaries.run("faced", args).status == 0)
         #expect(!FileManager.default.fileExists(atPath: snapshots + "/2020-01-01"), "older than 7 days")
@@ -198,11 +198,11 @@ import Testing
     }
 
     @Test func badSourceAndFlagsFailClearly() throws {
-        let missing = try Binaries.run("faced", ["--source", "mjpeg:\(dir.file("none.mjpeg"))", "--db", db, "--exit-at-end"])
+        let missing = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(dir.file("none.mjpeg"))", "--db", db, "--exit-at-end"])
         #expect(missing.status == 1 && missing.stderr.contains("none.mjpeg: no such file or directory"))
         let scheme = try Binaries.run("faced", ["--source", "rtsp://cam", "--db", db])
         #expect(scheme.status == 1 && scheme.stderr == "faced: --source must be v4l2:DEVICE, dir:PATH or mjpeg:PATH, got \"rtsp://cam\"\n")
-        let evidence = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--evidence", "5/3", "--db", db])
+        let evidence = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--evidence", "5/3", "--db", db])
         #expect(evidence.status == 1 && evidence.stderr == "faced: --evidence must be \"K/M\" with 1 ≤ K ≤ M ≤ 50, e.g. \"3/5\", got \"5/3\"\n")
     }
 }

@@ -89,7 +89,7 @@ import Testing
         let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         var info = stat()
         #expect(fstat(stderr.fileDescriptor, &info) == 0)
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
         faced.environment?["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
         faced.standardError = stderr
         try faced.run()

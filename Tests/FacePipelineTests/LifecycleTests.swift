@@ -52,7 +52,7 @@ import Testing
         #expect(enrolled.status == 0)
         let notify = try NotifySocket(path: dir.file("notify"))
 
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--fps", "10", "--db", db])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--fps", "10", "--db", db])
         var env = faced.environment ?? [:]
         env["NOTIFY_SOCKET"] = dir.file("notify")
         env["WATCHDOG_USEC"] = "400000"
@@ -88,7 +88,7 @@ import Testing
         let replay = try dir.write("visits.mjpeg", bytes)
         // Unpaced, so every frame is processed whatever the machine's load: each visit has its 8
         // frames and each gap its 8 empty ones, enough to end the track (5 missed frames).
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0"])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0"])
         let err = Pipe()
         faced.standardError = err
         try faced.run()
@@ -144,6 +144,7 @@ import Testing
                 [policy]
                 cooldown = 0
                 rejoin = 0
+                liveness = "off"
                 """# + "\n").write(toFile: dir.file("faced.toml"), atomically: true, encoding: .utf8)
         }
         try write(name: "front")

@@ -5,8 +5,8 @@ import Foundation
 import Testing
 
 /// A photo of a member held to the camera, through faced as a child process: with
-/// `--liveness motion` it is refused for `liveness`, and `facectl why` says what was measured;
-/// with the default (off) the very same replay opens the door.
+/// `--liveness motion` (the default) it is refused for `liveness`, and `facectl why` says what was
+/// measured; with `--liveness off` the very same replay opens the door.
 @Suite struct LivenessEndToEndTests {
     struct Door {
         let dir: TempDirectory
@@ -55,7 +55,12 @@ import Testing
 
     @Test func withoutLivenessTheSamePrintOpensTheDoor() throws {
         let door = try Self.door(.print)
-        #expect(Self.said(try Self.decisions(door, [])) == ["granted - obama"])
+        #expect(Self.said(try Self.decisions(door, ["--liveness", "off"])) == ["granted - obama"])
+    }
+
+    @Test func livenessIsTheDefault() throws {
+        let door = try Self.door(.print)
+        #expect(Self.said(try Self.decisions(door, [])) == ["denied liveness obama"])
     }
 
     @Test func aPhotoHeldStillIsRefusedForLiveness() throws {
@@ -70,7 +75,7 @@ import Testing
         let set = try Binaries.run("facectl", ["set", "obama", "--liveness", "motion", "--db", door.db])
         #expect(set.status == 0, "\(set.stderr)")
         #expect(set.stdout.contains("liveness:   motion"), "\(set.stdout)")
-        #expect(Self.said(try Self.decisions(door, [])) == ["denied liveness obama"])
+        #expect(Self.said(try Self.decisions(door, ["--liveness", "off"])) == ["denied liveness obama"])
         let bad = try Binaries.run("facectl", ["set", "obama", "--liveness", "off", "--db", door.db])
         #expect(bad.status != 0 && bad.stderr.contains("--liveness must be motion or none"), "\(bad.stderr)")
     }

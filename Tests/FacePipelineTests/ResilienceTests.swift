@@ -49,7 +49,7 @@ import Testing
     /// time, so the few empty frames between passes end the track however fast faced runs).
     func loopingFaced(_ replay: String) throws -> (Process, OutputCollector) {
         let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0"])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0"])
         faced.standardError = log.pipe
         try faced.run()
         return (faced, log)
@@ -71,7 +71,7 @@ import Testing
         for frame in broken { stream += frame }
         stream += try Self.visit("biden.jpg")
         let replay = try dir.write("door.mjpeg", stream)
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
         #expect(run.status == 0, "\(run.stderr)")
         let store = try FaceStore(path: db, create: false)
         #expect(try decisions(store).map { $0.decision!.rawValue } == ["granted", "unknown"], "\(run.stderr)")
@@ -98,7 +98,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: frames, withIntermediateDirectories: true)
         let obama = try ReplayBuilder().build([.photo(try Fixtures.image("obama3.jpg"), frames: 1)]).bytes
         for i in 0 ..< 8 { try Data(i == 2 ? [] : obama).write(to: URL(fileURLWithPath: frames + String(format: "/%03d.jpg", i))) }
-        let run = try Binaries.run("faced", ["--source", "dir:\(frames)", "--db", db, "--exit-at-end"])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "dir:\(frames)", "--db", db, "--exit-at-end"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try decisions(FaceStore(path: db, create: false)).map { $0.decision!.rawValue } == ["granted"], "\(run.stderr)")
         #expect(run.stderr.contains("skipped frame 2 of door"), "\(run.stderr)")
@@ -146,7 +146,7 @@ import Testing
         let action = try dir.write("open.sh", Array("#!/bin/sh\necho \"$FACED_PERSON\" >> \(opened)\n".utf8))
         chmod(action, 0o755)
         let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0", "--action", action])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0", "--action", action])
         faced.standardError = log.pipe
         try faced.run()
         defer { if faced.isRunning { faced.terminate(); faced.waitUntilExit() } }
@@ -184,7 +184,7 @@ import Testing
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg"))
         let lock = try LockHolder(db)
         let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"])
         faced.standardError = log.pipe
         try faced.run()
         let said = log.wait(seconds: 30) { $0.contains("is locked by another process; waiting for it") }
@@ -199,10 +199,10 @@ import Testing
     @Test(.enabled(if: hasSQLite3, "needs the sqlite3 shell (apt-get install sqlite3)"))
     func aRunThatEndsWhileTheGalleryIsHeldWritesItsDecisionsOnceItIsFree() throws {
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg"))
-        #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
+        #expect(try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
         let lock = try LockHolder(db)
         let log = OutputCollector()
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--cooldown", "0"])
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--cooldown", "0"])
         faced.standardError = log.pipe
         try faced.run()
         let said = log.wait(seconds: 60) { $0.contains("locked") && ($0.contains("waiting") || $0.contains("spooled")) }
@@ -305,7 +305,7 @@ import Testing
         // test forks (ETXTBSY).
         let script = try dir.write("open.sh", Array("echo opening\n(sleep 20; echo closing) &\necho $! > \(child)\nexit 0\n".utf8))
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg"))
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--action", "/bin/sh",
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--action", "/bin/sh",
                                              "--action-arg", script, "--action-timeout", "10"])
         #expect(run.status == 0, "\(run.stderr)")
         let store = try FaceStore(path: db, create: false)
@@ -327,7 +327,7 @@ import Testing
         // A regular file where the snapshot folder should be: every snapshot write fails, as on a full volume.
         let blocked = try dir.write("snapshots", Array("not a folder".utf8))
         let replay = try dir.write("door.mjpeg", try Self.visit("biden.jpg"))
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", blocked])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--snapshots", blocked])
         #expect(run.status == 0, "\(run.stderr)")
         let unknown = try #require(try decisions(FaceStore(path: db, create: false)).first)
         #expect(unknown.decision == .unknown && unknown.snapshotPath == nil)
@@ -361,7 +361,7 @@ import Testing
 
     @Test func readersWorkOnAReadOnlyGalleryAndWhileAWriterHoldsIt() throws {
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg"))
-        #expect(try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
+        #expect(try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end"]).status == 0)
         let readers = [["list"], ["log"], ["log", "verify"], ["why", "1"], ["show", "obama"]]
         if Self.hasSQLite3 {
             let lock = try LockHolder(db)
@@ -396,7 +396,7 @@ import Testing
         let replay = try dir.write("door.mjpeg", try Self.visit("biden.jpg"))
         let old = umask(0o022)
         defer { umask(old) }
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", fresh, "--exit-at-end", "--snapshots", snapshots])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", fresh, "--exit-at-end", "--snapshots", snapshots])
         #expect(run.status == 0, "\(run.stderr)")
         // -wal and -shm exist only while a connection is open.
         let store = try FaceStore(path: fresh, create: false)
@@ -425,7 +425,7 @@ import Testing
     @Test func deletingTheLastEventIsReportedByVerify() throws {
         let status = dir.file("status.json")
         let replay = try dir.write("door.mjpeg", try Self.visit("obama3.jpg") + Self.visit("biden.jpg"))
-        let run = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--status-file", status])
+        let run = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--db", db, "--exit-at-end", "--status-file", status])
         #expect(run.status == 0, "\(run.stderr)")
         let intact = try Binaries.run("facectl", ["log", "verify", "--db", db, "--status-file", status])
         #expect(intact.status == 0 && intact.stdout.contains("its end agrees with faced's status file"), "\(intact.stdout)\(intact.stderr)")

@@ -248,7 +248,7 @@ import Testing
         let none = try Binaries.run("facectl", ["status", "--status-file", statusPath])
         #expect(none.status == 3 && none.stdout.hasPrefix("faced: not running (no status file at \(statusPath)"), "\(none)")
 
-        let faced = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0",
+        let faced = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--cooldown", "0",
                                                 "--status-file", statusPath, "--camera", "lab"])
         let err = OutputCollector()
         faced.standardError = err.pipe
@@ -295,7 +295,7 @@ import Testing
         #expect(stopped.status == 3 && stopped.stdout.hasPrefix("faced: stopped "), "\(stopped)")
 
         // Killed without a chance to say so: the pid is gone and the file still says running.
-        let crashed = Binaries.process("faced", ["--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--status-file", statusPath])
+        let crashed = Binaries.process("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--loop", "--rejoin", "0", "--db", db, "--status-file", statusPath])
         crashed.standardError = FileHandle.nullDevice
         try crashed.run()
         defer { if crashed.isRunning { kill(crashed.processIdentifier, SIGKILL) } }

@@ -30,7 +30,7 @@ import Testing
             .photo(try Fixtures.image(second), frames: 15), .empty(frames: 2),
         ])
         let replay = try dir.write("swap.mjpeg", bytes)
-        let faced = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--media-time", "--fps", String(Self.fps), "--db", db,
+        let faced = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--media-time", "--fps", String(Self.fps), "--db", db,
                                                "--exit-at-end", "--status-file", dir.file("status.json")])
         #expect(faced.status == 0, "\(faced.stderr)")
         let store = try FaceStore(path: db, create: false)
@@ -79,7 +79,7 @@ import Testing
                 "\(camera.stderr)")
         let dir = try TempDirectory()
         let replay = try dir.write("r.mjpeg", try Fixtures.bytes("obama3.jpg"))
-        let unpaced = try Binaries.run("faced", ["--source", "mjpeg:\(replay)", "--media-time", "--db", dir.file("g.db"), "--exit-at-end"])
+        let unpaced = try Binaries.run("faced", ["--liveness", "off", "--source", "mjpeg:\(replay)", "--media-time", "--db", dir.file("g.db"), "--exit-at-end"])
         #expect(unpaced.status == 1)
         #expect(unpaced.stderr == "faced: --media-time (camera.media_time) needs --fps R (camera.fps): frame i is stamped i / R seconds after the start\n",
                 "\(unpaced.stderr)")
