@@ -191,9 +191,13 @@ public struct DoorDecider: Sendable {
 
     /// One frame's faces (none for a frame without any, a dark or a bad frame: tracks age).
     /// `surface` measures how the face at an index, on the track given, moved since its track's
-    /// earlier frames; it is asked for the faces of tracks still open, before they are weighed.
+    /// earlier frames; it is asked, before they are weighed, for the faces of tracks whose
+    /// decision may still be a grant: not settled, and not strangers (`strangerFrames` embedded
+    /// frames in a row far from everyone), whose grant a proof of life could not bring about;
+    /// with `measureEveryTrack`, for the faces of every track not granted (benchmarks).
     public mutating func step(_ faces: [LiveFace], at time: Date,
-                              surface: ((_ track: Int64, _ face: Int) -> SurfaceMotion?)? = nil) -> Step {
+                              surface: ((_ track: Int64, _ face: Int) -> SurfaceMotion?)? = nil,
+                              measureEveryTrack: Bool = false) -> Step {
         let (ids, ended) = tracker.update(faces: faces.map { TrackedFace(box: $0.box, embedding: $0.embedding) }, at: time)
         var outcomes = [TrackOutcome]()
         for track in ended { if let outcome = close(track, at: time) { outcomes.append(outcome) } }
@@ -202,7 +206,8 @@ public struct DoorDecider: Sendable {
                 tracks[id] = TrackEvidence(firstSeen: track.firstSeen)
             }
             guard let evidence = tracks[id], !evidence.granted else { continue }
-            if let surface, let motion = surface(id, index) {
+            let mayBeGranted = !evidence.settled && evidence.farFromEveryone < Self.strangerFrames
+            if let surface, measureEveryTrack || mayBeGranted, let motion = surface(id, index) {
                 tracks[id]!.surface.append(motion)
                 if tracks[id]!.surface.count > Self.keptSteps { tracks[id]!.surface.removeFirst() }
             }

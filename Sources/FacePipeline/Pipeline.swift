@@ -300,7 +300,7 @@ public final class Pipeline {
                 return motion
             }
         }
-        let step = decider.step(live, at: time, surface: measure)
+        let step = decider.step(live, at: time, surface: measure, measureEveryTrack: surfaceMeasured != nil)
         var crops = [Int64: RGBImage]()
         if settings.snapshotDirectory != nil, let image {
             for (id, face) in zip(step.trackIDs, faces) { crops[id] = Self.faceCrop(image, face.detection.box) }

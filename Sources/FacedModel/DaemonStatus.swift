@@ -35,6 +35,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var source: String
     public var camera: String
     public var level: String
+    /// The liveness mode (off, motion); nil in a status file from before it existed.
+    public var liveness: String?
     /// streaming, lost (and retrying), reading (a replay), ended (a replay reached its end).
     public var sourceState = "starting"
     /// The format, size and rate the camera granted.
@@ -230,7 +232,7 @@ extension DaemonStatus {
         if spooledEvents > 0 {
             lines.append("SPOOLED:   \(spooledEvents) event\(spooledEvents == 1 ? "" : "s") wait for the gallery" + (spoolReason.map { ": \($0)" } ?? ""))
         }
-        lines.append("policy:    level \(level)" + (config.map { "; config \($0)" } ?? ""))
+        lines.append("policy:    level \(level)" + (self.liveness.map { "; liveness \($0)" } ?? "") + (config.map { "; config \($0)" } ?? ""))
         if lastDecisions.isEmpty {
             lines.append("decisions: none yet")
         } else {

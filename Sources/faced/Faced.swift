@@ -229,6 +229,7 @@ struct Faced: AsyncParsableCommand {
             FaceEngine.setBLASThreads(1)
             var initial = DaemonStatus(pid: getpid(), started: Date(), config: configPath, source: options.source ?? "?",
                                        camera: settings.camera, level: settings.policy.level.name)
+            initial.liveness = settings.policy.liveness.rawValue
             let board = StatusBoard(initial)
             let store = try Self.openGallery(FaceStore.resolvePath(setup.database), notifier: notifier, board: board,
                                              statusFile: setup.statusFile)
@@ -318,7 +319,7 @@ struct Faced: AsyncParsableCommand {
                 notifier.alive()
                 if let new = reloader.takePending() {
                     do { try pipeline.apply(new) } catch { log("could not apply the new settings: \(error)", .error) }
-                    board.update { $0.camera = new.camera; $0.level = new.policy.level.name }
+                    board.update { $0.camera = new.camera; $0.level = new.policy.level.name; $0.liveness = new.policy.liveness.rawValue }
                 }
                 let frames = pipeline.framesProcessed, dark = pipeline.darkFrames, inUse = pipeline.galleryInUse
                 let bad = pipeline.badFrames, lastBad = pipeline.lastBadFrame

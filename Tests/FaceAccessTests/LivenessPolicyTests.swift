@@ -124,6 +124,33 @@ import Testing
         #expect(!run(.off).decider.needsLiveness)
     }
 
+    /// Measuring costs milliseconds a face: only for tracks a proof could still let in.
+    @Test func strangersAndGrantedTracksAreNotMeasured() {
+        var decider = DoorDecider(policy: Policy(liveness: .motion), snapshot: D.snapshot)
+        var asked = [Int64: Int]()
+        var time: TimeInterval = 0
+        func frames(_ count: Int, _ faces: [LiveFace], every: Bool = false) {
+            for _ in 0 ..< count {
+                _ = decider.step(faces, at: start.addingTimeInterval(time), surface: { id, _ in
+                    asked[id, default: 0] += 1
+                    return Self.head
+                }, measureEveryTrack: every)
+                time += 0.1
+            }
+        }
+        frames(20, [D.face(D.stranger, at: 0)])
+        #expect(asked.values.first == DoorDecider.strangerFrames, "\(asked)")
+        frames(20, [])
+        asked.removeAll()
+        frames(20, [D.face(D.alice, at: 0.3)])
+        // Measured until granted (8 moving steps), then no more.
+        #expect(asked.values.first == LivenessRule.standard.fewestSteps, "\(asked)")
+        frames(20, [])
+        asked.removeAll()
+        frames(20, [D.face(D.stranger, at: 0)], every: true)
+        #expect(asked.values.first == 20, "a benchmark measures every track: \(asked)")
+    }
+
     @Test func anUnreadableModeOfAPersonIsReadAsTheStrictest() {
         var entry = D.snapshot.people[0]
         entry.liveness = "mothon"

@@ -280,6 +280,8 @@ import Testing
         let text = try Binaries.run("facectl", ["status", "--status-file", statusPath])
         #expect(text.status == 0 && text.stdout.hasPrefix("faced: running (pid \(faced.processIdentifier), up "), "\(text)")
         #expect(text.stdout.contains("  granted  obama  0."), "\(text.stdout)")
+        #expect(text.stdout.contains("policy:    level standard; liveness off"), "\(text.stdout)")
+        #expect(granted["liveness"] as? String == "off")
 
         // A gallery change shows in the status: a new generation and one more person.
         let generation = granted["gallery_generation"] as? Int ?? -1
