@@ -118,6 +118,11 @@ public struct DoorDecider: Sendable {
         var farFromEveryone = 0
         /// How the face's surface moved, step by step (the liveness evidence), the latest `keptSteps`.
         var surface = [SurfaceMotion]()
+        /// The face those steps were measured on: an embedding of the track's, and whether that
+        /// frame counted as evidence. A face farther from it than `consistent` is another face
+        /// (the tracker keeps a track across 0.65): the steps start again, so that no head lends
+        /// its proof to a picture that takes its place.
+        var surfaceFace: (embedding: [Float], counted: Bool)?
 
         /// Decided for the whole visit: nothing its frames show can change that.
         var settled: Bool {
@@ -282,6 +287,13 @@ public struct DoorDecider: Sendable {
         let issues = policy.quality.issues(width: face.width, sharpness: face.sharpness, yaw: face.yaw)
         let frame = WeighedFrame(time: time, width: face.width, sharpness: face.sharpness, yaw: face.yaw, issues: issues,
                                  observation: observe(embedding))
+        if let known = tracks[id]!.surfaceFace, FaceTracker.distance(known.embedding, embedding) <= Self.consistent {
+            // The same face: a frame that counts becomes the reference, as the clearest view of it.
+            if issues.isEmpty && !known.counted { tracks[id]!.surfaceFace = (embedding, true) }
+        } else {
+            if tracks[id]!.surfaceFace != nil { tracks[id]!.surface.removeAll() }
+            tracks[id]!.surfaceFace = (embedding, issues.isEmpty)
+        }
         tracks[id]!.frames.append(frame)
         // Counted frames beyond the window no longer count; the others are kept only to be shown.
         let keep = 2 * policy.evidence.window

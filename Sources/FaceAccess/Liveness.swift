@@ -22,7 +22,9 @@ public enum LivenessMode: String, Sendable, Hashable, CaseIterable, Codable, Cus
 /// which its face moved at least `movedEnough` of its width (a picture held still shows no
 /// parallax, nor does a head held still): with `fewestSteps` of them, it is live when the median
 /// residual off the face's plane is at least `minResidual` and the median share of the points
-/// around the face that moved with that plane is at most `maxSurround`.
+/// around the face that moved with that plane is at most `maxSurround`. Where what is around the
+/// face could not be followed in half of those steps (a plain wall, or a picture cut close), the
+/// surface alone must leave its plane by `bareResidual`, more than any picture measured did.
 ///
 /// Chosen on `facebench liveness` (see the README's figures): the surround separates the
 /// generated prints and screens from the real faces of the walk-up clip on its own; the
@@ -34,26 +36,33 @@ public struct LivenessRule: Sendable, Hashable {
     public var fewestSteps: Int
     public var minResidual: Double
     public var maxSurround: Double
+    public var bareResidual: Double
 
-    public init(movedEnough: Double = 0.02, fewestSteps: Int = 8, minResidual: Double = 0.006, maxSurround: Double = 0.4) {
+    public init(movedEnough: Double = 0.02, fewestSteps: Int = 8, minResidual: Double = 0.006, maxSurround: Double = 0.4,
+                bareResidual: Double = 0.010) {
         self.movedEnough = movedEnough
         self.fewestSteps = fewestSteps
         self.minResidual = minResidual
         self.maxSurround = maxSurround
+        self.bareResidual = bareResidual
     }
 
     public static let standard = LivenessRule()
 
     /// What `steps` (a track's, oldest first) come to under this rule.
     public func judge(_ steps: [SurfaceMotion]) -> LivenessFinding {
-        // Written so that a value that is not a number never proves anything: a door fails closed.
-        let moving = steps.filter { $0.motion >= movedEnough }
+        // A step with a figure that is not a finite number was not measured: it proves nothing.
+        let moving = steps.filter {
+            $0.motion.isFinite && $0.residual.isFinite && $0.motion >= movedEnough && ($0.rigidSurround?.isFinite ?? true)
+        }
         let residuals: [Double] = moving.map(\.residual).sorted()
         let surrounds: [Double] = moving.compactMap(\.rigidSurround).sorted()
         let residual: Double? = residuals.isEmpty ? nil : residuals[residuals.count / 2]
-        let surround: Double? = surrounds.isEmpty ? nil : surrounds[surrounds.count / 2]
+        // The surround counts where it was measured in at least half the steps; else the surface alone must show more.
+        let surround: Double? = surrounds.isEmpty || 2 * surrounds.count < moving.count ? nil : surrounds[surrounds.count / 2]
+        let needed = surround == nil ? bareResidual : minResidual
         var live = moving.count >= fewestSteps
-        if let residual { live = live && residual >= minResidual } else { live = false }
+        if let residual { live = live && residual >= needed } else { live = false }
         if let surround { live = live && surround <= maxSurround }
         return LivenessFinding(steps: steps.count, moved: moving.count, residual: residual, surround: surround, live: live, rule: self)
     }
@@ -73,6 +82,6 @@ public struct LivenessFinding: Sendable, Hashable {
     /// As stored with the decision (`LivenessEvidence`).
     public var evidence: LivenessEvidence {
         LivenessEvidence(live: live, steps: steps, moved: moved, fewestSteps: rule.fewestSteps, residual: residual,
-                         minResidual: rule.minResidual, surround: surround, maxSurround: rule.maxSurround)
+                         minResidual: surround == nil ? rule.bareResidual : rule.minResidual, surround: surround, maxSurround: rule.maxSurround)
     }
 }

@@ -164,12 +164,14 @@ public struct AccessManifest: Sendable {
                             }
                             entry.level = level
                         case "liveness":
+                            // A person's own mode can only add the door's proof: "motion", or "none" for the door's.
                             let text = try string(v, k)
-                            guard let mode = LivenessMode(rawValue: text.lowercased()) else {
-                                throw fail(k, "must be one of \(LivenessMode.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+                            switch text.lowercased() {
+                            case "motion": entry.liveness = .motion
+                            case "none": entry.liveness = nil
+                            default:
+                                throw fail(k, "must be \"motion\" or \"none\" (a person's own mode can only add the door's proof of a live face), got \"\(text)\"")
                             }
-                            // "off" is the door's own choice; a person's "off" would waive nothing.
-                            entry.liveness = mode == .off ? nil : mode
                         case "schedules": entry.schedules = try schedules(v, k)
                         case "largest":
                             guard let b = v.bool else { throw fail(k, "must be true or false, got \(v.type)") }

@@ -15,7 +15,8 @@ public enum AttackKind: String, CaseIterable, Sendable, Codable {
     /// A photo held perfectly still (on a stand): only the camera's noise.
     case still
     /// A print cut along the head's outline (forehead to chin, ear to ear) and held by hand as
-    /// `print`: what shows around the face is the real scene behind it, which does not move with it.
+    /// `print`, in front of a cluttered wall: what shows around the face is the real scene behind
+    /// it, with edges to follow, which does not move with it.
     case cutout = "cut-out"
 }
 
@@ -58,7 +59,8 @@ public struct AttackScene: Sendable {
         let picture = photo.levels[0], face = photo.faces[0]
         (card, faceOnCard) = try Self.card(picture, face: face, kind: kind)
         cardMask = kind == .cutout ? Self.headMask(width: card.width, height: card.height, face: faceOnCard) : nil
-        background = try VisitScene.background(width: width, height: height, rng: &rng)
+        background = kind == .cutout ? try Self.clutteredWall(width: width, height: height, rng: &rng)
+            : try VisitScene.background(width: width, height: height, rng: &rng)
         // Per axis (tilts, turn, drifts: 6 values each from 0, 6, 12, 24, 30), two slow sines and a
         // tremor with random frequencies and phases; 18-23 for amplitudes and the glare.
         motion = (0 ..< 36).map { _ in Double.random(in: 0 ... 1, using: &rng) }
@@ -92,6 +94,26 @@ public struct AttackScene: Sendable {
         }
         let card = try RGBImage(width: w, height: h, pixels: pixels)
         return (card, (Double(face.x + margin) + Double(face.width) / 2, Double(face.y + margin) + Double(face.height) / 2, Double(face.width)))
+    }
+
+    /// A wall with things on it (posters, shelves, frames): sharp edges everywhere, which the
+    /// points around a face can be followed on.
+    private static func clutteredWall(width: Int, height: Int, rng: inout SeededRandom) throws -> RGBImage {
+        var pixels = [UInt8](repeating: 128, count: width * height * 3)
+        for _ in 0 ..< width * height / 900 {
+            let w = Int.random(in: 6 ... 60, using: &rng), h = Int.random(in: 6 ... 60, using: &rng)
+            let x0 = Int.random(in: -w ..< width, using: &rng), y0 = Int.random(in: -h ..< height, using: &rng)
+            let v = Double.random(in: 30 ... 220, using: &rng)
+            let tint = (Double.random(in: 0.8 ... 1.2, using: &rng), Double.random(in: 0.8 ... 1.2, using: &rng))
+            let colour = [UInt8(min(255, v * tint.0)), UInt8(min(255, v)), UInt8(min(255, v * tint.1))]
+            for y in max(0, y0) ..< min(height, y0 + h) {
+                for x in max(0, x0) ..< min(width, x0 + w) {
+                    let o = (y * width + x) * 3
+                    pixels[o] = colour[0]; pixels[o + 1] = colour[1]; pixels[o + 2] = colour[2]
+                }
+            }
+        }
+        return try RGBImage(width: width, height: height, pixels: pixels)
     }
 
     /// The head a pair of scissors would leave: an ellipse a little wider than the face box and

@@ -205,8 +205,12 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
             return "\(verdict): the face moved enough in \(moved) of \(steps) steps of 0.1 s (needs \(fewestSteps)); "
                 + "a picture held still and a head held still look alike"
         }
-        return "\(verdict): over \(moved) steps that moved, the surface left a plane by \(f(residual, 4)) of the face's width "
-            + "(needs ≥ \(f(minResidual, 4))) and \(f(surround.map { $0 * 100 }, 0)) % of what is around it moved with the face "
+        let plane = "over \(moved) steps that moved, the surface left a plane by \(f(residual, 4)) of the face's width "
+            + "(needs ≥ \(f(minResidual, 4)))"
+        guard let surround else {
+            return "\(verdict): \(plane); what is around the face could not be followed in half of those steps, so the surface alone had to show it"
+        }
+        return "\(verdict): \(plane) and \(f(surround * 100, 0)) % of what is around it moved with the face "
             + "(needs ≤ \(f(maxSurround * 100, 0)) %)"
     }
 }

@@ -66,7 +66,7 @@ struct Set_: ParsableCommand {
             throw ValidationError("--level must be relaxed, standard, strict or none, got '\(level)'")
         }
         if let liveness, !["motion", "none"].contains(liveness.lowercased()) {
-            throw ValidationError("--liveness must be motion or none, got '\(Names.escaped(liveness))'")
+            throw ValidationError("--liveness must be motion or none (a person's own mode can only add the door's proof of a live face), got '\(Names.escaped(liveness))'")
         }
         _ = try date(validFrom, "--valid-from", zone: .gmt)
         _ = try date(validUntil, "--valid-until", zone: .gmt)
