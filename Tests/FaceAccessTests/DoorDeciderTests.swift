@@ -43,9 +43,10 @@ import Testing
         var ids = Set<Int64>()
         let start: Date
 
-        mutating func frames(_ count: Int, _ faces: [LiveFace]) {
+        /// `surface`: what every face's surface showed since its track's earlier frames (liveness).
+        mutating func frames(_ count: Int, _ faces: [LiveFace], surface: SurfaceMotion? = nil) {
             for _ in 0 ..< count {
-                let step = decider.step(faces, at: start.addingTimeInterval(time))
+                let step = decider.step(faces, at: start.addingTimeInterval(time), surface: { _, _ in surface })
                 outcomes += step.outcomes
                 ids.formUnion(step.trackIDs)
                 time += 0.1

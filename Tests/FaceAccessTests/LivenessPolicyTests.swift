@@ -17,30 +17,7 @@ import Testing
     /// Anything held still.
     static let still = SurfaceMotion(residual: 0.002, points: 150, motion: 0.002, rigidSurround: 1)
 
-    struct Run {
-        var decider: DoorDecider
-        var time: TimeInterval = 0
-        var outcomes = [TrackOutcome]()
-        let start: Date
-
-        mutating func frames(_ count: Int, _ faces: [LiveFace], surface: SurfaceMotion?) {
-            for _ in 0 ..< count {
-                outcomes += decider.step(faces, at: start.addingTimeInterval(time), surface: { _, _ in surface }).outcomes
-                time += 0.1
-            }
-        }
-
-        mutating func end() { outcomes += decider.finish(at: start.addingTimeInterval(time)) }
-
-        var said: [String] {
-            outcomes.map { o in
-                switch o.decision {
-                case let .granted(id): "granted \(id)"
-                case let .denied(id, reason): "\(reason.rawValue) \(id.map(String.init) ?? "-")"
-                }
-            }
-        }
-    }
+    typealias Run = DoorDeciderTests.Run
 
     func run(_ mode: LivenessMode, snapshot: GallerySnapshot = D.snapshot) -> Run {
         Run(decider: DoorDecider(policy: Policy(liveness: mode), snapshot: snapshot), start: start)
@@ -194,23 +171,11 @@ import Testing
         #expect(!rule.judge(Array(repeating: broken, count: 9)).live, "a failed fit is no parallax")
         // A step that is not a number cannot move the median of the others (found by review:
         // sorting with a NaN among them put it anywhere).
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0 ..< 200 {
             var residuals: [Double] = Array(repeating: 0.01, count: 5) + Array(repeating: 0.001, count: 6) + [.nan]
             residuals.shuffle(using: &generator)
             #expect(!rule.judge(residuals.map { SurfaceMotion(residual: $0, points: 150, motion: 0.05, rigidSurround: 0.2) }).live)
-        }
-    }
-
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 
