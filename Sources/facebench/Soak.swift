@@ -114,7 +114,9 @@ struct Soak: AsyncParsableCommand {
 
         let child = Process()
         child.executableURL = URL(fileURLWithPath: faced)
-        child.arguments = ["--source", "mjpeg:\(replayPath)", "--loop", "--fps", "\(fps)", "--cooldown", "0",
+        // The replay's faces are photos pasted into frames, which liveness = motion refuses; the
+        // soak wants its grants and door actions.
+        child.arguments = ["--liveness", "off", "--source", "mjpeg:\(replayPath)", "--loop", "--fps", "\(fps)", "--cooldown", "0",
                            "--action", action, "--snapshots", snapshots, "--snapshot-granted",
                            "--status-file", statusFile, "--db", db, "--models", modelDir]
         child.standardOutput = log
