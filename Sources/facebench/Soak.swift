@@ -109,7 +109,7 @@ struct Soak: AsyncParsableCommand {
         try Data("#!/bin/sh\nexit 0\n".utf8).write(to: URL(fileURLWithPath: action))
         chmod(action, 0o755)
         let snapshots = work + "/snapshots", statusFile = work + "/status.json", logPath = work + "/faced.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        try Data().write(to: URL(fileURLWithPath: logPath))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
 
         let child = Process()
