@@ -89,8 +89,9 @@ public struct AttackPlan {
         public var light: Double
         public var seed: UInt64
 
-        public func scene(fps: Double = 25) throws -> AttackScene {
-            try AttackScene(photo: photo, kind: kind, seed: seed, faceWidth: faceWidth, light: light, fps: fps)
+        /// `exposure`: the shutter's time (seconds); nil for half a frame's.
+        public func scene(fps: Double = 25, exposure: Double? = nil) throws -> AttackScene {
+            try AttackScene(photo: photo, kind: kind, seed: seed, faceWidth: faceWidth, light: light, fps: fps, exposure: exposure)
         }
     }
 

@@ -20,6 +20,12 @@ public enum AttackKind: String, CaseIterable, Sendable, Codable {
     case cutout = "cut-out"
 }
 
+/// A scene that cannot be drawn as asked.
+public struct SceneError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// One attack visit: a face photo as `kind` shows it to the camera, frame after frame. The
 /// picture is a plane (or a bowed sheet) in front of a pinhole camera, its pose a smooth random
 /// motion from `seed`; frames carry the camera's noise, and `jpeg(frame:)` its compression.
@@ -35,6 +41,9 @@ public struct AttackScene: Sendable {
     /// The light on the scene: the picture's and the background's brightness (printed pictures
     /// and walls), 1 for a well lit door.
     public let light: Double
+    /// How long the camera's shutter stays open for a frame, seconds: a picture moved by hand
+    /// smears over it as a face does. Zero draws each frame at one instant.
+    public let exposure: Double
     private let card: RGBImage
     /// Which card pixels are there (a cut-out's head); nil: all of them.
     private let cardMask: [Bool]?
@@ -45,8 +54,15 @@ public struct AttackScene: Sendable {
     private let bow: Double
 
     /// `photo`: a head-and-shoulders crop and its face (`VisitorPhotos.Photo`); its largest level is printed.
+    /// `exposure`: the shutter's time, from 0 to a frame's; by default half a frame's.
     public init(photo: VisitorPhotos.Photo, kind: AttackKind, seed: UInt64, faceWidth: Double = 120, light: Double = 1,
-                width: Int = 1280, height: Int = 720, fps: Double = 25, frames: Int = 50) throws {
+                width: Int = 1280, height: Int = 720, fps: Double = 25, frames: Int = 50, exposure: Double? = nil) throws {
+        guard fps.isFinite, fps > 0 else { throw SceneError("fps must be a positive number, not \(fps)") }
+        let exposure = exposure ?? 0.5 / fps
+        guard exposure.isFinite, exposure >= 0, exposure <= 1 / fps else {
+            throw SceneError("exposure must be 0 to a frame's time (\(1 / fps) s at \(fps) fps), not \(exposure)")
+        }
+        self.exposure = exposure
         self.kind = kind
         self.width = width
         self.height = height
@@ -136,7 +152,10 @@ public struct AttackScene: Sendable {
     /// The card's pose at `frame`: rotations about x, y and z (radians), and where its face's
     /// centre is in front of the camera (x, y, z in card pixels).
     private func pose(at frame: Int) -> (rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double) {
-        let t = Double(frame) / fps
+        pose(atTime: Double(frame) / fps)
+    }
+
+    private func pose(atTime t: Double) -> (rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double) {
         let m = motion
         func wave(_ i: Int, _ amplitude: Double) -> Double {
             // Hands sway at about 0.3-1 Hz, and tremble at 6-10 Hz by a tenth of that.
@@ -181,9 +200,18 @@ public struct AttackScene: Sendable {
         return PixelRect(x: Int(x0), y: Int(y0), width: Int(x1 - x0), height: Int(y1 - y0))
     }
 
+    /// Instants drawn within the shutter's time, centred on the frame's: 4 over half a frame,
+    /// as many again over a whole one, so that the copies stay as close as the area's spots.
+    var exposureInstants: Int {
+        exposure > 0 && kind != .still ? max(1, Int((8 * exposure * fps).rounded(.up))) : 1
+    }
+
     public func render(frame: Int) -> RGBImage {
         var out = background.adjusted(gain: light).pixels
-        let p = pose(at: frame)
+        let instants = exposureInstants
+        let poses = (0 ..< instants).map { k in
+            pose(atTime: Double(frame) / fps + exposure * ((Double(k) + 0.5) / Double(instants) - 0.5))
+        }
         // A flat card is one quad, drawn through its exact homography; a bowed one in strips.
         let strips = bow == 0 ? 1 : 32
         let stripWidth = Double(card.width) / Double(strips)
@@ -193,10 +221,10 @@ public struct AttackScene: Sendable {
         let perPixel = faceOnCard.width / Double(max(1, faceBox(at: frame).width))
         let n = min(6, max(2, Int(perPixel.rounded(.up))))
         let spots = (0 ..< n * n).map { i in ((Float(i % n) + 0.5) / Float(n), (Float(i / n) + 0.5) / Float(n)) }
-        // Spots summed over every strip first, then blended with the background once: a pixel
-        // that two strips share is all card.
+        // Spots summed over every strip and instant first, then blended with the background once:
+        // a pixel the card covers at every instant is all card, one it covers at some is partly.
         var samples = AreaSamples(width: width, height: height)
-        for s in 0 ..< strips {
+        for (s, p) in (0 ..< strips).flatMap({ s in poses.map { (s, $0) } }) {
             let u0 = Double(s) * stripWidth, u1 = u0 + stripWidth, v0 = 0.0, v1 = Double(card.height)
             let corners = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
             let projected = corners.compactMap { project($0.0, $0.1, p) }
@@ -209,27 +237,43 @@ public struct AttackScene: Sendable {
             samples.add(card, through: back, part: (u0, u1, v0, v1), pixels: PixelRect(x: bx0, y: by0, width: bx1 - bx0 + 1, height: by1 - by0 + 1),
                         spotOffsets: spots, mask: cardMask)
         }
-        samples.blend(over: &out, perPixel: spots.count, gain: cardLight)
-        if kind == .screen { addGlare(&out, pose: p) }
+        samples.blend(over: &out, perPixel: spots.count * poses.count, gain: cardLight)
+        if kind == .screen { addGlare(&out, poses: poses) }
         let image = (try? RGBImage(width: width, height: height, pixels: out)) ?? background
         return image.exposed(gain: 1, gamma: 1, noise: 3, seed: seed &+ UInt64(frame) &* 7919)
     }
 
     /// A lamp's reflection on the screen: where it is depends on how the screen is tilted, not on
-    /// what it shows.
-    private func addGlare(_ pixels: inout [UInt8], pose p: (rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double)) {
-        guard let centre = project(faceOnCard.x, faceOnCard.y, p) else { return }
-        let scale = focal / p.z
-        let gx = Double(centre.x) + (0.6 * (motion[20] - 0.5) + 2 * p.ry) * faceOnCard.width * scale
-        let gy = Double(centre.y) + (0.6 * (motion[21] - 0.5) - 2 * p.rx) * faceOnCard.width * scale
-        let radius = (0.25 + 0.3 * motion[22]) * faceOnCard.width * scale, strength = 140 * motion[23]
-        let box = PixelRect(x: Int(gx - 2 * radius), y: Int(gy - 2 * radius), width: Int(4 * radius), height: Int(4 * radius))
-        guard let region = box.intersection(PixelRect(x: 0, y: 0, width: width, height: height)) else { return }
-        for y in region.y ..< region.maxY {
-            for x in region.x ..< region.maxX {
-                let d2 = ((Double(x) - gx) * (Double(x) - gx) + (Double(y) - gy) * (Double(y) - gy)) / (radius * radius)
-                let add = strength * exp(-d2)
-                let o = (y * width + x) * 3
+    /// what it shows. It moves faster than the screen, and smears over the shutter's time as it does.
+    private func addGlare(_ pixels: inout [UInt8], poses: [(rx: Double, ry: Double, rz: Double, x: Double, y: Double, z: Double)]) {
+        let spots: [(x: Double, y: Double, radius: Double, region: PixelRect)] = poses.compactMap { p in
+            guard let centre = project(faceOnCard.x, faceOnCard.y, p) else { return nil }
+            let scale = focal / p.z
+            let gx = Double(centre.x) + (0.6 * (motion[20] - 0.5) + 2 * p.ry) * faceOnCard.width * scale
+            let gy = Double(centre.y) + (0.6 * (motion[21] - 0.5) - 2 * p.rx) * faceOnCard.width * scale
+            let radius = (0.25 + 0.3 * motion[22]) * faceOnCard.width * scale
+            let box = PixelRect(x: Int(gx - 2 * radius), y: Int(gy - 2 * radius), width: Int(4 * radius), height: Int(4 * radius))
+            return box.intersection(PixelRect(x: 0, y: 0, width: width, height: height)).map { (gx, gy, radius, $0) }
+        }
+        guard let first = spots.first?.region else { return }
+        let union = spots.dropFirst().reduce(first) { r, spot in
+            let x0 = min(r.x, spot.region.x), y0 = min(r.y, spot.region.y)
+            return PixelRect(x: x0, y: y0, width: max(r.maxX, spot.region.maxX) - x0, height: max(r.maxY, spot.region.maxY) - y0)
+        }
+        // Summed over the instants before it is added, so that no level is lost to rounding.
+        var light = [Double](repeating: 0, count: union.width * union.height)
+        let strength = 140 * motion[23] / Double(poses.count)
+        for spot in spots {
+            for y in spot.region.y ..< spot.region.maxY {
+                for x in spot.region.x ..< spot.region.maxX {
+                    let dx = Double(x) - spot.x, dy = Double(y) - spot.y
+                    light[(y - union.y) * union.width + x - union.x] += strength * exp(-(dx * dx + dy * dy) / (spot.radius * spot.radius))
+                }
+            }
+        }
+        for y in union.y ..< union.maxY {
+            for x in union.x ..< union.maxX where light[(y - union.y) * union.width + x - union.x] > 0 {
+                let o = (y * width + x) * 3, add = light[(y - union.y) * union.width + x - union.x]
                 for c in 0 ..< 3 { pixels[o + c] = UInt8(min(255, Double(pixels[o + c]) + add)) }
             }
         }

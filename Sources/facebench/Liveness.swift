@@ -13,21 +13,26 @@ struct LivenessBench: AsyncParsableCommand {
         discussion: """
             The liveness measurement (SurfaceMotion): for each followed face, points on its surface are followed \
             over about 0.1 s, a homography is fitted, and the 90th percentile of what it cannot explain, over the \
-            face's width, is the step's residual. A track's figure is the median of its steps'.
+            face's width, is the step's residual.
               bona fide: the faces of the walk-up clip (--clip), through the daemon's pipeline; tracks followed
                          for at least a second.
               attacks:   --attacks generated visits (2 s at 25 fps, 1280x720 MJPEG), spread over print, bent-print,
                          screen and still (see AttackScene), each a faces-dev photo at a face width of 80-200 px
-                         and a light of 0.6-1.2, through a fresh pipeline.
-            A step counts when the face moved at least 2 % of its width; a track is judged on 3 or more. Its figure
-            is the median residual of those steps, its surround the median share of the points around the face
-            (outside its surface) that moved as the face's plane did: a picture moves with what is printed around
-            its face. Then, for rules on both, the share of attack visits of each kind that would pass as live
-            (APCER) and of bona fide tracks that would not (BPCER). faced does not decide on this yet.
-            Build in release mode: about 4 s per attack visit.
+                         and a light of 0.6-1.2, smeared over the shutter's time as the hand moves it
+                         (--exposure), through a fresh pipeline.
+            A step counts when the face moved at least 2 % of its width. Over a track's steps so far, at every \
+            frame as the door judges, its residual is the median of its moving steps' and its surround the median \
+            share of the points around the face (outside its surface) that moved as the face's plane did: a \
+            picture moves with what is printed around its face. For faced's rule (LivenessRule.standard, marked) \
+            and a grid of others: the share of attack visits of each kind found live at some frame (APCER) and \
+            of bona fide tracks never found live (BPCER).
+            Build in release mode: about 7 s per attack visit (200 take about 25 min).
             Example:
               .build/release/facebench liveness --attacks 200
             """)
+
+    /// The walk-up clip's rate, and the attacks'.
+    static let fps = 25.0
 
     @Option(help: ArgumentHelp("The walk-up clip (MJPEG): its faces are the bona fide ones.", valueName: "path"))
     var clip = "../shared/videos/walkup-entrance-1080p.mjpeg"
@@ -48,6 +53,10 @@ struct LivenessBench: AsyncParsableCommand {
                                valueName: "kinds"))
     var kinds = AttackPlan.heldPictures.map(\.rawValue).joined(separator: ",")
 
+    @Option(help: ArgumentHelp("How long the camera's shutter is open for an attack frame, seconds: what is moved smears over it. From 0 (each frame drawn at one instant) to a frame's time (0.04 s); by default half of that.",
+                               valueName: "seconds"))
+    var exposure: Double?
+
     @Option(help: "Seed of the generated attacks.")
     var seed: UInt64 = 1
 
@@ -57,6 +66,11 @@ struct LivenessBench: AsyncParsableCommand {
     func validate() throws {
         guard attacks >= 0 else { throw ValidationError("--attacks must be 0 or more") }
         guard minFace >= 20 else { throw ValidationError("--min-face must be at least 20") }
+        if let exposure {
+            guard exposure.isFinite, exposure >= 0, exposure <= 1 / Self.fps else {
+                throw ValidationError("--exposure must be from 0 to a frame's time, \(1 / Self.fps) s")
+            }
+        }
         _ = try attackKinds()
     }
 
@@ -69,7 +83,7 @@ struct LivenessBench: AsyncParsableCommand {
             throw ValidationError("\(facesDev): no such folder; give the photo set with --faces-dev DIR")
         }
         let (engine, describer, helper) = try FaceEngine.pipelineEngines(models: models)
-        let fps = 25.0
+        let fps = Self.fps
         let trial = LivenessTrial(engine: engine, describer: describer, helper: helper, minFace: minFace)
         let clipTracks = try await trial.measure(mjpeg: clip, fps: fps)
         let bonaFide = clipTracks.filter { Double($0.lastFrame - $0.firstFrame) / fps >= 1 }
@@ -79,7 +93,7 @@ struct LivenessBench: AsyncParsableCommand {
             guard !people.isEmpty else { throw ValidationError("\(facesDev): no person folders with photos") }
             let plan = try AttackPlan.visits(attacks, kinds: try attackKinds(), people: people, seed: seed, engine: engine)
             for (i, visit) in plan.enumerated() {
-                let tracks = try await trial.measure(try visit.scene(fps: fps))
+                let tracks = try await trial.measure(try visit.scene(fps: fps, exposure: exposure))
                 visits.append(AttackVisit(kind: visit.kind.rawValue, person: visit.person, photo: URL(fileURLWithPath: visit.photo.path).lastPathComponent,
                                           faceWidth: visit.faceWidth, light: visit.light, tracks: tracks))
                 if !json { FileHandle.standardError.write(Data("\r\(i + 1)/\(attacks) attack visits".utf8)) }
@@ -87,7 +101,7 @@ struct LivenessBench: AsyncParsableCommand {
             if !json { FileHandle.standardError.write(Data("\n".utf8)) }
         }
         let rules = [LivenessRule.standard] + Self.grid.filter { $0 != .standard }
-        let report = Report(clip: clip, fps: fps, bonaFide: bonaFide, shortTracks: clipTracks.count - bonaFide.count, attacks: visits,
+        let report = Report(clip: clip, fps: fps, exposure: exposure ?? 0.5 / fps, bonaFide: bonaFide, shortTracks: clipTracks.count - bonaFide.count, attacks: visits,
                             rules: rules.map { rule in
                                 Report.Rule(fewestSteps: rule.fewestSteps, residual: rule.minResidual, surroundAtMost: rule.maxSurround,
                                             standard: rule == .standard,
@@ -166,6 +180,8 @@ extension LivenessBench {
 
         var clip: String
         var fps: Double
+        /// The attacks' shutter time, seconds.
+        var exposure: Double
         var bonaFide: [TrackSteps]
         /// Tracks of the clip measured for less than a second: not counted.
         var shortTracks: Int
@@ -192,7 +208,7 @@ extension LivenessBench {
             lines.append(table.render())
             lines.append("(live after: from the track's first step, about 0.1 s after its first frame)")
             if !attacks.isEmpty {
-                lines.append("attacks: \(attacks.count) visits; over all its steps, a visit's figure is its tracks' largest median residual, its surround their smallest")
+                lines.append("attacks: \(attacks.count) visits, shutter \(exposure) s; over all its steps, a visit's figure is its tracks' largest median residual, its surround their smallest")
                 var kinds = Table(header: ["kind", "visits", "judged", "median", "p90", "max", "surround p10", "min"])
                 for kind in shownKinds.map(\.rawValue) {
                     let visits = attacks.filter { $0.kind == kind }

@@ -7,7 +7,7 @@ import Testing
 /// faced's liveness rule against `facebench liveness`'s limits (issue 15): at most 5 % of the
 /// walk-up clip's real faces never found live, at most 1 % of generated attack visits found live
 /// at some frame. The bench measures 200 visits in a release build; here a sample of them, each
-/// as the bench makes it (same plan, same seed), so that any pass at all is over the limit. These
+/// as the bench makes it (same plan, same seed, the same shutter smear), so that any pass at all is over the limit. These
 /// are the visits and tracks the limits were chosen on: a guard against a change that makes the
 /// measurement worse, not evidence that the limits hold (the README gives held-out figures).
 @Suite(.enabled(if: Fixtures.sharedVideo("walkup-entrance-1080p.mjpeg") != nil,

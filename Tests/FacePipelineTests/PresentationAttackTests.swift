@@ -62,6 +62,49 @@ import Testing
         #expect(try Self.scene(.screen, seed: 4).render(frame: 7) != a.render(frame: 7))
     }
 
+    static func scene(_ kind: AttackKind, exposure: Double, fps: Double = 25) throws -> AttackScene {
+        try AttackScene(photo: obama.photos[0], kind: kind, seed: 3, faceWidth: 120, width: 640, height: 480, fps: fps, frames: 50,
+                        exposure: exposure)
+    }
+
+    static func mean(_ image: RGBImage) -> Double {
+        Double(image.pixels.reduce(0) { $0 + Int($1) }) / Double(image.pixels.count)
+    }
+
+    /// Sum of the horizontal steps between neighbouring pixels' green in `box`: what a blur lowers.
+    static func detail(_ image: RGBImage, in box: PixelRect) -> Int {
+        var sum = 0
+        for y in box.y ..< box.maxY {
+            for x in box.x ..< box.maxX - 1 {
+                sum += abs(Int(image.pixels[(y * image.width + x) * 3 + 1]) - Int(image.pixels[(y * image.width + x + 1) * 3 + 1]))
+            }
+        }
+        return sum
+    }
+
+    /// A picture moved by hand smears over the shutter's time; one held still does not.
+    @Test(arguments: [AttackKind.print, .screen])
+    func theShutterSmearsAMovingPicture(_ kind: AttackKind) throws {
+        let frame = 20
+        let sharp = try Self.scene(kind, exposure: 0).render(frame: frame)
+        let scene = try Self.scene(kind, exposure: 0.04)
+        let blurred = scene.render(frame: frame)
+        let box = scene.faceBox(at: frame)
+        let lost = 1 - Double(Self.detail(blurred, in: box)) / Double(Self.detail(sharp, in: box))
+        #expect(lost > 0.05, "\(kind.rawValue): the face's detail fell by \(lost) under a 0.04 s shutter")
+        // Spread, not added: the card and its glare are as bright over the frame as at an instant.
+        #expect(abs(Self.mean(blurred) - Self.mean(sharp)) < 0.3, "\(kind.rawValue): \(Self.mean(blurred)) against \(Self.mean(sharp))")
+    }
+
+    @Test func aStillPictureDoesNotSmear() throws {
+        #expect(try Self.scene(.still, exposure: 0.04).render(frame: 20) == Self.scene(.still, exposure: 0).render(frame: 20))
+    }
+
+    @Test(arguments: [(25.0, -0.01), (25, 0.05), (25, .nan), (25, .infinity), (0, 0), (-25, 0), (.nan, 0), (.infinity, 0)])
+    func aShutterTimeOrRateThatCannotBeIsRefused(_ fps: Double, _ exposure: Double) {
+        #expect(throws: SceneError.self) { try Self.scene(.print, exposure: exposure, fps: fps) }
+    }
+
     /// A printed photo moved by hand, through the pipeline: every step of its track is measured,
     /// and the picture's surface fits a plane (the figure a real face must rise above).
     @Test func aHeldPrintIsMeasuredAsAPlane() async throws {
