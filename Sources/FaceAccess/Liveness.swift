@@ -25,6 +25,10 @@ public enum LivenessMode: String, Sendable, Hashable, CaseIterable, Codable, Cus
 /// around the face that moved with that plane is at most `maxSurround`. Where what is around the
 /// face could not be followed in half of those steps (a plain wall, or a picture cut close), the
 /// surface alone must leave its plane by `bareResidual`, more than any picture measured did.
+/// And at most `carriedShare` of those steps may have carried their surround: more than
+/// `carriedSurround` of it moved with the face's plane, as a picture's margin does and the
+/// wall behind a head does not (a picture's surround swings from step to step when it is
+/// small or plain, and a run of low ones would otherwise pass).
 ///
 /// Chosen on `facebench liveness` (see the README's figures): the surround separates the
 /// generated prints and screens from the real faces of the walk-up clip on its own; the
@@ -37,15 +41,22 @@ public struct LivenessRule: Sendable, Hashable {
     public var minResidual: Double
     public var maxSurround: Double
     public var bareResidual: Double
+    public var carriedSurround: Double
+    public var carriedShare: Double
 
     public init(movedEnough: Double = 0.02, fewestSteps: Int = 8, minResidual: Double = 0.006, maxSurround: Double = 0.4,
-                bareResidual: Double = 0.010) {
+                bareResidual: Double = 0.010, carriedSurround: Double = 0.8, carriedShare: Double = 0.1) {
         self.movedEnough = movedEnough
         self.fewestSteps = fewestSteps
         self.minResidual = minResidual
         self.maxSurround = maxSurround
         self.bareResidual = bareResidual
+        self.carriedSurround = carriedSurround
+        self.carriedShare = carriedShare
     }
+
+    /// How many of `moved` steps may carry their surround.
+    public func carriedAllowed(moved: Int) -> Int { Int((carriedShare * Double(moved)).rounded(.down)) }
 
     public static let standard = LivenessRule()
 
@@ -61,10 +72,12 @@ public struct LivenessRule: Sendable, Hashable {
         // The surround counts where it was measured in at least half the steps; else the surface alone must show more.
         let surround: Double? = surrounds.isEmpty || 2 * surrounds.count < moving.count ? nil : surrounds[surrounds.count / 2]
         let needed = surround == nil ? bareResidual : minResidual
-        var live = moving.count >= fewestSteps
+        let carried = surrounds.filter { $0 > carriedSurround }.count
+        var live = moving.count >= fewestSteps && carried <= carriedAllowed(moved: moving.count)
         if let residual { live = live && residual >= needed } else { live = false }
         if let surround { live = live && surround <= maxSurround }
-        return LivenessFinding(steps: steps.count, moved: moving.count, residual: residual, surround: surround, live: live, rule: self)
+        return LivenessFinding(steps: steps.count, moved: moving.count, residual: residual, surround: surround, carried: carried, live: live,
+                               rule: self)
     }
 }
 
@@ -76,12 +89,15 @@ public struct LivenessFinding: Sendable, Hashable {
     /// Median residual and surround share over the steps that moved; nil when none measured it.
     public var residual: Double?
     public var surround: Double?
+    /// Steps that moved in which more of the surround than `rule.carriedSurround` moved with the face.
+    public var carried: Int
     public var live: Bool
     public var rule: LivenessRule
 
     /// As stored with the decision (`LivenessEvidence`).
     public var evidence: LivenessEvidence {
         LivenessEvidence(live: live, steps: steps, moved: moved, fewestSteps: rule.fewestSteps, residual: residual,
-                         minResidual: surround == nil ? rule.bareResidual : rule.minResidual, surround: surround, maxSurround: rule.maxSurround)
+                         minResidual: surround == nil ? rule.bareResidual : rule.minResidual, surround: surround, maxSurround: rule.maxSurround,
+                         carried: carried, maxCarried: rule.carriedAllowed(moved: moved), carriedSurround: rule.carriedSurround)
     }
 }

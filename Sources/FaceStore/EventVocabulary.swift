@@ -164,9 +164,15 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
     /// Median share of the points around the face that moved with its plane; at most `maxSurround` to be live.
     public var surround: Double?
     public var maxSurround: Double
+    /// Steps that moved in which more than `carriedSurround` of what is around the face moved
+    /// with it, as a picture's margin does; at most `maxCarried` to be live. Absent from events
+    /// written before the rule had it.
+    public var carried: Int?
+    public var maxCarried: Int?
+    public var carriedSurround: Double?
 
     public init(live: Bool, steps: Int, moved: Int, fewestSteps: Int, residual: Double?, minResidual: Double,
-                surround: Double?, maxSurround: Double) {
+                surround: Double?, maxSurround: Double, carried: Int? = nil, maxCarried: Int? = nil, carriedSurround: Double? = nil) {
         self.live = live
         self.steps = steps
         self.moved = moved
@@ -175,14 +181,20 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
         self.minResidual = minResidual
         self.surround = surround
         self.maxSurround = maxSurround
+        self.carried = carried
+        self.maxCarried = maxCarried
+        self.carriedSurround = carriedSurround
     }
 
     /// The column's text: sorted keys, absent values left out, fixed decimals, written by hand
     /// as `FrameEvidence.json` is, so that the hashed text never depends on an encoder.
     public var json: String {
         var fields = [(String, String)]()
+        if let carried { fields.append(("carried", String(carried))) }
+        if let carriedSurround { fields.append(("carriedSurround", FrameEvidence.number(carriedSurround, 2))) }
         fields.append(("fewestSteps", String(fewestSteps)))
         fields.append(("live", live ? "true" : "false"))
+        if let maxCarried { fields.append(("maxCarried", String(maxCarried))) }
         fields.append(("maxSurround", FrameEvidence.number(maxSurround, 2)))
         fields.append(("minResidual", FrameEvidence.number(minResidual, 4)))
         fields.append(("moved", String(moved)))
@@ -207,11 +219,17 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
         }
         let plane = "over \(moved) steps that moved, the surface left a plane by \(f(residual, 4)) of the face's width "
             + "(needs ≥ \(f(minResidual, 4)))"
+        var carriedText = ""
+        if let carried, let maxCarried, let carriedSurround {
+            carriedText = "; in \(carried) of those steps more than \(f(carriedSurround * 100, 0)) % of what is around it moved with it, "
+                + "as a picture's margin does (allows \(maxCarried))"
+        }
         guard let surround else {
             return "\(verdict): \(plane); what is around the face could not be followed in half of those steps, so the surface alone had to show it"
+                + carriedText
         }
         return "\(verdict): \(plane) and \(f(surround * 100, 0)) % of what is around it moved with the face "
-            + "(needs ≤ \(f(maxSurround * 100, 0)) %)"
+            + "(needs ≤ \(f(maxSurround * 100, 0)) %)" + carriedText
     }
 }
 

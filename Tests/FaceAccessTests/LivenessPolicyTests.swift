@@ -147,6 +147,18 @@ import Testing
         var framed = Self.head
         framed.rigidSurround = rule.maxSurround + 0.05
         #expect(!rule.judge(Array(repeating: framed, count: 9)).live, "moves with its surround")
+        // A picture whose surround swings (small, plain): a run of low steps, and now and then
+        // one that carried its margin, as a wall behind a head never does.
+        var swinging = Array(repeating: Self.head, count: 10)
+        swinging[3].rigidSurround = rule.carriedSurround + 0.05
+        #expect(rule.judge(swinging).live, "one step in ten may carry its surround")
+        swinging[6].rigidSurround = rule.carriedSurround + 0.05
+        let carried = rule.judge(swinging)
+        #expect(!carried.live && carried.carried == 2 && carried.surround == Self.head.rigidSurround, "two in ten is a picture's")
+        #expect(carried.evidence.explanation.contains("in 2 of those steps more than 80 % of what is around it moved with it, as a picture's margin does (allows 1)"),
+                "\(carried.evidence.explanation)")
+        swinging[6].rigidSurround = rule.carriedSurround
+        #expect(rule.judge(swinging).live, "at the limit is not over it")
         var bare = Self.head
         bare.rigidSurround = nil
         #expect(rule.judge(Array(repeating: bare, count: 9)).live, "a plain wall behind a head gives no surround")

@@ -120,6 +120,19 @@ import Testing
         #expect(try store.verifyChain().firstBreak == nil)
         try store.writer.write { try $0.execute(sql: "UPDATE events SET liveness = replace(liveness, 'false', 'true') WHERE id = 5") }
         #expect(try store.verifyChain().firstBreak?.eventID == 5)
+        try store.writer.write { try $0.execute(sql: "UPDATE events SET liveness = replace(liveness, 'true', 'false') WHERE id = 5") }
+
+        // Steps that carried their surround, written only by the rule that counts them.
+        refusal.livenessEvidence = LivenessEvidence(live: false, steps: 31, moved: 20, fewestSteps: 8, residual: 0.0071, minResidual: 0.006,
+                                                    surround: 0.3, maxSurround: 0.4, carried: 3, maxCarried: 2, carriedSurround: 0.8)
+        #expect(refusal.liveness == "{\"carried\":3,\"carriedSurround\":0.80,\"fewestSteps\":8,\"live\":false,\"maxCarried\":2,\"maxSurround\":0.40,"
+            + "\"minResidual\":0.0060,\"moved\":20,\"residual\":0.0071,\"steps\":31,\"surround\":0.30}")
+        let carried = try store.append(refusal)
+        let carriedRead = try #require(try store.event(id: carried.id!)?.livenessEvidence)
+        #expect(carriedRead.carried == 3 && carriedRead.maxCarried == 2 && carriedRead.carriedSurround == 0.8)
+        #expect(try store.verifyChain().firstBreak == nil)
+        try store.writer.write { try $0.execute(sql: "UPDATE events SET liveness = replace(liveness, '\"carried\":3', '\"carried\":0') WHERE id = 6") }
+        #expect(try store.verifyChain().firstBreak?.eventID == 6)
     }
 
     @Test func framesAreWrittenAsFixedJSON() {
