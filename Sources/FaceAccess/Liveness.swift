@@ -25,10 +25,10 @@ public enum LivenessMode: String, Sendable, Hashable, CaseIterable, Codable, Cus
 /// around the face that moved with that plane is at most `maxSurround`. Where what is around the
 /// face could not be followed in half of those steps (a plain wall, or a picture cut close), the
 /// surface alone must leave its plane by `bareResidual`, more than any picture measured did.
-/// And at most `carriedShare` of those steps may have carried their surround: more than
-/// `carriedSurround` of it moved with the face's plane, as a picture's margin does and the
-/// wall behind a head does not (a picture's surround swings from step to step when it is
-/// small or plain, and a run of low ones would otherwise pass).
+/// And at most `carriedShare` of those steps (none of fewer than 10) may have carried their
+/// surround: more than `carriedSurround` of it moved with the face's plane, as a picture's
+/// margin does; around a head it is the wall, with some hair and ears (a picture's surround
+/// swings from step to step when it is small or plain, and a run of low ones would otherwise pass).
 ///
 /// Chosen on `facebench liveness` (see the README's figures): the surround separates the
 /// generated prints and screens from the real faces of the walk-up clip on its own; the
@@ -56,7 +56,12 @@ public struct LivenessRule: Sendable, Hashable {
     }
 
     /// How many of `moved` steps may carry their surround.
-    public func carriedAllowed(moved: Int) -> Int { Int((carriedShare * Double(moved)).rounded(.down)) }
+    public func carriedAllowed(moved: Int) -> Int {
+        let allowed = carriedShare * Double(moved)
+        // Not a number allows none; a share of more than all allows all.
+        guard allowed.isFinite else { return allowed > 0 ? moved : 0 }
+        return Int(min(Double(moved), max(0, allowed)).rounded(.down))
+    }
 
     public static let standard = LivenessRule()
 

@@ -220,9 +220,9 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
         let plane = "over \(moved) steps that moved, the surface left a plane by \(f(residual, 4)) of the face's width "
             + "(needs ≥ \(f(minResidual, 4)))"
         var carriedText = ""
-        if let carried, let maxCarried, let carriedSurround {
-            carriedText = "; in \(carried) of those steps more than \(f(carriedSurround * 100, 0)) % of what is around it moved with it, "
-                + "as a picture's margin does (allows \(maxCarried))"
+        if let carried, let maxCarried, let carriedSurround, carried > 0 {
+            carriedText = "; in \(carried) of those steps more than \(f(carriedSurround * 100, 0)) % of what is around the face moved with it, "
+                + "as a picture's margin does (needs ≤ \(maxCarried))"
         }
         guard let surround else {
             return "\(verdict): \(plane); what is around the face could not be followed in half of those steps, so the surface alone had to show it"

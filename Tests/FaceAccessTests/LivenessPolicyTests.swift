@@ -155,10 +155,34 @@ import Testing
         swinging[6].rigidSurround = rule.carriedSurround + 0.05
         let carried = rule.judge(swinging)
         #expect(!carried.live && carried.carried == 2 && carried.surround == Self.head.rigidSurround, "two in ten is a picture's")
-        #expect(carried.evidence.explanation.contains("in 2 of those steps more than 80 % of what is around it moved with it, as a picture's margin does (allows 1)"),
+        #expect(carried.evidence.carried == 2 && carried.evidence.maxCarried == 1 && carried.evidence.carriedSurround == rule.carriedSurround)
+        #expect(carried.evidence.explanation.contains("in 2 of those steps more than 80 % of what is around the face moved with it, as a picture's margin does (needs ≤ 1)"),
                 "\(carried.evidence.explanation)")
+        swinging[3].rigidSurround = rule.carriedSurround
         swinging[6].rigidSurround = rule.carriedSurround
-        #expect(rule.judge(swinging).live, "at the limit is not over it")
+        #expect(rule.judge(swinging).live && rule.judge(swinging).carried == 0, "at the limit is not over it")
+        #expect(!rule.judge(swinging).evidence.explanation.contains("picture's margin"), "no carried step, nothing to say of them")
+        // Under ten moving steps, none may carry: the 8 that prove a head must all be clear of it.
+        var eight = Array(repeating: Self.head, count: rule.fewestSteps)
+        eight[0].rigidSurround = rule.carriedSurround + 0.05
+        #expect(!rule.judge(eight).live)
+        // Where the surround was mostly not followed, the steps that did follow it still count.
+        var plain = Array(repeating: Self.head, count: 10)
+        for i in 0 ..< 6 { plain[i].rigidSurround = nil }
+        plain[7].rigidSurround = 0.95
+        #expect(rule.judge(plain).live && rule.judge(plain).surround == nil)
+        plain[8].rigidSurround = 0.95
+        #expect(!rule.judge(plain).live)
+        #expect(rule.judge(plain).evidence.explanation.contains("could not be followed in half of those steps, so the surface alone had to show it; in 2 of those steps"))
+        // An event written before the count was kept says nothing of it.
+        let old = LivenessEvidence(live: false, steps: 20, moved: 12, fewestSteps: 8, residual: 0.004, minResidual: 0.006, surround: 0.9, maxSurround: 0.4)
+        #expect(old.explanation.hasSuffix("moved with the face (needs ≤ 40 %)"), "\(old.explanation)")
+        // A share that is not a number allows none, and none of no steps; more than all allows all.
+        #expect(LivenessRule(carriedShare: .nan).carriedAllowed(moved: 10) == 0 && LivenessRule(carriedShare: -1).carriedAllowed(moved: 10) == 0)
+        #expect(LivenessRule(carriedShare: .infinity).carriedAllowed(moved: 10) == 10 && LivenessRule(carriedShare: 5).carriedAllowed(moved: 10) == 10)
+        #expect(LivenessRule(carriedShare: .infinity).carriedAllowed(moved: 0) == 0 && rule.carriedAllowed(moved: 19) == 1)
+        // Steps that did not move are not judged, whatever moved around them.
+        #expect(rule.judge(Array(repeating: Self.head, count: 10) + Array(repeating: Self.still, count: 5)).live)
         var bare = Self.head
         bare.rigidSurround = nil
         #expect(rule.judge(Array(repeating: bare, count: 9)).live, "a plain wall behind a head gives no surround")

@@ -24,7 +24,7 @@ struct LivenessRegressionTests {
         let refused = tracks.filter { $0.provenAt(.standard) == nil }
         let figures = tracks.map { t in
             let f = t.finding(.standard)
-            return "track \(t.track): \(f.moved)/\(f.steps) moved, residual \(f.residual ?? -1), surround \(f.surround ?? -1)"
+            return "track \(t.track): \(f.moved)/\(f.steps) moved, residual \(f.residual ?? -1), surround \(f.surround ?? -1), carried \(f.carried)"
         }
         #expect(Double(refused.count) <= 0.05 * Double(tracks.count), "never found live: \(refused.map(\.track)); \(figures)")
     }
