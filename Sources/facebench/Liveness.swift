@@ -127,7 +127,8 @@ struct LivenessBench: AsyncParsableCommand {
         for steps in [3, 5, 8] {
             for residual in [0.0, 0.004, 0.006, 0.008] {
                 for surround in [0.3, 0.4, 0.5, 1.0] where residual > 0 || surround < 1 {
-                    rules.append(LivenessRule(fewestSteps: steps, minResidual: residual, maxSurround: surround, carriedShare: 1))
+                    let rule = LivenessRule(fewestSteps: steps, minResidual: residual, maxSurround: surround, carriedShare: 1)
+                    if !rules.contains(rule) { rules.append(rule) }
                 }
             }
         }
