@@ -53,12 +53,15 @@ public struct AttackScene: Sendable {
     private let motion: [Double]
     private let bow: Double
 
+    /// The shutter's time when none is given: half a frame's.
+    public static func defaultExposure(fps: Double) -> Double { 0.5 / fps }
+
     /// `photo`: a head-and-shoulders crop and its face (`VisitorPhotos.Photo`); its largest level is printed.
     /// `exposure`: the shutter's time, from 0 to a frame's; by default half a frame's.
     public init(photo: VisitorPhotos.Photo, kind: AttackKind, seed: UInt64, faceWidth: Double = 120, light: Double = 1,
                 width: Int = 1280, height: Int = 720, fps: Double = 25, frames: Int = 50, exposure: Double? = nil) throws {
         guard fps.isFinite, fps > 0 else { throw SceneError("fps must be a positive number, not \(fps)") }
-        let exposure = exposure ?? 0.5 / fps
+        let exposure = exposure ?? Self.defaultExposure(fps: fps)
         guard exposure.isFinite, exposure >= 0, exposure <= 1 / fps else {
             throw SceneError("exposure must be 0 to a frame's time (\(1 / fps) s at \(fps) fps), not \(exposure)")
         }

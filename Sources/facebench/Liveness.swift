@@ -102,7 +102,7 @@ struct LivenessBench: AsyncParsableCommand {
             if !json { FileHandle.standardError.write(Data("\n".utf8)) }
         }
         let rules = [LivenessRule.standard] + Self.grid.filter { $0 != .standard }
-        let report = Report(clip: clip, fps: fps, exposure: exposure ?? 0.5 / fps, bonaFide: bonaFide, shortTracks: clipTracks.count - bonaFide.count, attacks: visits,
+        let report = Report(clip: clip, fps: fps, exposure: exposure ?? AttackScene.defaultExposure(fps: fps), bonaFide: bonaFide, shortTracks: clipTracks.count - bonaFide.count, attacks: visits,
                             rules: rules.map { rule in
                                 Report.Rule(fewestSteps: rule.fewestSteps, residual: rule.minResidual, surroundAtMost: rule.maxSurround,
                                             carriedShareAtMost: rule.carriedShare, standard: rule == .standard,
