@@ -203,19 +203,44 @@ public struct DoorDecider: Sendable {
     public mutating func step(_ faces: [LiveFace], at time: Date,
                               surface: ((_ track: Int64, _ face: Int) -> SurfaceMotion?)? = nil,
                               measureEveryTrack: Bool = false) -> Step {
+        let surfaces = surface.map { one in
+            { (wanted: [(track: Int64, face: Int)], _: [Int64]) -> [Int64: SurfaceMotion] in
+                var motions = [Int64: SurfaceMotion]()
+                for (track, face) in wanted { motions[track] = one(track, face) }
+                return motions
+            }
+        }
+        return step(faces, at: time, surfaces: surfaces, measureEveryTrack: measureEveryTrack)
+    }
+
+    /// As `step(_:at:surface:measureEveryTrack:)`, with the faces measured together: `surfaces`
+    /// is given the tracks and face indices wanted and the track of every face in view (the
+    /// faces of one frame are compared with each other, `SurfaceMotion.companions`).
+    public mutating func step(_ faces: [LiveFace], at time: Date,
+                              surfaces: ((_ wanted: [(track: Int64, face: Int)], _ trackIDs: [Int64]) -> [Int64: SurfaceMotion])?,
+                              measureEveryTrack: Bool = false) -> Step {
         let (ids, ended) = tracker.update(faces: faces.map { TrackedFace(box: $0.box, embedding: $0.embedding) }, at: time)
         var outcomes = [TrackOutcome]()
         for track in ended { if let outcome = close(track, at: time) { outcomes.append(outcome) } }
-        for (index, (id, face)) in zip(ids, faces).enumerated() {
+        var wanted = [(track: Int64, face: Int)]()
+        for (index, id) in ids.enumerated() {
             if tracks[id] == nil, let track = tracker.tracks.first(where: { $0.id == id }) {
                 tracks[id] = TrackEvidence(firstSeen: track.firstSeen)
             }
             guard let evidence = tracks[id], !evidence.granted else { continue }
             let mayBeGranted = !evidence.settled && evidence.farFromEveryone < Self.strangerFrames
-            if let surface, measureEveryTrack || mayBeGranted, let motion = surface(id, index) {
+            if measureEveryTrack || mayBeGranted { wanted.append((id, index)) }
+        }
+        if let surfaces, !wanted.isEmpty {
+            let motions = surfaces(wanted, ids)
+            for (id, _) in wanted {
+                guard let motion = motions[id] else { continue }
                 tracks[id]!.surface.append(motion)
                 if tracks[id]!.surface.count > Self.keptSteps { tracks[id]!.surface.removeFirst() }
             }
+        }
+        for (id, face) in zip(ids, faces) {
+            guard let evidence = tracks[id], !evidence.granted else { continue }
             guard let embedding = face.embedding else {
                 // A stranger, embedded less often, is still refused once the patience runs out.
                 if evidence.refusal == nil, evidence.farFromEveryone >= Self.strangerFrames, let outcome = weigh(id, at: time) {

@@ -43,9 +43,13 @@ public struct LivenessRule: Sendable, Hashable {
     public var bareResidual: Double
     public var carriedSurround: Double
     public var carriedShare: Double
+    /// A step also carried its surround when another face measured over the same two frames
+    /// carried its own and this face's points went where that face's plane puts them, within
+    /// this share of the face's width: the two are parts of one picture.
+    public var pictureMisfit: Double
 
     public init(movedEnough: Double = 0.02, fewestSteps: Int = 8, minResidual: Double = 0.006, maxSurround: Double = 0.4,
-                bareResidual: Double = 0.010, carriedSurround: Double = 0.8, carriedShare: Double = 0.1) {
+                bareResidual: Double = 0.010, carriedSurround: Double = 0.8, carriedShare: Double = 0.1, pictureMisfit: Double = 0.03) {
         self.movedEnough = movedEnough
         self.fewestSteps = fewestSteps
         self.minResidual = minResidual
@@ -53,6 +57,14 @@ public struct LivenessRule: Sendable, Hashable {
         self.bareResidual = bareResidual
         self.carriedSurround = carriedSurround
         self.carriedShare = carriedShare
+        self.pictureMisfit = pictureMisfit
+    }
+
+    /// Whether `step` moved as a picture does: more of its surround than `carriedSurround` moved
+    /// with the face's plane, or it moved with the plane of another face that did.
+    public func carried(_ step: SurfaceMotion) -> Bool {
+        if let surround = step.rigidSurround, surround > carriedSurround { return true }
+        return step.companions.contains { ($0.surround ?? 0) > carriedSurround && $0.misfit <= pictureMisfit }
     }
 
     /// How many of `moved` steps may carry their surround.
@@ -77,7 +89,7 @@ public struct LivenessRule: Sendable, Hashable {
         // The surround counts where it was measured in at least half the steps; else the surface alone must show more.
         let surround: Double? = surrounds.isEmpty || 2 * surrounds.count < moving.count ? nil : surrounds[surrounds.count / 2]
         let needed = surround == nil ? bareResidual : minResidual
-        let carried = surrounds.filter { $0 > carriedSurround }.count
+        let carried = moving.filter { self.carried($0) }.count
         var live = moving.count >= fewestSteps && carried <= carriedAllowed(moved: moving.count)
         if let residual { live = live && residual >= needed } else { live = false }
         if let surround { live = live && surround <= maxSurround }

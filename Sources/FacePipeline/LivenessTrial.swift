@@ -15,9 +15,14 @@ public struct TrackSteps: Codable, Sendable {
     public var points: [Int] = []
     public var motions: [Double] = []
     public var rigid: [Double?] = []
+    /// Per step, the other faces measured over the same two frames.
+    public var companions: [[SurfaceMotion.Companion]] = []
 
     public var steps: [SurfaceMotion] {
-        residuals.indices.map { SurfaceMotion(residual: residuals[$0], points: points[$0], motion: motions[$0], rigidSurround: rigid[$0]) }
+        residuals.indices.map {
+            SurfaceMotion(residual: residuals[$0], points: points[$0], motion: motions[$0], rigidSurround: rigid[$0],
+                          companions: $0 < companions.count ? companions[$0] : [])
+        }
     }
 
     /// The first step after which `rule`, judging the steps so far as the door does at every
@@ -146,6 +151,7 @@ final class MeasuredSteps: @unchecked Sendable {
         steps.points.append(motion.points)
         steps.motions.append(motion.motion)
         steps.rigid.append(motion.rigidSurround)
+        steps.companions.append(motion.companions)
         byTrack[track] = steps
     }
 

@@ -288,19 +288,23 @@ public final class Pipeline {
             return face
         }
         // The liveness evidence: how each open track's face moved since its earlier frames.
-        var measure: ((Int64, Int) -> SurfaceMotion?)?
+        var measure: (([(track: Int64, face: Int)], [Int64]) -> [Int64: SurfaceMotion])?
         if let gray, decider.needsLiveness || surfaceMeasured != nil {
-            measure = { [self] id, index in
-                let face = faces[index], box = face.detection.box
-                let landmarks: FaceLandmarks? = if case let .described(described) = face { described.landmarks }
-                    else { try? analyzer.describer.landmarks(of: box, in: gray) }
-                let patch = FacePatch(gray: gray, box: box, landmarks: landmarks, cameraPixels: scale)
-                let motion = surfaces.observe(id, patch, at: time)
-                if let motion { surfaceMeasured?(id, frame, motion) }
-                return motion
+            measure = { [self] wanted, trackIDs in
+                // Every face in view, so that a face of a picture is compared with the picture's
+                // other faces whether or not those may still be let in.
+                let patches = zip(trackIDs, faces).map { id, face in
+                    let box = face.detection.box
+                    let landmarks: FaceLandmarks? = if case let .described(described) = face { described.landmarks }
+                        else { try? analyzer.describer.landmarks(of: box, in: gray) }
+                    return (id: id, patch: FacePatch(gray: gray, box: box, landmarks: landmarks, cameraPixels: scale))
+                }
+                let motions = surfaces.observe(patches, at: time)
+                for (id, _) in wanted { if let motion = motions[id] { surfaceMeasured?(id, frame, motion) } }
+                return motions
             }
         }
-        let step = decider.step(live, at: time, surface: measure, measureEveryTrack: surfaceMeasured != nil)
+        let step = decider.step(live, at: time, surfaces: measure, measureEveryTrack: surfaceMeasured != nil)
         var crops = [Int64: RGBImage]()
         if settings.snapshotDirectory != nil, let image {
             for (id, face) in zip(step.trackIDs, faces) { crops[id] = Self.faceCrop(image, face.detection.box) }

@@ -13,12 +13,31 @@ struct SurfaceWatch {
 
     /// Keeps `patch` for track `id` and measures against an older one of the same track, if any.
     mutating func observe(_ id: Int64, _ patch: FacePatch, at time: Date) -> SurfaceMotion? {
-        var kept = (patches[id] ?? []).filter { time.timeIntervalSince($0.time) <= Self.oldest && $0.time <= time }
-        let older = kept.last { time.timeIntervalSince($0.time) >= Self.step }
-        let measured = older.flatMap { SurfaceMotion.measure(from: $0.patch, to: patch) }
-        kept.append((time, patch))
-        patches[id] = kept
-        return measured
+        observe([(id, patch)], at: time)[id]
+    }
+
+    /// Keeps the patches of one frame's faces and measures each against an older one of its
+    /// track; faces measured from the same earlier frame are compared with each other
+    /// (`SurfaceMotion.companions`).
+    mutating func observe(_ faces: [(id: Int64, patch: FacePatch)], at time: Date) -> [Int64: SurfaceMotion] {
+        var measured = [(id: Int64, since: Date, motion: SurfaceMotion, trace: SurfaceTrace)]()
+        for (id, patch) in faces {
+            var kept = (patches[id] ?? []).filter { time.timeIntervalSince($0.time) <= Self.oldest && $0.time <= time }
+            if let older = kept.last(where: { time.timeIntervalSince($0.time) >= Self.step }),
+               let (motion, trace) = SurfaceMotion.traced(from: older.patch, to: patch) {
+                measured.append((id, older.time, motion, trace))
+            }
+            kept.append((time, patch))
+            patches[id] = kept
+        }
+        for i in measured.indices {
+            for j in measured.indices where j > i && measured[j].since == measured[i].since {
+                let (a, b) = (measured[i], measured[j])
+                measured[i].motion.companions.append(.init(surround: b.motion.rigidSurround, misfit: a.trace.misfit(under: b.trace)))
+                measured[j].motion.companions.append(.init(surround: a.motion.rigidSurround, misfit: b.trace.misfit(under: a.trace)))
+            }
+        }
+        return Dictionary(measured.map { ($0.id, $0.motion) }, uniquingKeysWith: { first, _ in first })
     }
 
     mutating func ended(_ id: Int64) { patches[id] = nil }

@@ -164,9 +164,10 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
     /// Median share of the points around the face that moved with its plane; at most `maxSurround` to be live.
     public var surround: Double?
     public var maxSurround: Double
-    /// Steps that moved in which more than `carriedSurround` of what is around the face moved
-    /// with it, as a picture's margin does; at most `maxCarried` to be live. Absent from events
-    /// written before the rule had it.
+    /// Steps that moved in which the face moved as a picture does: more than `carriedSurround`
+    /// of what is around it moved with it, as a picture's margin does, or it moved with another
+    /// face around which that happened (`LivenessRule.carried`); at most `maxCarried` to be
+    /// live. Absent from events written before the rule had it.
     public var carried: Int?
     public var maxCarried: Int?
     public var carriedSurround: Double?
@@ -222,7 +223,7 @@ public struct LivenessEvidence: Codable, Sendable, Hashable {
         var carriedText = ""
         if let carried, let maxCarried, let carriedSurround, carried > 0 {
             carriedText = "; in \(carried) of those steps more than \(f(carriedSurround * 100, 0)) % of what is around the face moved with it, "
-                + "as a picture's margin does (needs ≤ \(maxCarried))"
+                + "as a picture's margin does, or it moved with another face whose surround did (needs ≤ \(maxCarried))"
         }
         guard let surround else {
             return "\(verdict): \(plane); what is around the face could not be followed in half of those steps, so the surface alone had to show it"

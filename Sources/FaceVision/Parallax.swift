@@ -123,12 +123,31 @@ public struct SurfaceMotion: Sendable, Hashable {
     /// margin and the rest of the photo), the share that moved as the face's plane did; nil when
     /// too few could be followed. A picture moves with everything printed around its face.
     public var rigidSurround: Double?
+    /// The other faces in view measured over the same two frames: a second face in a printed
+    /// group photo may sit at the paper's edge, with the wall around it, but it moves with the
+    /// plane of the photo's other face, whose margin moves with it.
+    public var companions: [Companion]
 
-    public init(residual: Double, points: Int, motion: Double, rigidSurround: Double? = nil) {
+    /// Another face's step over the same two frames.
+    public struct Companion: Sendable, Hashable, Codable {
+        /// The other face's `rigidSurround`.
+        public var surround: Double?
+        /// How far this face's points went from where the other face's motion puts them, over
+        /// this face's width (`SurfaceTrace.misfit`).
+        public var misfit: Double
+
+        public init(surround: Double?, misfit: Double) {
+            self.surround = surround
+            self.misfit = misfit
+        }
+    }
+
+    public init(residual: Double, points: Int, motion: Double, rigidSurround: Double? = nil, companions: [Companion] = []) {
         self.residual = residual
         self.points = points
         self.motion = motion
         self.rigidSurround = rigidSurround
+        self.companions = companions
     }
 
     /// Fewer points than this followed both ways measure nothing.
@@ -137,7 +156,11 @@ public struct SurfaceMotion: Sendable, Hashable {
     static let mostPoints = 200
 
     /// Nil when too few points could be followed (a face without texture, a blur, a cut).
-    public static func measure(from a: FacePatch, to b: FacePatch) -> SurfaceMotion? {
+    public static func measure(from a: FacePatch, to b: FacePatch) -> SurfaceMotion? { traced(from: a, to: b)?.motion }
+
+    /// The measurement, and the face's plane and points in the frame's pixels: what another
+    /// face's measurement over the same two frames is compared with (`SurfaceTrace`).
+    public static func traced(from a: FacePatch, to b: FacePatch) -> (motion: SurfaceMotion, trace: SurfaceTrace)? {
         let side = FacePatch.side
         // Followed on the patches' detail: a glare or a shadow that slides over the surface (a
         // smooth change of light) does not drag the points with it.
@@ -159,9 +182,10 @@ public struct SurfaceMotion: Sendable, Hashable {
         guard let h = Homography.leastMedian(from: from, to: to) else { return nil }
         let distances = zip(from, to).map { h.distance($0, $1) }.sorted()
         let p90 = distances[min(distances.count - 1, Int(Double(distances.count) * 0.9))]
-        return SurfaceMotion(residual: p90 / Double(FacePatch.faceWidth), points: from.count,
-                             motion: moved[moved.count / 2] / Double(FacePatch.faceWidth),
-                             rigidSurround: surround(a, b, pyramidA, pyramidB, plane: h))
+        let motion = SurfaceMotion(residual: p90 / Double(FacePatch.faceWidth), points: from.count,
+                                   motion: moved[moved.count / 2] / Double(FacePatch.faceWidth),
+                                   rigidSurround: surround(a, b, pyramidA, pyramidB, plane: h))
+        return (motion, SurfaceTrace(patch: a, from: from, to: to))
     }
 
     /// The share of points around the face, outside its surface grown by a fifth, that `plane`
@@ -411,6 +435,70 @@ struct Pyramid: Sendable {
             }
         }
         return FloatImage(width: hw, height: hh, pixels: out)
+    }
+}
+
+/// One face's surface measured between two frames, in the frame's pixels: the points followed
+/// on it. Two faces of one picture (a group photo, printed or on a screen) move together: each
+/// one's points go where the other's motion puts them, as two heads' only do while they keep
+/// the same pace and depth.
+public struct SurfaceTrace: Sendable {
+    /// Where the points were in the first frame, and where they went.
+    let from: [Point]
+    let to: [Point]
+    /// The face's width in the frame's pixels.
+    let faceWidth: Double
+
+    /// `from` and `to` in `patch`'s pixels.
+    init(patch: FacePatch, from: [Point], to: [Point]) {
+        self.from = from.map(patch.framePoint)
+        self.to = to.map(patch.framePoint)
+        faceWidth = Double(patch.scale * FacePatch.faceWidth)
+    }
+
+    /// How far this face's points went from where `other`'s motion, carried over to here, puts
+    /// them: the median, over this face's width; infinite when no motion could be fitted. That
+    /// motion is the affine map fitted to the other face's points: a homography's perspective
+    /// part, fitted on one face, is mostly noise that grows with the distance it is carried.
+    public func misfit(under other: SurfaceTrace) -> Double {
+        guard faceWidth > 0, !from.isEmpty, let map = Affine.fitted(from: other.from, to: other.to) else { return .infinity }
+        let distances = zip(from, to).map { p, q -> Double in
+            let (x, y) = map.apply(p)
+            let d = hypot(x - Double(q.x), y - Double(q.y))
+            return d.isFinite ? d : .infinity
+        }.sorted()
+        return distances[distances.count / 2] / faceWidth
+    }
+}
+
+/// x' = a x + b y + c, y' = d x + e y + f.
+struct Affine {
+    var m: [Double]
+
+    func apply(_ p: Point) -> (Double, Double) {
+        let x = Double(p.x), y = Double(p.y)
+        return (m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
+    }
+
+    /// Least squares over the pairs (3 or more, not in a line).
+    static func fitted(from: [Point], to: [Point]) -> Affine? {
+        guard from.count >= 3, from.count == to.count else { return nil }
+        let n = Double(from.count)
+        let cx = from.reduce(0) { $0 + Double($1.x) } / n, cy = from.reduce(0) { $0 + Double($1.y) } / n
+        var sxx = 0.0, sxy = 0.0, syy = 0.0, u = [0.0, 0, 0], v = [0.0, 0, 0]
+        for (p, q) in zip(from, to) {
+            let x = Double(p.x) - cx, y = Double(p.y) - cy, qx = Double(q.x), qy = Double(q.y)
+            sxx += x * x; sxy += x * y; syy += y * y
+            u[0] += x * qx; u[1] += y * qx; u[2] += qx
+            v[0] += x * qy; v[1] += y * qy; v[2] += qy
+        }
+        let det = sxx * syy - sxy * sxy
+        guard det.isFinite, det > 1e-9 * max(1, sxx * syy) else { return nil }
+        // About the centroid, the constant part separates from the linear one.
+        let a = (u[0] * syy - u[1] * sxy) / det, b = (u[1] * sxx - u[0] * sxy) / det
+        let d = (v[0] * syy - v[1] * sxy) / det, e = (v[1] * sxx - v[0] * sxy) / det
+        let m = [a, b, u[2] / n - a * cx - b * cy, d, e, v[2] / n - d * cx - e * cy]
+        return m.allSatisfy(\.isFinite) ? Affine(m: m) : nil
     }
 }
 

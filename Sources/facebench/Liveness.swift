@@ -24,7 +24,9 @@ struct LivenessBench: AsyncParsableCommand {
             frame as the door judges, its residual is the median of its moving steps' and its surround the median \
             share of the points around the face (outside its surface) that moved as the face's plane did: a \
             picture moves with what is printed around its face, and a step in which most of it did (more than \
-            \(LivenessRule.standard.carriedSurround)) carried its surround. For faced's rule (LivenessRule.standard, marked) \
+            \(LivenessRule.standard.carriedSurround)) carried its surround; so did a step in which the face moved with another \
+            face that carried its own (each one's points within \(LivenessRule.standard.pictureMisfit) of its width of where \
+            the other's motion puts them: two faces of one picture). For faced's rule (LivenessRule.standard, marked) \
             and a grid of others: the share of attack visits of each kind found live at some frame (APCER) and \
             of bona fide tracks never found live (BPCER).
             Build in release mode: about 7 s per attack visit (200 take about 25 min).
@@ -202,7 +204,8 @@ extension LivenessBench {
             let rule = LivenessRule.standard
             var lines = ["faced's rule: live once \(rule.fewestSteps) steps moved ≥ \(Int(rule.movedEnough * 100)) % of the face's width, "
                 + "their median residual ≥ \(rule.minResidual) and surround ≤ \(rule.maxSurround), and at most "
-                + "\(Int(rule.carriedShare * 100)) % of them with more than \(rule.carriedSurround) of the surround moving with the face, "
+                + "\(Int(rule.carriedShare * 100)) % of them with more than \(rule.carriedSurround) of the surround moving with the face "
+                + "(or moving with another face whose surround did), "
                 + "judged at every frame"]
             lines.append("bona fide: \(clip): \(bonaFide.count) tracks followed for 1 s or more (\(shortTracks) shorter, not counted)")
             var table = Table(header: ["track", "frames", "steps", "moved", "median", "surround", "largest", "carried", "points", "live after"])
@@ -215,7 +218,8 @@ extension LivenessBench {
                            "\(finding.carried)", "\(t.points.sorted()[t.points.count / 2])", proof])
             }
             lines.append(table.render())
-            lines.append("(largest: the largest surround of a step that moved; carried: steps whose surround was over \(rule.carriedSurround); "
+            lines.append("(largest: the largest surround of a step that moved; carried: steps whose surround was over \(rule.carriedSurround), "
+                + "or that moved with another face whose surround was; "
                 + "live after: from the track's first step, about 0.1 s after its first frame)")
             if !attacks.isEmpty {
                 lines.append("attacks: \(attacks.count) visits, shutter \(exposure) s; over all its steps, a visit's figure is its tracks' largest median residual, its surround their smallest")

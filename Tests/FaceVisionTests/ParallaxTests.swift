@@ -183,5 +183,69 @@ import Testing
         #expect(errors.count >= starts.count * 8 / 10)
         #expect(errors.sorted()[errors.count / 2] < 0.1)
     }
-}
 
+    /// A photo of two faces, and their landmarks.
+    static func group() throws -> (gray: GrayImage, faces: [(box: PixelRect, landmarks: FaceLandmarks)]) {
+        let (gray, boxes) = try Fixtures.twoFaces()
+        return (gray, try boxes.map { ($0, try Fixtures.engine.landmarks(of: $0, in: gray)) })
+    }
+
+    /// Each face's trace from `gray` to `after`, where the faces' boxes moved by `shift` (each
+    /// face's own).
+    static func traces(_ gray: GrayImage, _ after: GrayImage, _ faces: [(box: PixelRect, landmarks: FaceLandmarks)],
+                       shift: [(Double, Double)]) throws -> [(motion: SurfaceMotion, trace: SurfaceTrace)] {
+        try zip(faces, shift).map { face, shift in
+            let a = FacePatch(gray: gray, box: face.box, landmarks: face.landmarks)
+            let moved = PixelRect(x: face.box.x + Int(shift.0.rounded()), y: face.box.y + Int(shift.1.rounded()),
+                                  width: face.box.width, height: face.box.height)
+            let b = FacePatch(gray: after, box: moved, landmarks: nil)
+            let measured = SurfaceMotion.traced(from: a, to: b)
+            return try #require(measured, "too few points followed on the face at \(face.box)")
+        }
+    }
+
+    /// Two faces of one photo moved as one plane (a tilt and a zoom about the picture's middle):
+    /// each one's points go where the other's plane puts them.
+    @Test func twoFacesOfOnePictureMoveWithEachOthersPlane() throws {
+        let (gray, faces) = try Self.group()
+        let cx = Double(gray.width) / 2, cy = Double(gray.height) / 2
+        let plane = Homography(h: [1 / 1.03, -0.03, 0, 0.02, 1 / 1.02, 0, 4e-6, -3e-6])
+        let after = try Self.moved(gray) { x, y in
+            let (px, py) = plane.apply(Point(x: Float(x - cx), y: Float(y - cy)))
+            return (px + cx - 4, py + cy + 3)
+        }
+        let shifts = faces.map { face -> (Double, Double) in
+            // Where the face's middle went: `plane` maps the moved picture back, so it is solved for.
+            let mid = Point(x: Float(face.box.midX), y: Float(face.box.midY))
+            var guess = (Double(mid.x), Double(mid.y))
+            for _ in 0 ..< 20 {
+                let (px, py) = plane.apply(Point(x: Float(guess.0 - cx), y: Float(guess.1 - cy)))
+                guess = (guess.0 + Double(mid.x) - (px + cx - 4), guess.1 + Double(mid.y) - (py + cy + 3))
+            }
+            return (guess.0 - Double(mid.x), guess.1 - Double(mid.y))
+        }
+        let measured = try Self.traces(gray, after, faces, shift: shifts)
+        #expect(measured.allSatisfy { $0.motion.motion > 0.01 })
+        let misfits = (measured[0].trace.misfit(under: measured[1].trace), measured[1].trace.misfit(under: measured[0].trace))
+        // faced counts a step as a picture's below 0.03 (`LivenessRule.pictureMisfit`).
+        #expect(misfits.0 < 0.02 && misfits.1 < 0.02, "\(misfits)")
+    }
+
+    /// Two people side by side: each head moves its own way (one steps left and down, the other
+    /// right and up). Neither's points go where the other's plane puts them.
+    @Test func twoHeadsMovingApartDoNotShareAPlane() throws {
+        let (gray, faces) = try Self.group()
+        let shifts = [(-5.0, 3.0), (6.0, -2.0)]
+        // Each face and what is near it moves with its own head; the rest stays.
+        let after = try Self.moved(gray) { x, y in
+            for (face, shift) in zip(faces, shifts) {
+                let r = Double(face.box.width)
+                if abs(x - Double(face.box.midX)) < r, abs(y - Double(face.box.midY)) < r { return (x - shift.0, y - shift.1) }
+            }
+            return (x, y)
+        }
+        let measured = try Self.traces(gray, after, faces, shift: shifts)
+        let misfits = (measured[0].trace.misfit(under: measured[1].trace), measured[1].trace.misfit(under: measured[0].trace))
+        #expect(misfits.0 > 0.05 && misfits.1 > 0.05, "\(misfits)")
+    }
+}

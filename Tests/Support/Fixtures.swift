@@ -25,6 +25,24 @@ public enum Fixtures {
         catch { fatalError("cannot load models from \(modelsDirectory): \(error); run `make setup`") }
     }()
 
+    /// A group photo of two faces with texture enough to follow points on: obama.jpg, and beside
+    /// it the same photo at 70 %, in gray; with both faces' boxes, the larger first.
+    public static func twoFaces() throws -> (gray: GrayImage, boxes: [PixelRect]) {
+        let large = try image("obama.jpg").grayscale()
+        let small = try large.resized(width: large.width * 7 / 10, height: large.height * 7 / 10)
+        let width = large.width + small.width
+        var pixels = [UInt8](repeating: 128, count: width * large.height)
+        for y in 0 ..< large.height {
+            for x in 0 ..< large.width { pixels[y * width + x] = large.pixels[y * large.width + x] }
+            guard y < small.height else { continue }
+            for x in 0 ..< small.width { pixels[y * width + large.width + x] = small.pixels[y * small.width + x] }
+        }
+        let gray = try GrayImage(width: width, height: large.height, pixels: pixels)
+        let boxes = try engine.detect(gray, minFace: 60).map(\.box).sorted { $0.width > $1.width }
+        guard boxes.count == 2 else { throw MissingFixture(path: "two faces in the group of obama.jpg (found \(boxes.count))") }
+        return (gray, boxes)
+    }
+
     /// The shared labelled photo set, or nil (with the reason) when this machine lacks it.
     public static var facesDev: String? {
         let path = root.deletingLastPathComponent().appendingPathComponent("shared/faces-dev").path
