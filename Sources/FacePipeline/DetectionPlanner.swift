@@ -134,7 +134,7 @@ struct DetectionPlanner: Sendable {
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
         // Motion that one search down to the smallest face took in, with half a face around it,
-        // less than `motionSearchEvery` and 4 frames ago (a person walking, whose body moves on
+        // less than `motionSearchEvery` and `motionSearchEveryFrames` frames ago (a person walking, whose body moves on
         // every frame; the motion around a small followed face) waits for that search to age: a
         // face there is found that late at most. Motion anywhere else (someone coming into view, a head rising into a part of the
         // picture not searched lately) is searched at once. A followed face's own area is searched
@@ -189,16 +189,17 @@ struct DetectionPlanner: Sendable {
 
     /// Motion that one search down to the smallest face took in, with half a face around it, less
     /// than this long ago (and fewer than `motionSearchEveryFrames` frames ago) is searched again
-    /// on the first frame after that (every fourth frame at 25 or 30 fps; halfway between frames,
-    /// so that a few milliseconds of timestamp jitter do not decide): a face that appears in it
-    /// (someone smaller beside or behind a followed face, a head rising above a walker's
-    /// shoulders) is found that late at most, plus a frame. Searching such motion on every third
-    /// frame instead took 1.2x the CPU on the walk-up clip.
-    static let motionSearchEvery: TimeInterval = 0.125
+    /// on the first frame after that (every seventh frame at 25 or 30 fps; at 25 fps 0.25 s lies
+    /// between the 6th frame and the 7th, 0.24 and 0.28 s; a camera paced slower than the
+    /// pipeline, every second or third frame it takes): a face that appears in it (someone smaller
+    /// beside or behind a followed face, a head rising above a walker's shoulders) is found that
+    /// late at most, plus a frame. Searching such motion every 0.125 s (every fourth frame) took
+    /// 1.25x the CPU on the walk-up clip, and a paced run processed a third to a half fewer frames.
+    static let motionSearchEvery: TimeInterval = 0.25
     /// ... and at most this many frames later, whatever their times say: a source that sends
     /// frames faster than a camera (a replay read as fast as it goes) would otherwise leave a
     /// short visit unsearched.
-    static let motionSearchEveryFrames = 4
+    static let motionSearchEveryFrames = 7
     /// The regions searched down to the smallest face lately, camera pixels, with when (seconds
     /// since the reference date) and at which plan.
     private var recentSearches = [(region: PixelRect, at: Double, plan: Int)]()

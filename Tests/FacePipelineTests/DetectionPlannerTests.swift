@@ -6,6 +6,12 @@ import Testing
 @Suite struct DetectionPlannerTests {
     static let frame = PixelRect(x: 0, y: 0, width: 1280, height: 720)
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    /// Frames this far apart are each past the window in which motion near a recent search waits.
+    static let pastWindow = DetectionPlanner.motionSearchEvery + 0.025
+    /// The `steps`-th such frame after `t0`.
+    func after(_ steps: Int) -> Date { t0 + Double(steps) * Self.pastWindow }
+    /// Motion near a recent search is searched again every this many frames at 30 fps.
+    static let every = DetectionPlanner.motionSearchEveryFrames
 
     /// Plans, and records a planned full scan as done, as the analyzer does once it ran.
     func plan(_ planner: inout DetectionPlanner, motion: MotionReport?, tracks: [PixelRect] = [], at time: Date,
@@ -61,7 +67,7 @@ import Testing
     @Test func aMovedRegionIsSearchedWithAFacesWidthAroundIt() {
         var planner = DetectionPlanner(minFace: 80)
         _ = plan(&planner, motion: nil, tracks: [], at: t0)
-        let jobs = plan(&planner, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]), tracks: [], at: t0 + 0.15)
+        let jobs = plan(&planner, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]), tracks: [], at: after(1))
         #expect(jobs == [DetectionJob(region: PixelRect(x: 80, y: 0, width: 240, height: 256), minFace: 80, reason: .motion)])
     }
 
@@ -69,15 +75,15 @@ import Testing
         var planner = DetectionPlanner(minFace: 80)
         _ = plan(&planner, motion: nil, tracks: [], at: t0)
         let two = plan(&planner, motion: still([PixelRect(x: 20, y: 10, width: 10, height: 12)]),
-                               tracks: [PixelRect(x: 200, y: 100, width: 100, height: 100)], at: t0 + 0.15)
+                               tracks: [PixelRect(x: 200, y: 100, width: 100, height: 100)], at: after(1))
         #expect(two.count == 1 && two[0].region == PixelRect(x: 80, y: 0, width: 270, height: 256) && two[0].minFace == 80)
         // A cut: most of the thumbnail changed.
         let cut = plan(&planner, motion: still([PixelRect(x: 0, y: 0, width: 160, height: 90)], moved: 0.8),
-                               tracks: [], at: t0 + 0.3)
+                               tracks: [], at: after(2))
         #expect(cut == [DetectionJob(region: Self.frame, minFace: 80, reason: .fullScan)])
         // Regions that together cost as much as the frame: the frame.
         let many = (0 ..< 9).map { PixelRect(x: $0 * 19, y: 0, width: 8, height: 90) }
-        #expect(plan(&planner, motion: still(many, moved: 0.4), tracks: [], at: t0 + 0.45).first?.reason == .fullScan)
+        #expect(plan(&planner, motion: still(many, moved: 0.4), tracks: [], at: after(3)).first?.reason == .fullScan)
     }
 
     @Test func withoutAThumbnailEveryFrameIsScannedWhole() {
@@ -98,30 +104,31 @@ import Testing
         var planner = DetectionPlanner(minFace: 80)
         _ = plan(&planner, motion: nil, at: t0)
         let a = PixelRect(x: 20, y: 10, width: 10, height: 12), b = PixelRect(x: 120, y: 50, width: 10, height: 12)
-        #expect(plan(&planner, motion: report([(a, 40)]), at: t0 + 0.15).map(\.reason) == [.motion], "it moved in")
-        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.3).isEmpty, "holding still where it was searched")
-        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.45).isEmpty)
-        #expect(plan(&planner, motion: report([(a, 3)]), at: t0 + 0.6).map(\.reason) == [.motion], "it turned")
+        #expect(plan(&planner, motion: report([(a, 40)]), at: after(1)).map(\.reason) == [.motion], "it moved in")
+        #expect(plan(&planner, motion: report([(a, 0)]), at: after(2)).isEmpty, "holding still where it was searched")
+        #expect(plan(&planner, motion: report([(a, 0)]), at: after(3)).isEmpty)
+        #expect(plan(&planner, motion: report([(a, 3)]), at: after(4)).map(\.reason) == [.motion], "it turned")
         // Still, where nothing was searched since the picture changed there: searched.
-        #expect(plan(&planner, motion: report([(a, 0), (b, 0)]), at: t0 + 0.75).count == 1)
-        #expect(plan(&planner, motion: report([(a, 0), (b, 0)]), at: t0 + 0.9).isEmpty)
+        #expect(plan(&planner, motion: report([(a, 0), (b, 0)]), at: after(5)).count == 1)
+        #expect(plan(&planner, motion: report([(a, 0), (b, 0)]), at: after(6)).isEmpty)
         // A followed face's area is searched only for faces near its size: not a search of what is there.
         var followed = DetectionPlanner(minFace: 80)
         _ = plan(&followed, motion: nil, at: t0)
         let face = PixelRect(x: 160, y: 80, width: 300, height: 300)
-        _ = plan(&followed, motion: report([(PixelRect(x: 60, y: 40, width: 4, height: 4), 16)]), at: t0 + 0.15)
-        #expect(plan(&followed, motion: still(), tracks: [face], at: t0 + 0.3).map(\.reason) == [.track])
-        let jobs = plan(&followed, motion: report([(PixelRect(x: 40, y: 20, width: 4, height: 4), 0)]), tracks: [face], at: t0 + 0.45)
+        _ = plan(&followed, motion: report([(PixelRect(x: 60, y: 40, width: 4, height: 4), 16)]), at: after(1))
+        #expect(plan(&followed, motion: still(), tracks: [face], at: after(2)).map(\.reason) == [.track])
+        let jobs = plan(&followed, motion: report([(PixelRect(x: 40, y: 20, width: 4, height: 4), 0)]), tracks: [face], at: after(3))
         let stillRegion = PixelRect(x: 240, y: 80, width: 192, height: 192)
         #expect(jobs.contains { $0.minFace == 80 && $0.region.intersection(stillRegion) == stillRegion },
                 "a still region inside the face's area, which was searched only for large faces: \(jobs)")
     }
 
-    /// Motion where a search down to the smallest face looked within the last 0.125 s (a face
-    /// moving inside its area, a walker's body) is searched again every fourth frame; between,
-    /// a followed face's own search covers faces near its size. Motion where nothing was searched
-    /// lately (someone coming into view, a walker leaving the searched area) is searched at once.
-    @Test func motionSearchedLatelyIsSearchedAgainEveryFourthFrame() {
+    /// Motion where a search down to the smallest face looked within the last
+    /// `motionSearchEvery` (a face moving inside its area, a walker's body) is searched again
+    /// every `motionSearchEveryFrames`-th frame at 30 fps; between, a followed face's own search
+    /// covers faces near its size. Motion where nothing was searched lately (someone coming into
+    /// view, a walker leaving the searched area) is searched at once.
+    @Test func motionSearchedLatelyIsSearchedAgainEveryFewFrames() {
         var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&planner, motion: nil, at: t0)
         let face = PixelRect(x: 400, y: 200, width: 200, height: 200)
@@ -130,7 +137,8 @@ import Testing
         let newcomer = PixelRect(x: 10, y: 60, width: 10, height: 20)
         func covers(_ job: DetectionJob, _ rect: PixelRect) -> Bool { job.region.intersection(rect) == rect }
         var smallFaceSearches = [Int](), besideSearches = [Int](), newcomerSearches = [Int]()
-        for i in 1 ... 9 {
+        let k = Self.every, last = 2 * k + 1
+        for i in 1 ... last {
             let jobs = plan(&planner, motion: still(i >= 5 ? [moving, beside, newcomer] : [moving, beside]), tracks: [face],
                             at: t0 + 0.5 + Double(i) / 30)
             if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 460, y: 260, width: 80, height: 80)) }) { smallFaceSearches.append(i) }
@@ -138,30 +146,32 @@ import Testing
             if jobs.contains(where: { $0.minFace == 80 && covers($0, PixelRect(x: 80, y: 480, width: 80, height: 160)) }) { newcomerSearches.append(i) }
             #expect(jobs.contains { covers($0, PixelRect(x: 300, y: 100, width: 400, height: 400)) }, "the face's own search, frame \(i)")
         }
-        #expect(besideSearches == [1, 5, 9])
-        #expect(newcomerSearches == [5, 9], "searched as it appeared, then every fourth frame")
-        // Searched again at the 13th; walking out of that search's area half a frame later: searched at once.
-        #expect(plan(&planner, motion: still([beside]), at: t0 + 0.5 + 13 / 30).count == 1)
+        #expect(besideSearches == [1, 1 + k, 1 + 2 * k])
+        #expect(newcomerSearches == [5, 5 + k], "searched as it appeared, then every few frames")
+        // Searched again once the window passed; walking out of that search's area half a frame
+        // later: searched at once.
+        let again = 0.5 + Double(last) / 30 + DetectionPlanner.motionSearchEvery + 0.01
+        #expect(plan(&planner, motion: still([beside]), at: t0 + again).count == 1)
         let walked = PixelRect(x: 135, y: 30, width: 20, height: 30)
-        let jobs = plan(&planner, motion: still([walked]), at: t0 + 0.5 + 13.5 / 30)
+        let jobs = plan(&planner, motion: still([walked]), at: t0 + again + 0.5 / 30)
         #expect(jobs.contains { $0.minFace == 80 && covers($0, PixelRect(x: 1080, y: 240, width: 160, height: 240)) }, "\(jobs)")
-        #expect(plan(&planner, motion: still([beside]), at: t0 + 0.5 + 13.6 / 30).isEmpty, "where it was, still fresh")
-        #expect(smallFaceSearches == [1, 5, 9])
+        #expect(plan(&planner, motion: still([beside]), at: t0 + again + 0.6 / 30).isEmpty, "where it was, still fresh")
+        #expect(smallFaceSearches == [1, 1 + k, 1 + 2 * k])
         // Once the safety net is due, with nothing changed outside the searches (the usual visit),
         // the rhythm holds: the motion left for a later frame is no reason for a full scan.
         var late = [Int]()
-        for i in 1 ... 9 {
+        for i in 1 ... last {
             let jobs = plan(&planner, motion: still([moving]), tracks: [face], at: t0 + 2.6 + Double(i) / 30, changed: false)
             #expect(!jobs.contains { $0.reason == .fullScan })
             if jobs.contains(where: { $0.minFace == 80 }) { late.append(i) }
         }
-        #expect(late == [1, 5, 9], "after the safety net is due: \(late)")
+        #expect(late == [1, 1 + k, 1 + 2 * k], "after the safety net is due: \(late)")
         // A frame planned but never searched (it failed) does not count as the search.
         var failing = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&failing, motion: nil, at: t0)
-        let failed = failing.plan(frame: Self.frame, motion: still([moving]), step: 8, tracks: [face], at: t0 + 0.15)
+        let failed = failing.plan(frame: Self.frame, motion: still([moving]), step: 8, tracks: [face], at: after(1))
         #expect(failed.contains { $0.minFace == 80 }, "the frame that fails was to search the motion: \(failed)")
-        let next = plan(&failing, motion: still([moving]), tracks: [face], at: t0 + 0.15 + 1.0 / 30)
+        let next = plan(&failing, motion: still([moving]), tracks: [face], at: after(1) + 1.0 / 30)
         #expect(next.contains { $0.minFace == 80 }, "searched on the frame after the one that failed: \(next)")
     }
 
@@ -182,21 +192,24 @@ import Testing
             if i >= 10, jobs.contains(where: { $0.minFace <= 80 && $0.region.intersection(face) == face }) { faceSearched.append(i) }
         }
         #expect(faceSearched.first == 10, "\(faceSearched)")
-        #expect(faceSearched.count >= 12, "searched again and again, not once: \(faceSearched)")
-        #expect(zip(faceSearched, faceSearched.dropFirst()).allSatisfy { $1 - $0 <= 4 }, "searched at most every fourth frame: \(faceSearched)")
+        #expect(faceSearched.count >= 50 / Self.every, "searched again and again, not once: \(faceSearched)")
+        #expect(zip(faceSearched, faceSearched.dropFirst()).allSatisfy { $1 - $0 <= Self.every },
+                "searched at least every \(Self.every)th frame: \(faceSearched)")
     }
 
     /// Frames that come faster than a camera's (a replay read as fast as it goes) do not stretch
-    /// the deferral: motion is searched again by the fourth frame whatever the clock says.
-    @Test func motionIsSearchedAgainByTheFourthFrameHoweverCloseTheFramesCome() {
+    /// the deferral: motion is searched again by the `motionSearchEveryFrames`-th frame whatever the clock says.
+    @Test func motionIsSearchedAgainWithinSomeFramesHoweverCloseTheFramesCome() {
         var planner = DetectionPlanner(minFace: 80, fullScanEvery: 2)
         _ = plan(&planner, motion: nil, at: t0)
         let walker = PixelRect(x: 60, y: 30, width: 10, height: 20)
         var searches = [Int]()
-        for i in 1 ... 9 where plan(&planner, motion: still([walker]), at: t0 + 0.5 + Double(i) * 0.0005, changed: false).contains(where: { $0.minFace == 80 }) {
+        let k = Self.every
+        for i in 1 ... 2 * k + 1 where plan(&planner, motion: still([walker]), at: t0 + 0.5 + Double(i) * 0.0005, changed: false)
+            .contains(where: { $0.minFace == 80 }) {
             searches.append(i)
         }
-        #expect(searches == [1, 5, 9])
+        #expect(searches == [1, 1 + k, 1 + 2 * k])
     }
 
     /// A frame whose search failed (the picture could not be decoded) does not count as searched:
@@ -205,14 +218,14 @@ import Testing
         var planner = DetectionPlanner(minFace: 80)
         _ = plan(&planner, motion: nil, at: t0)
         let a = PixelRect(x: 20, y: 10, width: 10, height: 12)
-        #expect(planner.plan(frame: Self.frame, motion: report([(a, 40)]), step: 8, tracks: [], at: t0 + 0.15).map(\.reason) == [.motion])
-        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.3).map(\.reason) == [.motion], "never searched")
-        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.45).isEmpty, "searched now, holding still")
+        #expect(planner.plan(frame: Self.frame, motion: report([(a, 40)]), step: 8, tracks: [], at: after(1)).map(\.reason) == [.motion])
+        #expect(plan(&planner, motion: report([(a, 0)]), at: after(2)).map(\.reason) == [.motion], "never searched")
+        #expect(plan(&planner, motion: report([(a, 0)]), at: after(3)).isEmpty, "searched now, holding still")
         // A full scan that failed (a cut): still regions are searched after it.
         var cut = DetectionPlanner(minFace: 80)
         _ = plan(&cut, motion: nil, at: t0)
-        _ = cut.plan(frame: Self.frame, motion: still([], moved: 0.8), step: 8, tracks: [], at: t0 + 0.15)
-        #expect(plan(&cut, motion: report([(a, 0)]), at: t0 + 0.3).map(\.reason) == [.motion])
+        _ = cut.plan(frame: Self.frame, motion: still([], moved: 0.8), step: 8, tracks: [], at: after(1))
+        #expect(plan(&cut, motion: report([(a, 0)]), at: after(2)).map(\.reason) == [.motion])
     }
 
     /// Frames skipped while the detector was busy saw motion where a still region was searched:
@@ -221,11 +234,11 @@ import Testing
         var planner = DetectionPlanner(minFace: 80)
         _ = plan(&planner, motion: nil, at: t0)
         let a = PixelRect(x: 20, y: 10, width: 10, height: 12), elsewhere = PixelRect(x: 120, y: 60, width: 4, height: 4)
-        #expect(plan(&planner, motion: report([(a, 40)]), at: t0 + 0.15).map(\.reason) == [.motion])
-        #expect(plan(&planner, motion: report([(a, 0)]), at: t0 + 0.45).isEmpty, "searched, holding still")
-        #expect(planner.plan(frame: Self.frame, motion: report([(a, 0)]), step: 8, tracks: [], at: t0 + 0.6,
+        #expect(plan(&planner, motion: report([(a, 40)]), at: after(1)).map(\.reason) == [.motion])
+        #expect(plan(&planner, motion: report([(a, 0)]), at: after(3)).isEmpty, "searched, holding still")
+        #expect(planner.plan(frame: Self.frame, motion: report([(a, 0)]), step: 8, tracks: [], at: after(4),
                              movedBefore: [elsewhere]).isEmpty, "motion elsewhere")
-        #expect(planner.plan(frame: Self.frame, motion: report([(a, 0)]), step: 8, tracks: [], at: t0 + 0.75,
+        #expect(planner.plan(frame: Self.frame, motion: report([(a, 0)]), step: 8, tracks: [], at: after(5),
                              movedBefore: [PixelRect(x: 24, y: 14, width: 3, height: 3)]).map(\.reason) == [.motion])
     }
 
