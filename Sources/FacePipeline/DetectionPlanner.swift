@@ -134,10 +134,11 @@ struct DetectionPlanner: Sendable {
             jobs.append(DetectionJob(region: region, minFace: narrowest, reason: .track, pictureFace: described))
         }
         // Motion that one search down to the smallest face took in, with half a face around it,
-        // less than `motionSearchEvery` and `motionSearchEveryFrames` frames ago (a person walking, whose body moves on
-        // every frame; the motion around a small followed face) waits for that search to age: a
-        // face there is found that late at most. Motion anywhere else (someone coming into view, a head rising into a part of the
-        // picture not searched lately) is searched at once. A followed face's own area is searched
+        // less than `motionSearchEvery` and `motionSearchEveryFrames` frames ago (a person
+        // walking, whose body moves on every frame; the motion around a small followed face; a
+        // full scan took in everything) waits for that search to age: a face there is found that
+        // late at most. Motion anywhere else (someone coming into view, a head rising into a part
+        // of the picture not searched lately) is searched at once. A followed face's own area is searched
         // on every frame, but only for faces near its size.
         let due = fullScanDue(at: time)
         // Motion left for a later frame: searched within `motionSearchEvery`, so no reason for
@@ -189,13 +190,15 @@ struct DetectionPlanner: Sendable {
 
     /// Motion that one search down to the smallest face took in, with half a face around it, less
     /// than this long ago (and fewer than `motionSearchEveryFrames` frames ago) is searched again
-    /// on the first frame after that (every seventh frame at 25 or 30 fps; at 25 fps 0.25 s lies
-    /// between the 6th frame and the 7th, 0.24 and 0.28 s; a camera paced slower than the
-    /// pipeline, every second or third frame it takes): a face that appears in it (someone smaller
-    /// beside or behind a followed face, a head rising above a walker's shoulders) is found that
-    /// late at most, plus a frame. Searching such motion every 0.125 s (every fourth frame) took
-    /// 1.25x the CPU on the walk-up clip, and a paced run processed a third to a half fewer frames.
-    static let motionSearchEvery: TimeInterval = 0.25
+    /// on the first frame after that: a face that appears in it (someone smaller beside or behind a
+    /// followed face, a head rising above a walker's shoulders) is found that late at most, plus
+    /// one processed frame. With every frame processed that is every 7th frame at 25 or 30 fps,
+    /// every 4th at 15, every 3rd at 10, every 2nd at 5; when the pipeline is slower than the
+    /// camera and takes every 2nd-4th frame, up to 0.4 s. 0.26 s lies between frames at the usual rates (25
+    /// fps: 0.24 and 0.28 s), so a few milliseconds of timestamp jitter do not decide. Searching
+    /// such motion every 0.125 s (every 4th frame) took 1.25x the CPU on the walk-up clip, and a
+    /// paced run processed a third to a half fewer frames.
+    static let motionSearchEvery: TimeInterval = 0.26
     /// ... and at most this many frames later, whatever their times say: a source that sends
     /// frames faster than a camera (a replay read as fast as it goes) would otherwise leave a
     /// short visit unsearched.
