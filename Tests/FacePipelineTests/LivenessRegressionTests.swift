@@ -32,16 +32,36 @@ struct LivenessRegressionTests {
     /// The bench's first visits (seed 1), every kind in turn.
     static let sample = 24
 
-    @Test func noAttackVisitIsFoundLive() async throws {
+    /// faces-dev's people and their photos, as `facebench liveness` reads them.
+    static func people() throws -> [(name: String, photos: [String])] {
         let facesDev = try #require(Fixtures.facesDev)
-        let people = try FileManager.default.contentsOfDirectory(atPath: facesDev).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }.sorted()
+        return try FileManager.default.contentsOfDirectory(atPath: facesDev).filter { !$0.hasPrefix("_") && !$0.hasPrefix(".") }.sorted()
             .compactMap { name -> (name: String, photos: [String])? in
                 let dir = facesDev + "/" + name
                 guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return nil }
                 let photos = files.filter { [".jpg", ".jpeg", ".png"].contains(where: $0.lowercased().hasSuffix) }.sorted().map { dir + "/" + $0 }
                 return photos.isEmpty ? nil : (name, photos)
             }
-        let visits = try AttackPlan.visits(Self.sample, people: people, seed: 1, engine: Fixtures.engine)
+    }
+
+    /// Visit 45 of seed 3: a bowed print of a group photo at 110 px. Its second, small face is
+    /// near the paper's edge, so the wall is around it, and the bend takes its surface off a
+    /// plane by about the residual's limit: it was found live at its 8th moving step until the
+    /// faces of one frame were compared (it moves with the photo's large face, whose margin moves
+    /// with it). Seed 3 was held out until then.
+    @Test func theSecondFaceOfAPrintedGroupPhotoIsNotFoundLive() async throws {
+        let visit = try #require(try AttackPlan.visits(46, people: Self.people(), seed: 3, engine: Fixtures.engine).last)
+        try #require(visit.kind == .bentPrint && visit.photo.path.hasSuffix("mark_warner/02.jpg"),
+                     "seed 3's visit 45 is now \(visit.kind.rawValue) of \(visit.photo.path): the plan changed")
+        let tracks = try await Self.trial.measure(try visit.scene())
+        #expect(tracks.count >= 2, "both faces of the photo are followed")
+        #expect(tracks.allSatisfy { $0.provenAt(.standard) == nil }, "found live: \(tracks.map { ($0.track, $0.finding(.standard)) })")
+        // What stops it is the comparison: without it, a face of this visit is found live.
+        #expect(tracks.contains { $0.provenAt(LivenessRule(pictureMisfit: -1)) != nil })
+    }
+
+    @Test func noAttackVisitIsFoundLive() async throws {
+        let visits = try AttackPlan.visits(Self.sample, people: Self.people(), seed: 1, engine: Fixtures.engine)
         var judged = 0
         for visit in visits {
             let tracks = try await Self.trial.measure(try visit.scene())
