@@ -29,6 +29,9 @@ public enum LivenessMode: String, Sendable, Hashable, CaseIterable, Codable, Cus
 /// surround: more than `carriedSurround` of it moved with the face's plane, as a picture's
 /// margin does; around a head it is the wall, with some hair and ears (a picture's surround
 /// swings from step to step when it is small or plain, and a run of low ones would otherwise pass).
+/// A step also counts as carried when the face moved with another face in view that carried its
+/// own (`pictureMisfit`): the second face of a printed group photo, near the paper's edge, has
+/// the wall around it.
 ///
 /// Chosen on `facebench liveness` (see the README's figures): the surround separates the
 /// generated prints and screens from the real faces of the walk-up clip on its own; the
@@ -44,8 +47,9 @@ public struct LivenessRule: Sendable, Hashable {
     public var carriedSurround: Double
     public var carriedShare: Double
     /// A step also carried its surround when another face measured over the same two frames
-    /// carried its own and this face's points went where that face's plane puts them, within
-    /// this share of the face's width: the two are parts of one picture.
+    /// moved (`movedEnough`) and carried its own, and this face's points went where that face's
+    /// motion puts them, within this share of the face's width and half its own motion: the two
+    /// are parts of one picture.
     public var pictureMisfit: Double
 
     public init(movedEnough: Double = 0.02, fewestSteps: Int = 8, minResidual: Double = 0.006, maxSurround: Double = 0.4,
@@ -61,10 +65,13 @@ public struct LivenessRule: Sendable, Hashable {
     }
 
     /// Whether `step` moved as a picture does: more of its surround than `carriedSurround` moved
-    /// with the face's plane, or it moved with the plane of another face that did.
+    /// with the face's plane, or it moved with another face that moved and did. A face held
+    /// still (a poster, someone waiting) is no companion: any face barely moving fits it.
     public func carried(_ step: SurfaceMotion) -> Bool {
         if let surround = step.rigidSurround, surround > carriedSurround { return true }
-        return step.companions.contains { ($0.surround ?? 0) > carriedSurround && $0.misfit <= pictureMisfit }
+        return step.companions.contains {
+            ($0.surround ?? 0) > carriedSurround && $0.motion >= movedEnough && $0.misfit <= pictureMisfit && $0.misfit <= step.motion / 2
+        }
     }
 
     /// How many of `moved` steps may carry their surround.
@@ -106,7 +113,7 @@ public struct LivenessFinding: Sendable, Hashable {
     /// Median residual and surround share over the steps that moved; nil when none measured it.
     public var residual: Double?
     public var surround: Double?
-    /// Steps that moved in which more of the surround than `rule.carriedSurround` moved with the face.
+    /// Steps that moved in which the face moved as a picture does (`LivenessRule.carried`).
     public var carried: Int
     public var live: Bool
     public var rule: LivenessRule

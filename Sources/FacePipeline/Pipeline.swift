@@ -290,16 +290,19 @@ public final class Pipeline {
         // The liveness evidence: how each open track's face moved since its earlier frames.
         var measure: (([(track: Int64, face: Int)], [Int64]) -> [Int64: SurfaceMotion])?
         if let gray, decider.needsLiveness || surfaceMeasured != nil {
+            let rule = decider.policy.livenessRule
             measure = { [self] wanted, trackIDs in
-                // Every face in view, so that a face of a picture is compared with the picture's
-                // other faces whether or not those may still be let in.
-                let patches = zip(trackIDs, faces).map { id, face in
-                    let box = face.detection.box
+                // Every face in view is kept, so that a face of a picture can be compared with
+                // the picture's other faces whether or not those may still be let in.
+                let asked = Set(wanted.map(\.face))
+                let patches = zip(trackIDs, faces).enumerated().map { index, pair in
+                    let (id, face) = pair, box = face.detection.box
+                    // Only a face of its own is worth its landmarks: the others are compared on the box's middle.
                     let landmarks: FaceLandmarks? = if case let .described(described) = face { described.landmarks }
-                        else { try? analyzer.describer.landmarks(of: box, in: gray) }
+                        else if asked.contains(index) { try? analyzer.describer.landmarks(of: box, in: gray) } else { nil }
                     return (id: id, patch: FacePatch(gray: gray, box: box, landmarks: landmarks, cameraPixels: scale))
                 }
-                let motions = surfaces.observe(patches, at: time)
+                let motions = surfaces.observe(patches, wanted: Set(wanted.map(\.track)), at: time, rule: rule)
                 for (id, _) in wanted { if let motion = motions[id] { surfaceMeasured?(id, frame, motion) } }
                 return motions
             }

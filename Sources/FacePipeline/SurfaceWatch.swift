@@ -1,3 +1,4 @@
+import FaceAccess
 import FaceVision
 import Foundation
 
@@ -13,31 +14,49 @@ struct SurfaceWatch {
 
     /// Keeps `patch` for track `id` and measures against an older one of the same track, if any.
     mutating func observe(_ id: Int64, _ patch: FacePatch, at time: Date) -> SurfaceMotion? {
-        observe([(id, patch)], at: time)[id]
+        observe([(id, patch)], wanted: [id], at: time, rule: .standard)[id]
     }
 
-    /// Keeps the patches of one frame's faces and measures each against an older one of its
-    /// track; faces measured from the same earlier frame are compared with each other
-    /// (`SurfaceMotion.companions`).
-    mutating func observe(_ faces: [(id: Int64, patch: FacePatch)], at time: Date) -> [Int64: SurfaceMotion] {
-        var measured = [(id: Int64, since: Date, motion: SurfaceMotion, trace: SurfaceTrace)]()
-        for (id, patch) in faces {
-            var kept = (patches[id] ?? []).filter { time.timeIntervalSince($0.time) <= Self.oldest && $0.time <= time }
-            if let older = kept.last(where: { time.timeIntervalSince($0.time) >= Self.step }),
-               let (motion, trace) = SurfaceMotion.traced(from: older.patch, to: patch) {
-                measured.append((id, older.time, motion, trace))
-            }
-            kept.append((time, patch))
-            patches[id] = kept
+    /// Keeps the patches of one frame's faces and measures those of `wanted` tracks against an
+    /// older patch of their own. A wanted face that moved (`rule.movedEnough`) without carrying
+    /// its surround is compared with each other face in view, measured from the same earlier
+    /// frame (`SurfaceMotion.companions`): a face of a printed group photo near the paper's edge
+    /// has the wall around it, but it moves with the photo's other faces.
+    mutating func observe(_ faces: [(id: Int64, patch: FacePatch)], wanted: Set<Int64>, at time: Date,
+                          rule: LivenessRule) -> [Int64: SurfaceMotion] {
+        var earlier = [Int64: [(time: Date, patch: FacePatch)]](), current = [Int64: FacePatch]()
+        for (id, patch) in faces where current[id] == nil {
+            let kept = (patches[id] ?? []).filter { time.timeIntervalSince($0.time) <= Self.oldest && $0.time < time }
+            earlier[id] = kept
+            current[id] = patch
+            patches[id] = kept + [(time, patch)]
         }
-        for i in measured.indices {
-            for j in measured.indices where j > i && measured[j].since == measured[i].since {
-                let (a, b) = (measured[i], measured[j])
-                measured[i].motion.companions.append(.init(surround: b.motion.rigidSurround, misfit: a.trace.misfit(under: b.trace)))
-                measured[j].motion.companions.append(.init(surround: a.motion.rigidSurround, misfit: b.trace.misfit(under: a.trace)))
-            }
+        // Each face's measurement from a given earlier frame, made once.
+        var made = [Int64: [Date: (motion: SurfaceMotion, trace: SurfaceTrace)?]]()
+        func measured(_ id: Int64, since: Date) -> (motion: SurfaceMotion, trace: SurfaceTrace)? {
+            if let known = made[id]?[since] { return known }
+            let older = earlier[id]?.last { $0.time == since }
+            let result = older.flatMap { older in current[id].flatMap { SurfaceMotion.traced(from: older.patch, to: $0) } }
+            made[id, default: [:]][since] = .some(result)
+            return result
         }
-        return Dictionary(measured.map { ($0.id, $0.motion) }, uniquingKeysWith: { first, _ in first })
+        var motions = [Int64: SurfaceMotion]()
+        for id in current.keys where wanted.contains(id) {
+            guard let since = earlier[id]?.last(where: { time.timeIntervalSince($0.time) >= Self.step })?.time,
+                  let mine = measured(id, since: since) else { continue }
+            var motion = mine.motion
+            let carriedItself = (mine.motion.rigidSurround ?? 0) > rule.carriedSurround
+            if mine.motion.motion >= rule.movedEnough && !carriedItself {
+                for other in current.keys where other != id {
+                    guard let theirs = measured(other, since: since) else { continue }
+                    let misfit = mine.trace.misfit(under: theirs.trace)
+                    guard misfit.isFinite else { continue }
+                    motion.companions.append(.init(surround: theirs.motion.rigidSurround, motion: theirs.motion.motion, misfit: misfit))
+                }
+            }
+            motions[id] = motion
+        }
+        return motions
     }
 
     mutating func ended(_ id: Int64) { patches[id] = nil }

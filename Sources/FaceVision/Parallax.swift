@@ -130,14 +130,16 @@ public struct SurfaceMotion: Sendable, Hashable {
 
     /// Another face's step over the same two frames.
     public struct Companion: Sendable, Hashable, Codable {
-        /// The other face's `rigidSurround`.
+        /// The other face's `rigidSurround` and `motion`.
         public var surround: Double?
+        public var motion: Double
         /// How far this face's points went from where the other face's motion puts them, over
         /// this face's width (`SurfaceTrace.misfit`).
         public var misfit: Double
 
-        public init(surround: Double?, misfit: Double) {
+        public init(surround: Double?, motion: Double, misfit: Double) {
             self.surround = surround
+            self.motion = motion
             self.misfit = misfit
         }
     }
@@ -185,7 +187,7 @@ public struct SurfaceMotion: Sendable, Hashable {
         let motion = SurfaceMotion(residual: p90 / Double(FacePatch.faceWidth), points: from.count,
                                    motion: moved[moved.count / 2] / Double(FacePatch.faceWidth),
                                    rigidSurround: surround(a, b, pyramidA, pyramidB, plane: h))
-        return (motion, SurfaceTrace(patch: a, from: from, to: to))
+        return (motion, SurfaceTrace(plane: h, patch: a, from: from, to: to))
     }
 
     /// The share of points around the face, outside its surface grown by a fifth, that `plane`
@@ -449,10 +451,14 @@ public struct SurfaceTrace: Sendable {
     /// The face's width in the frame's pixels.
     let faceWidth: Double
 
-    /// `from` and `to` in `patch`'s pixels.
-    init(patch: FacePatch, from: [Point], to: [Point]) {
-        self.from = from.map(patch.framePoint)
-        self.to = to.map(patch.framePoint)
+    /// `from` and `to` in `patch`'s pixels, less the tenth that `plane` explains worst (points
+    /// followed astray would pull the other face's fit).
+    init(plane: Homography, patch: FacePatch, from: [Point], to: [Point]) {
+        let distances = zip(from, to).map { plane.distance($0, $1) }
+        let limit = distances.sorted()[min(distances.count - 1, Int(Double(distances.count) * 0.9))]
+        let kept = distances.indices.filter { distances[$0] <= limit }
+        self.from = kept.map { patch.framePoint(from[$0]) }
+        self.to = kept.map { patch.framePoint(to[$0]) }
         faceWidth = Double(patch.scale * FacePatch.faceWidth)
     }
 
