@@ -294,12 +294,12 @@ public final class Pipeline {
             measure = { [self] wanted, trackIDs in
                 // Every face in view is kept, so that a face of a picture can be compared with
                 // the picture's other faces whether or not those may still be let in.
-                let asked = Set(wanted.map(\.face))
-                let patches = zip(trackIDs, faces).enumerated().map { index, pair in
-                    let (id, face) = pair, box = face.detection.box
-                    // Only a face of its own is worth its landmarks: the others are compared on the box's middle.
+                let patches = zip(trackIDs, faces).map { id, face in
+                    let box = face.detection.box
+                    // Landmarks for every face: a track kept only for comparison may be wanted
+                    // later, and its steps are then measured from these patches.
                     let landmarks: FaceLandmarks? = if case let .described(described) = face { described.landmarks }
-                        else if asked.contains(index) { try? analyzer.describer.landmarks(of: box, in: gray) } else { nil }
+                        else { try? analyzer.describer.landmarks(of: box, in: gray) }
                     return (id: id, patch: FacePatch(gray: gray, box: box, landmarks: landmarks, cameraPixels: scale))
                 }
                 let motions = surfaces.observe(patches, wanted: Set(wanted.map(\.track)), at: time, rule: rule)

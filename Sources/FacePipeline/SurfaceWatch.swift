@@ -21,7 +21,9 @@ struct SurfaceWatch {
     /// older patch of their own. A wanted face that moved (`rule.movedEnough`) without carrying
     /// its surround is compared with each other face in view, measured from the same earlier
     /// frame (`SurfaceMotion.companions`): a face of a printed group photo near the paper's edge
-    /// has the wall around it, but it moves with the photo's other faces.
+    /// has the wall around it, but it moves with the photo's other faces. Companions are recorded
+    /// under `rule`'s `movedEnough` and `carriedSurround`: steps judged under other values may
+    /// lack some.
     mutating func observe(_ faces: [(id: Int64, patch: FacePatch)], wanted: Set<Int64>, at time: Date,
                           rule: LivenessRule) -> [Int64: SurfaceMotion] {
         var earlier = [Int64: [(time: Date, patch: FacePatch)]](), current = [Int64: FacePatch]()
@@ -40,14 +42,17 @@ struct SurfaceWatch {
             made[id, default: [:]][since] = .some(result)
             return result
         }
+        // In the frame's order, so that companions come in the same order on every run.
+        var order = [Int64](), seen = Set<Int64>()
+        for (id, _) in faces where seen.insert(id).inserted { order.append(id) }
         var motions = [Int64: SurfaceMotion]()
-        for id in current.keys where wanted.contains(id) {
+        for id in order where wanted.contains(id) {
             guard let since = earlier[id]?.last(where: { time.timeIntervalSince($0.time) >= Self.step })?.time,
                   let mine = measured(id, since: since) else { continue }
             var motion = mine.motion
             let carriedItself = (mine.motion.rigidSurround ?? 0) > rule.carriedSurround
             if mine.motion.motion >= rule.movedEnough && !carriedItself {
-                for other in current.keys where other != id {
+                for other in order where other != id {
                     guard let theirs = measured(other, since: since) else { continue }
                     let misfit = mine.trace.misfit(under: theirs.trace)
                     guard misfit.isFinite else { continue }

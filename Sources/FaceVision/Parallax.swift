@@ -130,8 +130,9 @@ public struct SurfaceMotion: Sendable, Hashable {
 
     /// Another face's step over the same two frames.
     public struct Companion: Sendable, Hashable, Codable {
-        /// The other face's `rigidSurround` and `motion`.
+        /// The other face's `rigidSurround`.
         public var surround: Double?
+        /// The other face's `motion`: a face held still is no companion.
         public var motion: Double
         /// How far this face's points went from where the other face's motion puts them, over
         /// this face's width (`SurfaceTrace.misfit`).
@@ -451,8 +452,8 @@ public struct SurfaceTrace: Sendable {
     /// The face's width in the frame's pixels.
     let faceWidth: Double
 
-    /// `from` and `to` in `patch`'s pixels, less the tenth that `plane` explains worst (points
-    /// followed astray would pull the other face's fit).
+    /// `from` and `to` in `patch`'s pixels, less the tenth that `plane` explains worst: points
+    /// followed astray would pull a fit to this face's points, and its misfit under another's.
     init(plane: Homography, patch: FacePatch, from: [Point], to: [Point]) {
         let distances = zip(from, to).map { plane.distance($0, $1) }
         let limit = distances.sorted()[min(distances.count - 1, Int(Double(distances.count) * 0.9))]

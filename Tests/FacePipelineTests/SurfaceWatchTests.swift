@@ -67,6 +67,15 @@ import Testing
         #expect(moved.values.allSatisfy { ($0.rigidSurround ?? 0) > LivenessRule.standard.carriedSurround && $0.companions.isEmpty })
     }
 
+    /// A face that barely moved shows nothing of the sort: it is not compared.
+    @Test func aFaceThatBarelyMovedIsNotCompared() throws {
+        var watch = SurfaceWatch()
+        _ = watch.observe(try patches(0, tracks: [1, 2]), wanted: [1, 2], at: start, rule: Self.comparing)
+        let still = watch.observe(try patches(1, tracks: [1, 2]), wanted: [1, 2], at: start.addingTimeInterval(0.1), rule: Self.comparing)
+        #expect(still.count == 2)
+        #expect(still.values.allSatisfy { $0.motion < LivenessRule.standard.movedEnough && $0.companions.isEmpty })
+    }
+
     @Test func aSingleFaceIsMeasuredAsBefore() throws {
         var single = SurfaceWatch()
         let first = try patches(0, tracks: [1]), later = try patches(12, tracks: [1])
